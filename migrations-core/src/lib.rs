@@ -1,0 +1,39 @@
+//! The pure core of `migrations`: the migration file format, the revision graph and its
+//! rules, target expressions, and upgrade/downgrade/stamp plans.
+//!
+//! Nothing here is async or talks to a database. The `embed_migrations!` macro uses it at
+//! build time, the runtime and the CLI at run time, so a directory is judged the same way
+//! everywhere.
+//!
+//! # Examples
+//!
+//! ```
+//! use migrations_core::{Graph, Migration, plan};
+//!
+//! let a = Migration::parse(
+//!     "a1_init.sql",
+//!     "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
+//! )?;
+//! let b = Migration::parse(
+//!     "b2_more.sql",
+//!     "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nALTER TABLE t ADD x INT;\n",
+//! )?;
+//! let graph = Graph::build(&[a, b]).expect("a valid graph");
+//! let steps = plan::upgrade(&graph, &[false, false], &"head".parse()?)?;
+//! assert_eq!(steps, vec![0, 1]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod diagnostic;
+mod dir;
+mod file;
+mod graph;
+pub mod plan;
+mod target;
+
+pub use diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+pub use dir::{Directory, LoadOptions, SourceFile};
+pub use file::{HEADER_KEYS, HeaderLines, Migration, Names, RESERVED_NAMES, checksum, is_valid_name};
+pub use graph::{Graph, GraphProblem};
+pub use plan::{PlanError, StampPlan};
+pub use target::{BranchAt, Resolved, Target, TargetError, current_heads};
