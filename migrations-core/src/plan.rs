@@ -219,15 +219,16 @@ pub fn stamp(graph: &Graph, applied: &[bool], targets: &[Target]) -> Result<Stam
     })
 }
 
-/// Forbids asking for a revision together with one of its descendants: the request says
-/// two different things about where the database should be.
+/// Forbids asking for a revision together with one of its descendants (along
+/// `down_revision` links): the request says two different things about where the database
+/// should be. A head that another head only `depends_on` is not such a pair.
 fn check_no_ancestor_targets(graph: &Graph, targets: &[usize]) -> Result<(), PlanError> {
     if targets.len() < 2 {
         return Ok(());
     }
-    for &t in targets {
-        let up = graph.ancestors(&[t]);
-        if let Some(&a) = targets.iter().find(|&&a| a != t && up[a]) {
+    for &a in targets {
+        let below = graph.descendants_by_parent(&[a]);
+        if let Some(&t) = targets.iter().find(|&&t| t != a && below[t]) {
             return Err(PlanError::AncestorTarget {
                 ancestor: graph.id(a).to_owned(),
                 of: graph.id(t).to_owned(),

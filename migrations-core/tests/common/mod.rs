@@ -1,0 +1,57 @@
+//! Builds hand-made graphs from one-line specs.
+
+use migrations_core::{Graph, Migration};
+
+/// `spec` entries are `"rev <- parent1 parent2 [label=name] [dep=rev]"`; files are named so
+/// that their order is the ids' order (give them in that order).
+pub(crate) fn graph(spec: &[&str]) -> (Vec<Migration>, Graph) {
+    let migrations: Vec<Migration> = spec
+        .iter()
+        .map(|line| {
+            let mut words = line.split_whitespace();
+            let rev = words.next().unwrap();
+            let mut parents = Vec::new();
+            let mut labels = Vec::new();
+            let mut deps = Vec::new();
+            for w in words {
+                if w == "<-" {
+                    continue;
+                } else if let Some(l) = w.strip_prefix("label=") {
+                    labels.push(l);
+                } else if let Some(d) = w.strip_prefix("dep=") {
+                    deps.push(d);
+                } else {
+                    parents.push(w);
+                }
+            }
+            let mut text = format!(
+                "-- revision: {rev}\n-- down_revision: {}\n",
+                if parents.is_empty() { "none".to_owned() } else { parents.join(", ") }
+            );
+            if !labels.is_empty() {
+                text += &format!("-- branch_labels: {}\n", labels.join(", "));
+            }
+            if !deps.is_empty() {
+                text += &format!("-- depends_on: {}\n", deps.join(", "));
+            }
+            text += &format!("-- migrate:upgrade\nSELECT '{rev}';\n-- migrate:downgrade\nSELECT 'undo {rev}';\n");
+            Migration::parse(&format!("{rev}_m.sql"), &text).unwrap()
+        })
+        .collect();
+    let graph = Graph::build(&migrations).unwrap();
+    (migrations, graph)
+}
+
+/// Marks the named revisions as applied.
+pub(crate) fn applied(graph: &Graph, revs: &[&str]) -> Vec<bool> {
+    let mut set = vec![false; graph.len()];
+    for r in revs {
+        set[graph.find(r).unwrap()] = true;
+    }
+    set
+}
+
+/// The ids of `indices`.
+pub(crate) fn ids(graph: &Graph, indices: &[usize]) -> Vec<String> {
+    indices.iter().map(|&i| graph.id(i).to_owned()).collect()
+}

@@ -1,0 +1,138 @@
+//! Properties of plans on random revision graphs.
+
+use migrations_core::{Graph, Migration, Target, plan};
+use proptest::prelude::*;
+
+/// A random DAG: revision `i` has up to two parents and at most one `depends_on` among the
+/// revisions before it (file-name order is index order).
+fn dag() -> impl Strategy<Value = Vec<(Vec<usize>, Option<usize>)>> {
+    (1usize..40).prop_flat_map(|n| {
+        (0..n)
+            .map(|i| {
+                let parents = if i == 0 {
+                    Just(Vec::new()).boxed()
+                } else {
+                    proptest::collection::btree_set(0..i, 0..=2)
+                        .prop_map(|s| s.into_iter().collect::<Vec<_>>())
+                        .boxed()
+                };
+                let dep = if i == 0 { Just(None).boxed() } else { proptest::option::weighted(0.2, 0..i).boxed() };
+                (parents, dep)
+            })
+            .collect::<Vec<_>>()
+    })
+}
+
+fn build(spec: &[(Vec<usize>, Option<usize>)]) -> Graph {
+    let migrations: Vec<Migration> = spec
+        .iter()
+        .enumerate()
+        .map(|(i, (parents, dep))| {
+            let down = if parents.is_empty() {
+                "none".to_owned()
+            } else {
+                parents.iter().map(|p| format!("r{p:03}")).collect::<Vec<_>>().join(", ")
+            };
+            let dep = dep
+                .filter(|d| !parents.contains(d))
+                .map(|d| format!("-- depends_on: r{d:03}\n"))
+                .unwrap_or_default();
+            let text = format!("-- revision: r{i:03}\n-- down_revision: {down}\n{dep}-- migrate:upgrade\n");
+            Migration::parse(&format!("r{i:03}_m.sql"), &text).unwrap()
+        })
+        .collect();
+    Graph::build(&migrations).unwrap()
+}
+
+/// Applies `steps` to `applied`, checking each is new and finds what it needs applied.
+fn run_upgrade(g: &Graph, applied: &mut [bool], steps: &[usize]) -> Result<(), TestCaseError> {
+    for &s in steps {
+        prop_assert!(!applied[s], "r{s:03} applied twice");
+        for &p in g.parents(s).iter().chain(g.depends(s)) {
+            prop_assert!(applied[p], "r{s:03} applied before r{p:03}, which it needs");
+        }
+        applied[s] = true;
+    }
+    Ok(())
+}
+
+/// Undoes `steps`, checking each is applied and nothing applied still needs it.
+fn run_downgrade(g: &Graph, applied: &mut [bool], steps: &[usize]) -> Result<(), TestCaseError> {
+    for &s in steps {
+        prop_assert!(applied[s], "r{s:03} undone but not applied");
+        for &c in g.children(s).iter().chain(g.dependents(s)) {
+            prop_assert!(!applied[c], "r{s:03} undone while r{c:03}, which needs it, is applied");
+        }
+        applied[s] = false;
+    }
+    Ok(())
+}
+
+fn heads() -> Target {
+    Target::Heads
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn upgrade_heads_from_empty_applies_every_revision_once_parents_first(spec in dag()) {
+        let g = build(&spec);
+        let steps = plan::upgrade(&g, &vec![false; g.len()], &heads()).unwrap();
+        let mut applied = vec![false; g.len()];
+        run_upgrade(&g, &mut applied, &steps)?;
+        prop_assert!(applied.iter().all(|&a| a));
+        prop_assert_eq!(steps.len(), g.len());
+    }
+
+    #[test]
+    fn downgrade_base_undoes_everything_children_first(spec in dag()) {
+        let g = build(&spec);
+        let mut applied = vec![true; g.len()];
+        let steps = plan::downgrade(&g, &applied, &Target::Base).unwrap();
+        run_downgrade(&g, &mut applied, &steps)?;
+        prop_assert!(applied.iter().all(|&a| !a));
+        prop_assert_eq!(steps.len(), g.len());
+    }
+
+    #[test]
+    fn upgrade_then_downgrade_back_restores_the_applied_set(spec in dag(), r in any::<prop::sample::Index>(), t in any::<prop::sample::Index>()) {
+        let g = build(&spec);
+        let r = r.index(g.len());
+        let start = g.ancestors(&[r]);
+        let mut applied = start.clone();
+        let target = Target::Name(g.id(t.index(g.len())).to_owned());
+        let Ok(steps) = plan::upgrade(&g, &applied, &target) else {
+            // The target is behind r: nothing to check for this pair.
+            return Ok(());
+        };
+        run_upgrade(&g, &mut applied, &steps)?;
+        let back = plan::downgrade(&g, &applied, &Target::Name(g.id(r).to_owned())).unwrap();
+        run_downgrade(&g, &mut applied, &back)?;
+        // Everything the upgrade added that descends from r is gone again; what it added on
+        // branches r does not lead to stays, as the target needed it.
+        let below_r = g.descendants(&[r]);
+        for i in 0..g.len() {
+            let expected = start[i] || (steps.contains(&i) && !below_r[i]);
+            prop_assert_eq!(applied[i], expected, "r{:03}", i);
+        }
+        // And from base, upgrade then downgrade base restores the empty set exactly.
+        let mut applied = vec![false; g.len()];
+        let steps = plan::upgrade(&g, &applied, &target).unwrap();
+        run_upgrade(&g, &mut applied, &steps)?;
+        let steps = plan::downgrade(&g, &applied, &Target::Base).unwrap();
+        run_downgrade(&g, &mut applied, &steps)?;
+        prop_assert!(applied.iter().all(|&a| !a));
+    }
+
+    #[test]
+    fn stamp_records_what_upgrade_applies(spec in dag(), t in any::<prop::sample::Index>()) {
+        let g = build(&spec);
+        let target = Target::Name(g.id(t.index(g.len())).to_owned());
+        let empty = vec![false; g.len()];
+        let upgrade = plan::upgrade(&g, &empty, &target).unwrap();
+        let stamp = plan::stamp(&g, &empty, std::slice::from_ref(&target)).unwrap();
+        prop_assert_eq!(&stamp.insert, &upgrade);
+        prop_assert!(stamp.delete.is_empty());
+    }
+}
