@@ -129,7 +129,7 @@ fn list_sql_files(dir: &Path, display: &str) -> Result<Vec<String>, Diagnostics>
         Ok(entries) => entries,
         Err(e) => {
             let message = if e.kind() == std::io::ErrorKind::NotFound {
-                format!("migrations directory `{display}` not found (looked for {})", dir.display())
+                format!("migrations directory `{display}` not found")
             } else {
                 format!("cannot read migrations directory `{display}`: {e}")
             };

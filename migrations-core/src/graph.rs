@@ -600,7 +600,7 @@ mod tests {
                 _ => None,
             })
             .unwrap();
-        let mut sorted = cycle.clone();
+        let mut sorted = cycle;
         sorted.sort_unstable();
         assert_eq!(sorted, vec![1, 2, 3]);
         assert_eq!(problems.len(), 1);

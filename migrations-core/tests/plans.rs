@@ -1,5 +1,7 @@
 //! Upgrade, downgrade and stamp plans on hand-made graphs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{applied, graph, ids};

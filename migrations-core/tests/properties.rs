@@ -1,5 +1,7 @@
 //! Properties of plans on random revision graphs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use migrations_core::{Graph, Migration, Target, plan};
 use proptest::prelude::*;
 

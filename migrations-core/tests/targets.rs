@@ -1,5 +1,7 @@
 //! Target resolution on hand-made graphs with branches, merges, labels and `depends_on`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{applied, graph, ids};

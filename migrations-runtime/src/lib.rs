@@ -1,1 +1,37 @@
-//! stub
+//! The run-time half of `migrations`: applies a revision graph to PostgreSQL,
+//! MySQL/MariaDB or SQLite over sqlx, and records it in a version table.
+//!
+//! Most applications use it through the `migrations` crate and `embed_migrations!`; see
+//! there for the full picture. [`Migrations::from_dir`] loads a directory at run time.
+//!
+//! # Examples
+//!
+//! ```
+//! # #[cfg(feature = "sqlite")]
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let dir = tempfile::tempdir()?;
+//! std::fs::write(
+//!     dir.path().join("a1_init.sql"),
+//!     "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
+//! )?;
+//! let migrations = migrations_runtime::Migrations::from_dir(dir.path())?;
+//! let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
+//! let report = migrations.upgrade(&pool, "head").await?;
+//! assert_eq!(report.revisions(), ["a1"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+
+mod driver;
+mod error;
+mod migrations;
+mod migrator;
+mod report;
+mod table;
+
+pub use driver::{Dialect, Driver};
+pub use error::Error;
+pub use migrations::Migrations;
+pub use migrator::Migrator;
+pub use report::{Action, Report, Step};
+pub use table::{AppliedRevision, DEFAULT_TABLE, RevisionState, TableName};

@@ -1,1 +1,75 @@
-//! stub
+//! Revision-graph schema migrations for Rust services: Alembic's model, checked at
+//! compile time, applied over sqlx to PostgreSQL, MySQL/MariaDB or SQLite.
+//!
+//! Each migration is one SQL file naming its `revision` and the revision(s) it follows
+//! (`down_revision`), so the files form a graph: a chain, with branches and merges.
+//!
+//! ```sql
+//! -- revision: 1975ea83b712
+//! -- down_revision: none
+//! -- message: create account table
+//!
+//! -- migrate:upgrade
+//! CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+//!
+//! -- migrate:downgrade
+//! DROP TABLE account;
+//! ```
+//!
+//! [`embed_migrations!`] reads the folder when the crate compiles, checks every file and
+//! the whole graph, and embeds them: a broken chain is a compile error naming the file and
+//! line. At run time, [`Migrations::upgrade`] applies what is missing:
+//!
+//! ```no_run
+//! static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("./migrations");
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let pool = sqlx::SqlitePool::connect("sqlite:app.db?mode=rwc").await?;
+//! let report = MIGRATIONS.upgrade(&pool, "head").await?;
+//! for step in &report.steps {
+//!     println!("{} {} ({:?})", step.action, step.revision, step.duration);
+//! }
+//! // Options live on a runner:
+//! MIGRATIONS.runner().table("app_versions").downgrade(&pool, "-1").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Targets follow Alembic's grammar: `head`, `heads`, `base`, a revision id or unique
+//! prefix, a branch label, `+2`, `-1`, `ae10+1`, `feature@head`, `feature@base`.
+//!
+//! Add `migrations::build::watch("migrations");` to `build.rs` so that cargo also rebuilds
+//! when a new file is added (see [`build`]).
+
+pub mod build;
+
+/// Embeds a migrations folder, checked, at compile time.
+///
+/// The path is relative to the crate's `Cargo.toml` (default `./migrations`). Every `*.sql`
+/// file is parsed and the graph checked; any problem (bad header, missing section,
+/// duplicate revision, unknown parent, cycle, a second unlabelled head...) is a compile
+/// error naming the file and line. Pass `allow_multiple_heads` to accept several heads.
+///
+/// ```ignore
+/// static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("./migrations");
+/// static BRANCHY: migrations::Migrations =
+///     migrations::embed_migrations!("./migrations", allow_multiple_heads);
+/// ```
+pub use migrations_macros::embed_migrations;
+
+pub use migrations_core::{
+    Diagnostic, Diagnostics, Graph, Migration, PlanError, Target, TargetError,
+};
+pub use migrations_runtime::{
+    Action, AppliedRevision, DEFAULT_TABLE, Dialect, Driver, Error, Migrations, Migrator, Report,
+    RevisionState, Step, TableName,
+};
+
+/// The pure core: file format, graph, targets and plans.
+pub use migrations_core as core;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use migrations_core::Migration;
+    pub use migrations_runtime::Migrations;
+    pub use std::borrow::Cow;
+}

@@ -1,5 +1,7 @@
 //! Builds hand-made graphs from one-line specs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub)]
+
 use migrations_core::{Graph, Migration};
 
 /// `spec` entries are `"rev <- parent1 parent2 [label=name] [dep=rev]"`; files are named so

@@ -1,0 +1,381 @@
+//! One driver per database behind one trait. What differs between the databases (quoting,
+//! placeholders, column types, how an error reads) is data in `postgres.rs`, `mysql.rs`
+//! and `sqlite.rs`; how a revision is run and recorded is written once, in
+//! [`impl_driver!`], and instantiated for each.
+
+use std::future::Future;
+
+use crate::table::{AppliedRevision, RevisionState, TableName};
+
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+/// The SQL dialects the runtime speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL and MariaDB.
+    MySql,
+    /// SQLite.
+    Sqlite,
+}
+
+/// What a dialect's SQL looks like, for the version table.
+pub(crate) struct DialectInfo {
+    /// Identifier quote character.
+    pub(crate) quote: char,
+    /// Whether placeholders are numbered (`$1`) rather than `?`.
+    pub(crate) numbered: bool,
+    /// Column type of a revision id (it is the primary key).
+    pub(crate) id_type: &'static str,
+    /// Column definition of `applied_at`.
+    pub(crate) applied_at: &'static str,
+    /// How to select `applied_at` as text.
+    pub(crate) applied_at_text: &'static str,
+    /// Whether an error says the version table does not exist.
+    pub(crate) missing_table: fn(&sqlx::Error) -> bool,
+    /// Whether an error only says that SQL had no statement in it (comments only).
+    pub(crate) empty_query: fn(&sqlx::Error) -> bool,
+}
+
+impl Dialect {
+    pub(crate) fn info(self) -> &'static DialectInfo {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres => &postgres::INFO,
+            #[cfg(feature = "mysql")]
+            Self::MySql => &mysql::INFO,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite => &sqlite::INFO,
+            #[allow(unreachable_patterns)]
+            _ => &GENERIC,
+        }
+    }
+
+    fn placeholders(self, n: usize) -> String {
+        let info = self.info();
+        (1..=n)
+            .map(|i| if info.numbered { format!("${i}") } else { "?".to_owned() })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS` for the version table.
+    pub(crate) fn create_table(self, table: &TableName) -> String {
+        let info = self.info();
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\
+             revision {id} NOT NULL PRIMARY KEY, \
+             parents TEXT NOT NULL, \
+             message TEXT NOT NULL, \
+             checksum VARCHAR(64) NOT NULL, \
+             downgrade_sql TEXT, \
+             applied_at {}, \
+             execution_ms BIGINT NOT NULL, \
+             state VARCHAR(16) NOT NULL, \
+             error TEXT)",
+            table.quoted(info.quote),
+            info.applied_at,
+            id = info.id_type,
+        )
+    }
+
+    pub(crate) fn select_rows(self, table: &TableName) -> String {
+        format!(
+            "SELECT revision, parents, message, checksum, downgrade_sql, {}, execution_ms, state, error FROM {}",
+            self.info().applied_at_text,
+            table.quoted(self.info().quote)
+        )
+    }
+
+    pub(crate) fn insert_row(self, table: &TableName) -> String {
+        format!(
+            "INSERT INTO {} (revision, parents, message, checksum, downgrade_sql, execution_ms, state, error) VALUES ({})",
+            table.quoted(self.info().quote),
+            self.placeholders(8)
+        )
+    }
+
+    pub(crate) fn delete_row(self, table: &TableName) -> String {
+        format!(
+            "DELETE FROM {} WHERE revision = {}",
+            table.quoted(self.info().quote),
+            self.placeholders(1)
+        )
+    }
+}
+
+/// Used only when a dialect's cargo feature is off; never reached, since no driver for it
+/// is compiled.
+static GENERIC: DialectInfo = DialectInfo {
+    quote: '"',
+    numbered: false,
+    id_type: "VARCHAR(64)",
+    applied_at: "TEXT",
+    applied_at_text: "applied_at",
+    missing_table: |_| false,
+    empty_query: |_| false,
+};
+
+/// A row to write to the version table.
+#[derive(Debug, Clone)]
+pub(crate) struct NewRow<'a> {
+    pub(crate) revision: &'a str,
+    pub(crate) parents: String,
+    pub(crate) message: &'a str,
+    pub(crate) checksum: &'a str,
+    pub(crate) downgrade_sql: Option<&'a str>,
+}
+
+/// What a revision's run does to the version table once its SQL has run.
+#[derive(Debug, Clone)]
+pub(crate) enum RowChange<'a> {
+    Insert(NewRow<'a>),
+    Delete(&'a str),
+}
+
+/// One revision's SQL and its version-table change.
+#[derive(Debug, Clone)]
+pub(crate) struct Change<'a> {
+    pub(crate) sql: &'a str,
+    pub(crate) transactional: bool,
+    pub(crate) row: RowChange<'a>,
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A database the runtime can migrate: implemented for `sqlx::Postgres`, `sqlx::MySql`
+/// and `sqlx::Sqlite` (each behind its cargo feature). Sealed: the set of databases is
+/// this crate's to extend.
+pub trait Driver: sqlx::Database + sealed::Sealed {
+    /// The SQL dialect.
+    const DIALECT: Dialect;
+
+    /// Reads every row of the version table; `None` when the table does not exist.
+    #[doc(hidden)]
+    fn read_rows<'e>(
+        conn: &'e mut Self::Connection,
+        table: &'e TableName,
+    ) -> impl Future<Output = Result<Option<Vec<AppliedRevision>>, sqlx::Error>> + Send + 'e;
+
+    /// Creates the version table if it does not exist.
+    #[doc(hidden)]
+    fn create_table<'e>(
+        conn: &'e mut Self::Connection,
+        table: &'e TableName,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'e;
+
+    /// Runs one revision's SQL and its version-table change, in one transaction when the
+    /// revision is transactional.
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn run<'e>(
+        conn: &'e mut Self::Connection,
+        table: &'e TableName,
+        change: &'e Change<'e>,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'e;
+
+    /// Inserts and deletes version rows without running any revision SQL, in one
+    /// transaction.
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn stamp<'e>(
+        conn: &'e mut Self::Connection,
+        table: &'e TableName,
+        insert: &'e [NewRow<'e>],
+        delete: &'e [&'e str],
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'e;
+}
+
+type RowTuple = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+    String,
+    Option<String>,
+);
+
+fn decode_row(row: RowTuple) -> AppliedRevision {
+    let (revision, parents, message, checksum, downgrade_sql, applied_at, execution_ms, state, error) = row;
+    let (state, error) = match RevisionState::parse(&state) {
+        Some(s) => (s, error),
+        None => (
+            RevisionState::Failed,
+            Some(format!("unknown state `{state}` in the version table")),
+        ),
+    };
+    AppliedRevision {
+        revision,
+        parents: parents
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        message,
+        checksum,
+        downgrade_sql,
+        applied_at,
+        execution_ms,
+        state,
+        error,
+    }
+}
+
+/// Implements [`Driver`] for one sqlx database type. The body is the same for every
+/// database: only the types and the [`DialectInfo`] differ.
+macro_rules! impl_driver {
+    ($db:ty, $dialect:expr) => {
+        impl $crate::driver::sealed::Sealed for $db {}
+
+        impl $crate::driver::Driver for $db {
+            const DIALECT: $crate::driver::Dialect = $dialect;
+
+            fn read_rows<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                table: &'e $crate::table::TableName,
+            ) -> impl ::std::future::Future<
+                Output = Result<Option<Vec<$crate::table::AppliedRevision>>, sqlx::Error>,
+            > + Send
+            + 'e {
+                async move {
+                    let sql = Self::DIALECT.select_rows(table);
+                    let rows = sqlx::query_as::<$db, $crate::driver::RowTuple>(sqlx::AssertSqlSafe(sql))
+                        .fetch_all(&mut *conn)
+                        .await;
+                    match rows {
+                        Ok(rows) => Ok(Some(rows.into_iter().map($crate::driver::decode_row).collect())),
+                        Err(e) if (Self::DIALECT.info().missing_table)(&e) => Ok(None),
+                        Err(e) => Err(e),
+                    }
+                }
+            }
+
+            fn create_table<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                table: &'e $crate::table::TableName,
+            ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
+                async move {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(Self::DIALECT.create_table(table)))
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                }
+            }
+
+            #[allow(private_interfaces)]
+            fn run<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                table: &'e $crate::table::TableName,
+                change: &'e $crate::driver::Change<'e>,
+            ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
+                use sqlx::Connection as _;
+                async move {
+                    let started = ::std::time::Instant::now();
+                    if change.transactional {
+                        let mut tx = conn.begin().await?;
+                        let done = async {
+                            execute_sql(&mut *tx, change.sql).await?;
+                            record(&mut *tx, table, &change.row, started).await
+                        }
+                        .await;
+                        match done {
+                            Ok(()) => tx.commit().await,
+                            Err(e) => {
+                                // The error is what counts; a failed rollback closes the
+                                // connection, which undoes the transaction too.
+                                let _ = tx.rollback().await;
+                                Err(e)
+                            }
+                        }
+                    } else {
+                        execute_sql(&mut *conn, change.sql).await?;
+                        record(&mut *conn, table, &change.row, started).await
+                    }
+                }
+            }
+
+            #[allow(private_interfaces)]
+            fn stamp<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                table: &'e $crate::table::TableName,
+                insert: &'e [$crate::driver::NewRow<'e>],
+                delete: &'e [&'e str],
+            ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
+                use sqlx::Connection as _;
+                async move {
+                    let started = ::std::time::Instant::now();
+                    let mut tx = conn.begin().await?;
+                    for revision in delete {
+                        let change = $crate::driver::RowChange::Delete(revision);
+                        record(&mut *tx, table, &change, started).await?;
+                    }
+                    for row in insert {
+                        let change = $crate::driver::RowChange::Insert(row.clone());
+                        record(&mut *tx, table, &change, started).await?;
+                    }
+                    tx.commit().await
+                }
+            }
+        }
+
+        /// Runs a revision's SQL, all statements in one call.
+        async fn execute_sql(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            sql: &str,
+        ) -> Result<(), sqlx::Error> {
+            if sql.trim().is_empty() {
+                return Ok(());
+            }
+            match sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await {
+                Err(e) if !(<$db as $crate::driver::Driver>::DIALECT.info().empty_query)(&e) => Err(e),
+                _ => Ok(()),
+            }
+        }
+
+        /// Writes a revision's version-table change.
+        async fn record(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            change: &$crate::driver::RowChange<'_>,
+            started: ::std::time::Instant,
+        ) -> Result<(), sqlx::Error> {
+            let dialect = <$db as $crate::driver::Driver>::DIALECT;
+            match change {
+                $crate::driver::RowChange::Insert(row) => {
+                    let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    sqlx::query::<$db>(sqlx::AssertSqlSafe(dialect.insert_row(table)))
+                        .bind(row.revision)
+                        .bind(&row.parents)
+                        .bind(row.message)
+                        .bind(row.checksum)
+                        .bind(row.downgrade_sql)
+                        .bind(ms)
+                        .bind($crate::table::RevisionState::Applied.as_str())
+                        .bind(None::<&str>)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                $crate::driver::RowChange::Delete(revision) => {
+                    sqlx::query::<$db>(sqlx::AssertSqlSafe(dialect.delete_row(table)))
+                        .bind(*revision)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+            Ok(())
+        }
+    };
+}
+use impl_driver;

@@ -1,0 +1,26 @@
+//! MySQL and MariaDB: DDL commits implicitly, `?` placeholders, backquoted identifiers.
+
+use super::{Dialect, DialectInfo, impl_driver};
+
+pub(super) static INFO: DialectInfo = DialectInfo {
+    quote: '`',
+    numbered: false,
+    id_type: "VARCHAR(64)",
+    applied_at: "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)",
+    applied_at_text: "CAST(applied_at AS CHAR)",
+    // ER_NO_SUCH_TABLE
+    missing_table: |e| number(e) == Some(1146),
+    // ER_EMPTY_QUERY: a section holding only comments
+    empty_query: |e| number(e) == Some(1065),
+};
+
+fn number(e: &sqlx::Error) -> Option<u16> {
+    match e {
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .map(sqlx::mysql::MySqlDatabaseError::number),
+        _ => None,
+    }
+}
+
+impl_driver!(sqlx::MySql, Dialect::MySql);

@@ -1,0 +1,22 @@
+//! PostgreSQL: transactional DDL, `$n` placeholders, double-quoted identifiers.
+
+use super::{Dialect, DialectInfo, impl_driver};
+
+pub(super) static INFO: DialectInfo = DialectInfo {
+    quote: '"',
+    numbered: true,
+    id_type: "VARCHAR(64)",
+    applied_at: "TIMESTAMPTZ NOT NULL DEFAULT now()",
+    applied_at_text: "CAST(applied_at AS TEXT)",
+    missing_table: |e| sqlstate(e) == Some("42P01"),
+    empty_query: |_| false,
+};
+
+fn sqlstate(e: &sqlx::Error) -> Option<&str> {
+    match e {
+        sqlx::Error::Database(db) => db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().map(|e| e.code()),
+        _ => None,
+    }
+}
+
+impl_driver!(sqlx::Postgres, Dialect::Postgres);

@@ -1,0 +1,97 @@
+//! The one error type of the runtime.
+
+use migrations_core::{Diagnostics, PlanError};
+
+/// Why a run did not complete. Every variant names the revision (and its file, where the
+/// binary has it) and says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The version table name is not a valid identifier.
+    #[error("invalid version table name `{name}`: {reason}")]
+    InvalidTable {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The migrations could not be loaded or their graph is invalid.
+    #[error("{0}")]
+    Load(#[from] Diagnostics),
+    /// The target or plan is invalid.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// An applied revision's file changed after it was applied.
+    #[error(
+        "revision `{revision}` ({file}) was changed after it was applied: its checksum was {recorded}, the file's is now {current}; restore the file and put the change in a new revision"
+    )]
+    ChecksumMismatch {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        file: String,
+        /// The checksum in the version table.
+        recorded: String,
+        /// The checksum of the file now.
+        current: String,
+    },
+    /// The database has revisions this binary does not know.
+    #[error(
+        "the database has revisions this binary does not know: {}; it was migrated by a newer version of the application: deploy that version, or use it to downgrade first",
+        .revisions.join(", ")
+    )]
+    UnknownApplied {
+        /// The unknown revisions.
+        revisions: Vec<String>,
+    },
+    /// A downgrade would pass a revision that has no downgrade section.
+    #[error(
+        "revision `{revision}` ({file}) has no `-- migrate:downgrade` section, so it cannot be undone; nothing was changed"
+    )]
+    Irreversible {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        file: String,
+    },
+    /// A revision was left part-way by an earlier run.
+    #[error(
+        "revision `{revision}` is `{state}` in the version table{}; an earlier run stopped part-way: finish or undo it by hand, then mark it repaired",
+        .error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()
+    )]
+    Dirty {
+        /// The revision.
+        revision: String,
+        /// Its state.
+        state: crate::RevisionState,
+        /// The error it recorded.
+        error: Option<String>,
+    },
+    /// A revision's SQL failed; the revision and its version row were rolled back where
+    /// the database allows it.
+    #[error("{action} of revision `{revision}` ({file}) failed: {source}")]
+    Execute {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        file: String,
+        /// `upgrade` or `downgrade`.
+        action: crate::Action,
+        /// The database's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The migrations folder holds a file this binary was built without.
+    #[error(
+        "`{file}` is in `{dir}` but not in this binary, which was built before it was added; rebuild, and add `migrations::build::watch(\"{dir}\");` to build.rs so that cargo rebuilds when a file is added"
+    )]
+    Stale {
+        /// The file missing from the binary.
+        file: String,
+        /// The migrations folder.
+        dir: String,
+    },
+    /// A database error outside a revision's SQL (connecting, the version table).
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}

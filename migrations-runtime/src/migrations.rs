@@ -1,0 +1,179 @@
+//! A set of migrations: embedded in the binary, or loaded from a directory.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use migrations_core::{Diagnostic, Diagnostics, Directory, Graph, LoadOptions, Migration};
+
+use crate::error::Error;
+use crate::migrator::Migrator;
+
+/// A set of migrations and their revision graph.
+///
+/// Usually made by `embed_migrations!`, which checks the graph at compile time and embeds
+/// every file; [`Migrations::from_dir`] loads a directory at run time instead (as the CLI
+/// does).
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(
+///     dir.path().join("a1_init.sql"),
+///     "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
+/// )?;
+/// let migrations = migrations_runtime::Migrations::from_dir(dir.path())?;
+/// assert_eq!(migrations.migrations()[0].revision(), "a1");
+/// assert_eq!(migrations.heads()?[0].revision(), "a1");
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Migrations {
+    migrations: Cow<'static, [Migration]>,
+    /// The absolute directory the migrations came from.
+    source_dir: Option<Cow<'static, str>>,
+    /// The directory as the user wrote it.
+    display_dir: Cow<'static, str>,
+    /// Whether to look for files added after the binary was built (debug builds).
+    check_stale: bool,
+    graph: OnceLock<Result<Graph, Diagnostics>>,
+}
+
+impl Migrations {
+    /// What `embed_migrations!` expands to: migrations checked at compile time.
+    #[doc(hidden)]
+    pub const fn from_static(
+        migrations: &'static [Migration],
+        source_dir: &'static str,
+        display_dir: &'static str,
+        check_stale: bool,
+    ) -> Self {
+        Self {
+            migrations: Cow::Borrowed(migrations),
+            source_dir: Some(Cow::Borrowed(source_dir)),
+            display_dir: Cow::Borrowed(display_dir),
+            check_stale,
+            graph: OnceLock::new(),
+        }
+    }
+
+    /// Loads and checks every `*.sql` file in `dir`. Several heads are allowed here, as in
+    /// Alembic; `upgrade head` then asks for a merge.
+    ///
+    /// # Errors
+    ///
+    /// Every problem in the directory, each naming its file and line.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, Diagnostics> {
+        let dir = dir.as_ref();
+        let display = dir.display().to_string();
+        let loaded = Directory::load(
+            dir,
+            &display,
+            LoadOptions {
+                allow_multiple_heads: true,
+            },
+        )?;
+        let migrations = loaded.migrations();
+        let graph = OnceLock::new();
+        let _ = graph.set(Ok(loaded.graph));
+        Ok(Self {
+            migrations: Cow::Owned(migrations),
+            source_dir: None,
+            display_dir: Cow::Owned(display),
+            check_stale: false,
+            graph,
+        })
+    }
+
+    /// The migrations, in file-name order.
+    pub fn migrations(&self) -> &[Migration] {
+        &self.migrations
+    }
+
+    /// The directory the migrations came from, as written.
+    pub fn dir(&self) -> &str {
+        &self.display_dir
+    }
+
+    /// The revision graph.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Load`] if the graph is invalid, which cannot happen for migrations
+    /// embedded by the macro or loaded by [`Migrations::from_dir`].
+    pub fn graph(&self) -> Result<&Graph, Error> {
+        self.graph
+            .get_or_init(|| {
+                Graph::build(&self.migrations).map_err(|problems| {
+                    problems
+                        .into_iter()
+                        .map(|p| Diagnostic::new(format!("invalid revision graph: {p:?}")))
+                        .collect::<Vec<_>>()
+                        .into()
+                })
+            })
+            .as_ref()
+            .map_err(|d| Error::Load(d.clone()))
+    }
+
+    /// The migration with revision id `revision`.
+    pub fn get(&self, revision: &str) -> Option<&Migration> {
+        let i = self.graph().ok()?.find(revision)?;
+        self.migrations.get(i)
+    }
+
+    /// The heads: revisions no other revision follows.
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrations::graph`].
+    pub fn heads(&self) -> Result<Vec<&Migration>, Error> {
+        let graph = self.graph()?;
+        Ok(graph.heads().iter().map(|&i| &self.migrations[i]).collect())
+    }
+
+    /// Every revision in the order `upgrade heads` would apply them from an empty
+    /// database: parents first, ties by file name.
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrations::graph`].
+    pub fn history(&self) -> Result<Vec<&Migration>, Error> {
+        let graph = self.graph()?;
+        let all = vec![true; graph.len()];
+        Ok(graph.topological(&all).into_iter().map(|i| &self.migrations[i]).collect())
+    }
+
+    /// A runner with options (version table name), for `upgrade`, `downgrade`, `stamp`
+    /// and `current`.
+    pub fn runner(&self) -> Migrator<'_> {
+        Migrator::new(self)
+    }
+
+    /// In a debug build of a binary that embedded its migrations, refuses to run when the
+    /// folder they were embedded from holds a `*.sql` file the binary lacks.
+    pub(crate) fn check_stale(&self) -> Result<(), Error> {
+        let (true, Some(dir)) = (self.check_stale, &self.source_dir) else {
+            return Ok(());
+        };
+        let Ok(entries) = std::fs::read_dir(dir.as_ref()) else {
+            return Ok(()); // the folder is not here, as on a deployed machine
+        };
+        let known: HashSet<&str> = self.migrations.iter().map(Migration::file_name).collect();
+        let mut missing: Vec<String> = entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".sql") && !n.starts_with('.') && !known.contains(n.as_str()))
+            .collect();
+        missing.sort_unstable();
+        match missing.into_iter().next() {
+            Some(file) => Err(Error::Stale {
+                file,
+                dir: self.display_dir.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! The runner: reads the version table, plans, applies, records, reports.
+
+use std::time::Instant;
+
+use migrations_core::{Graph, Migration, PlanError, Target, plan};
+use sqlx::Acquire;
+
+use crate::driver::{Change, Driver, NewRow, RowChange};
+use crate::error::Error;
+use crate::migrations::Migrations;
+use crate::report::{Action, Report, Step};
+use crate::table::{AppliedRevision, RevisionState, TableName};
+
+/// Runs migrations against a database, with options.
+///
+/// Made by [`Migrations::runner`]. Every method takes anything sqlx can
+/// [`Acquire`] a connection from: a pool, a connection, a transaction.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "sqlite")]
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(
+///     dir.path().join("a1_init.sql"),
+///     "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n-- migrate:downgrade\nDROP TABLE t;\n",
+/// )?;
+/// let migrations = migrations_runtime::Migrations::from_dir(dir.path())?;
+/// let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
+/// let runner = migrations.runner().table("app_versions");
+/// let report = runner.upgrade(&pool, "head").await?;
+/// assert_eq!(report.revisions(), ["a1"]);
+/// assert!(runner.upgrade(&pool, "head").await?.is_empty());
+/// assert_eq!(runner.current(&pool).await?[0].revision, "a1");
+/// runner.downgrade(&pool, "base").await?;
+/// assert!(runner.current(&pool).await?.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct Migrator<'m> {
+    migrations: &'m Migrations,
+    table: String,
+}
+
+/// The database's state, read and checked against the graph.
+struct State {
+    applied: Vec<bool>,
+}
+
+/// What to check when reading the version table.
+#[derive(Clone, Copy)]
+struct Checks {
+    checksums: bool,
+    unknown: bool,
+}
+
+impl<'m> Migrator<'m> {
+    pub(crate) fn new(migrations: &'m Migrations) -> Self {
+        Self {
+            migrations,
+            table: crate::table::DEFAULT_TABLE.to_owned(),
+        }
+    }
+
+    /// Uses version table `name` (default `_migrations`), optionally schema-qualified as
+    /// `schema.table`. The name is checked when a run starts.
+    #[must_use]
+    pub fn table(mut self, name: impl Into<String>) -> Self {
+        self.table = name.into();
+        self
+    }
+
+    /// Applies every revision `target` needs that is not applied yet, parents first, each
+    /// in its own transaction together with its version row. `target` is in Alembic's
+    /// grammar: `head`, `heads`, an id or unique prefix, a label, `+1`, `feature@head`...
+    ///
+    /// When the database is already there, this costs one query.
+    ///
+    /// # Errors
+    ///
+    /// A bad target ([`Error::Plan`]), an applied revision whose file changed
+    /// ([`Error::ChecksumMismatch`]), revisions the binary does not know
+    /// ([`Error::UnknownApplied`]), a revision left part-way ([`Error::Dirty`]), a
+    /// revision whose SQL failed ([`Error::Execute`]; it and everything after it are not
+    /// applied), a file added after the build ([`Error::Stale`], debug builds), or a
+    /// database error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future between revisions leaves every finished revision recorded;
+    /// a revision interrupted inside its transaction is rolled back with it.
+    pub async fn upgrade<'c, A>(&self, conn: A, target: &str) -> Result<Report, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+    {
+        let target = parse_target(target)?;
+        self.migrations.check_stale()?;
+        let table = self.table_name()?;
+        let graph = self.migrations.graph()?;
+        let mut conn = conn.acquire().await?;
+        let state = self
+            .read_state::<A::Database>(&mut conn, &table, graph, Checks { checksums: true, unknown: true }, true)
+            .await?;
+        let steps = plan::upgrade(graph, &state.applied, &target)?;
+        let mut report = Report::default();
+        for i in steps {
+            let m = &self.migrations.migrations()[i];
+            let change = Change {
+                sql: m.upgrade_sql(),
+                transactional: m.transactional(),
+                row: RowChange::Insert(new_row(m)),
+            };
+            report.steps.push(self.run::<A::Database>(&mut conn, &table, m, &change, Action::Upgrade).await?);
+        }
+        Ok(report)
+    }
+
+    /// Undoes, children first, every applied revision that descends from `target` (the
+    /// target itself stays): `base` undoes everything, `-1` the current revision,
+    /// `feature@base` one branch.
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::upgrade`], and [`Error::Irreversible`] when a revision to undo has no
+    /// downgrade section (checked before anything runs).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Migrator::upgrade`].
+    pub async fn downgrade<'c, A>(&self, conn: A, target: &str) -> Result<Report, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+    {
+        let target = parse_target(target)?;
+        let table = self.table_name()?;
+        let graph = self.migrations.graph()?;
+        let mut conn = conn.acquire().await?;
+        let state = self
+            .read_state::<A::Database>(&mut conn, &table, graph, Checks { checksums: true, unknown: true }, true)
+            .await?;
+        let steps = plan::downgrade(graph, &state.applied, &target)?;
+        let all = self.migrations.migrations();
+        if let Some(m) = steps.iter().map(|&i| &all[i]).find(|m| m.downgrade_sql().is_none()) {
+            return Err(Error::Irreversible {
+                revision: m.revision().to_owned(),
+                file: self.file_of(m),
+            });
+        }
+        let mut report = Report::default();
+        for i in steps {
+            let m = &all[i];
+            let change = Change {
+                sql: m.downgrade_sql().unwrap_or_default(),
+                transactional: m.transactional(),
+                row: RowChange::Delete(m.revision()),
+            };
+            report.steps.push(self.run::<A::Database>(&mut conn, &table, m, &change, Action::Downgrade).await?);
+        }
+        Ok(report)
+    }
+
+    /// Makes the applied set exactly what `targets` need, without running any revision
+    /// SQL: how an existing database is adopted. All row changes happen in one
+    /// transaction.
+    ///
+    /// # Errors
+    ///
+    /// A bad target, revisions the binary does not know (use
+    /// [`Migrator::purge_and_stamp`]), a revision left part-way, or a database error.
+    pub async fn stamp<'c, A>(&self, conn: A, targets: &[&str]) -> Result<Report, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+    {
+        self.stamp_inner(conn, targets, false).await
+    }
+
+    /// Forgets every row of the version table, then stamps `targets`: for a table that no
+    /// longer matches this binary at all.
+    ///
+    /// # Errors
+    ///
+    /// A bad target, or a database error.
+    pub async fn purge_and_stamp<'c, A>(&self, conn: A, targets: &[&str]) -> Result<Report, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+    {
+        self.stamp_inner(conn, targets, true).await
+    }
+
+    async fn stamp_inner<'c, A>(&self, conn: A, targets: &[&str], purge: bool) -> Result<Report, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+    {
+        let targets = targets.iter().map(|t| parse_target(t)).collect::<Result<Vec<_>, _>>()?;
+        let table = self.table_name()?;
+        let graph = self.migrations.graph()?;
+        let mut conn = conn.acquire().await?;
+        let (applied, purged) = if purge {
+            let rows = <A::Database as Driver>::read_rows(&mut conn, &table).await?;
+            if rows.is_none() {
+                <A::Database as Driver>::create_table(&mut conn, &table).await?;
+            }
+            let purged: Vec<String> = rows.unwrap_or_default().into_iter().map(|r| r.revision).collect();
+            (vec![false; graph.len()], purged)
+        } else {
+            let state = self
+                .read_state::<A::Database>(&mut conn, &table, graph, Checks { checksums: false, unknown: true }, true)
+                .await?;
+            (state.applied, Vec::new())
+        };
+        let plan = plan::stamp(graph, &applied, &targets)?;
+        let all = self.migrations.migrations();
+        let started = Instant::now();
+        let insert: Vec<NewRow<'_>> = plan.insert.iter().map(|&i| new_row(&all[i])).collect();
+        let mut delete: Vec<&str> = purged.iter().map(String::as_str).collect();
+        delete.extend(plan.delete.iter().map(|&i| all[i].revision()));
+        <A::Database as Driver>::stamp(&mut conn, &table, &insert, &delete).await?;
+        let duration = started.elapsed();
+        let step = |revision: &str, message: &str, action| Step {
+            revision: revision.to_owned(),
+            message: message.to_owned(),
+            action,
+            duration,
+        };
+        let mut report = Report::default();
+        for revision in &purged {
+            report.steps.push(step(revision, "", Action::Unstamp));
+        }
+        for &i in &plan.delete {
+            report.steps.push(step(all[i].revision(), all[i].message(), Action::Unstamp));
+        }
+        for &i in &plan.insert {
+            report.steps.push(step(all[i].revision(), all[i].message(), Action::Stamp));
+        }
+        for s in &report.steps {
+            tracing::info!(revision = %s.revision, action = %s.action, "stamped");
+        }
+        Ok(report)
+    }
+
+    /// The current revisions: applied revisions that no other applied revision follows.
+    /// An empty list means `base`. Revisions this binary does not know are included, as
+    /// recorded.
+    ///
+    /// # Errors
+    ///
+    /// A bad table name, or a database error.
+    pub async fn current<'c, A>(&self, conn: A) -> Result<Vec<AppliedRevision>, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+    {
+        let rows = self.applied(conn).await?;
+        let parents: std::collections::HashSet<&str> =
+            rows.iter().flat_map(|r| r.parents.iter().map(String::as_str)).collect();
+        let current = rows.iter().filter(|r| !parents.contains(r.revision.as_str())).cloned().collect();
+        Ok(current)
+    }
+
+    /// Every row of the version table, in the order applied. Empty when the table does not
+    /// exist yet; nothing is created.
+    ///
+    /// # Errors
+    ///
+    /// A bad table name, or a database error.
+    pub async fn applied<'c, A>(&self, conn: A) -> Result<Vec<AppliedRevision>, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+    {
+        let table = self.table_name()?;
+        let mut conn = conn.acquire().await?;
+        let mut rows = <A::Database as Driver>::read_rows(&mut conn, &table).await?.unwrap_or_default();
+        rows.sort_by(|a, b| a.applied_at.cmp(&b.applied_at).then_with(|| a.revision.cmp(&b.revision)));
+        Ok(rows)
+    }
+
+    fn table_name(&self) -> Result<TableName, Error> {
+        self.table.parse()
+    }
+
+    fn file_of(&self, m: &Migration) -> String {
+        format!("{}/{}", self.migrations.dir().trim_end_matches('/'), m.file_name())
+    }
+
+    /// Reads the version table (creating it when asked) and checks it against the graph.
+    async fn read_state<DB: Driver>(
+        &self,
+        conn: &mut DB::Connection,
+        table: &TableName,
+        graph: &Graph,
+        checks: Checks,
+        create: bool,
+    ) -> Result<State, Error> {
+        let rows = match DB::read_rows(conn, table).await? {
+            Some(rows) => rows,
+            None => {
+                if create {
+                    DB::create_table(conn, table).await?;
+                }
+                Vec::new()
+            }
+        };
+        if let Some(dirty) = rows.iter().find(|r| r.state != RevisionState::Applied) {
+            return Err(Error::Dirty {
+                revision: dirty.revision.clone(),
+                state: dirty.state,
+                error: dirty.error.clone(),
+            });
+        }
+        let mut applied = vec![false; graph.len()];
+        let mut unknown = Vec::new();
+        for row in &rows {
+            match graph.find(&row.revision) {
+                Some(i) => {
+                    applied[i] = true;
+                    let m = &self.migrations.migrations()[i];
+                    if checks.checksums && m.checksum() != row.checksum {
+                        return Err(Error::ChecksumMismatch {
+                            revision: row.revision.clone(),
+                            file: self.file_of(m),
+                            recorded: row.checksum.clone(),
+                            current: m.checksum().to_owned(),
+                        });
+                    }
+                }
+                None => unknown.push(row.revision.clone()),
+            }
+        }
+        if checks.unknown && !unknown.is_empty() {
+            unknown.sort_unstable();
+            return Err(Error::UnknownApplied { revisions: unknown });
+        }
+        Ok(State { applied })
+    }
+
+    async fn run<DB: Driver>(
+        &self,
+        conn: &mut DB::Connection,
+        table: &TableName,
+        m: &Migration,
+        change: &Change<'_>,
+        action: Action,
+    ) -> Result<Step, Error> {
+        tracing::info!(revision = m.revision(), message = m.message(), %action, "running");
+        let started = Instant::now();
+        DB::run(conn, table, change).await.map_err(|source| {
+            tracing::error!(revision = m.revision(), %action, error = %source, "failed");
+            Error::Execute {
+                revision: m.revision().to_owned(),
+                file: self.file_of(m),
+                action,
+                source,
+            }
+        })?;
+        let duration = started.elapsed();
+        tracing::info!(revision = m.revision(), %action, ms = duration.as_millis() as u64, "done");
+        Ok(Step {
+            revision: m.revision().to_owned(),
+            message: m.message().to_owned(),
+            action,
+            duration,
+        })
+    }
+}
+
+fn parse_target(text: &str) -> Result<Target, Error> {
+    text.parse::<Target>().map_err(|e| Error::Plan(PlanError::Target(e)))
+}
+
+fn new_row(m: &Migration) -> NewRow<'_> {
+    NewRow {
+        revision: m.revision(),
+        parents: m.down_revisions().join(","),
+        message: m.message(),
+        checksum: m.checksum(),
+        downgrade_sql: m.downgrade_sql(),
+    }
+}
+
+impl Migrations {
+    /// Upgrades to `target` with default options: see [`Migrator::upgrade`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::upgrade`].
+    pub async fn upgrade<'c, A>(&self, conn: A, target: &str) -> Result<Report, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+    {
+        self.runner().upgrade(conn, target).await
+    }
+
+    /// Downgrades to `target` with default options: see [`Migrator::downgrade`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::downgrade`].
+    pub async fn downgrade<'c, A>(&self, conn: A, target: &str) -> Result<Report, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+    {
+        self.runner().downgrade(conn, target).await
+    }
+
+    /// The current revisions with default options: see [`Migrator::current`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::current`].
+    pub async fn current<'c, A>(&self, conn: A) -> Result<Vec<AppliedRevision>, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+    {
+        self.runner().current(conn).await
+    }
+}

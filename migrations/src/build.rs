@@ -1,0 +1,25 @@
+//! Build-script helper: make cargo rebuild when a migration file is added.
+//!
+//! `embed_migrations!` makes cargo rebuild when an embedded file is edited, but cargo
+//! cannot know that a *new* file appeared in the folder. One line in `build.rs` fixes
+//! that:
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     migrations::build::watch("migrations");
+//! }
+//! ```
+
+/// Tells cargo to rebuild the crate whenever anything in `dir` (relative to the crate's
+/// `Cargo.toml`) is added, removed or changed. Call it from `build.rs`.
+///
+/// # Examples
+///
+/// ```no_run
+/// migrations::build::watch("migrations");
+/// ```
+#[allow(clippy::print_stdout, reason = "build scripts talk to cargo on stdout")]
+pub fn watch(dir: &str) {
+    println!("cargo::rerun-if-changed={dir}");
+}
