@@ -471,8 +471,8 @@ impl<'a> Parser<'a> {
         let [upgrade, downgrade] = sections;
         if upgrade.is_none() {
             self.error(
-                0,
-                "",
+                1,
+                lines.first().copied().unwrap_or(""),
                 "no `-- migrate:upgrade` section".to_owned(),
                 Some("add a line `-- migrate:upgrade` after the header, followed by the SQL that applies this revision".to_owned()),
             );

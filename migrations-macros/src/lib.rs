@@ -14,7 +14,15 @@ use syn::{Ident, LitStr, Token};
 pub fn embed_migrations(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     syn::parse::<Input>(input)
         .and_then(|input| expand(&input))
-        .unwrap_or_else(syn::Error::into_compile_error)
+        .unwrap_or_else(|error| {
+            // Every problem as its own `compile_error!`, inside an expression of the right
+            // type so that rustc reports nothing else.
+            let errors = error.into_compile_error();
+            quote! {{
+                #errors
+                ::migrations::__private::Migrations::from_static(&[], "", "", false)
+            }}
+        })
         .into()
 }
 

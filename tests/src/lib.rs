@@ -1,1 +1,247 @@
-//! stub
+//! Support for the workspace's integration tests: a fresh, real database per test.
+//!
+//! PostgreSQL and MariaDB tests need `MIGRATIONS_TEST_POSTGRES_URL` and
+//! `MIGRATIONS_TEST_MYSQL_URL` (an account that may create databases). When a URL is unset
+//! the test prints that it is skipped, unless `MIGRATIONS_TEST_REQUIRE_DATABASES=1` (as in
+//! CI), which makes a missing URL a failure.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stderr)]
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use migrations::Driver;
+use sqlx::{AssertSqlSafe, Pool};
+
+/// A database that exists for one test and is dropped after it.
+pub struct TestDb<DB: sqlx::Database> {
+    /// A pool on the fresh database.
+    pub pool: Pool<DB>,
+    /// The URL of the fresh database.
+    pub url: String,
+    cleanup: Option<Cleanup>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+enum Cleanup {
+    Postgres { admin: String, name: String },
+    MySql { admin: String, name: String },
+}
+
+fn unique_name() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "mt_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The URL in `var`, or `None` (printing that the test is skipped) when it is unset.
+///
+/// # Panics
+///
+/// When the URL is unset and `MIGRATIONS_TEST_REQUIRE_DATABASES=1`.
+pub fn url_from(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("MIGRATIONS_TEST_REQUIRE_DATABASES").as_deref() != Ok("1"),
+                "{var} is not set, and MIGRATIONS_TEST_REQUIRE_DATABASES=1 requires it"
+            );
+            eprintln!("skipped: {var} is not set");
+            None
+        }
+    }
+}
+
+/// Replaces the database part (the path) of a URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{name}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+impl TestDb<sqlx::Postgres> {
+    /// A fresh PostgreSQL database, or `None` when no server is configured.
+    pub async fn postgres() -> Option<Self> {
+        let admin = url_from("MIGRATIONS_TEST_POSTGRES_URL")?;
+        let name = unique_name();
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.unwrap();
+        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let url = with_database(&admin, &name);
+        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect(&url).await.unwrap();
+        Some(Self { pool, url, cleanup: Some(Cleanup::Postgres { admin, name }), _dir: None })
+    }
+}
+
+impl TestDb<sqlx::MySql> {
+    /// A fresh MySQL/MariaDB database, or `None` when no server is configured.
+    pub async fn mysql() -> Option<Self> {
+        let admin = url_from("MIGRATIONS_TEST_MYSQL_URL")?;
+        let name = unique_name();
+        let mut conn = <sqlx::MySqlConnection as sqlx::Connection>::connect(&admin).await.unwrap();
+        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let url = with_database(&admin, &name);
+        let pool = sqlx::mysql::MySqlPoolOptions::new().max_connections(4).connect(&url).await.unwrap();
+        Some(Self { pool, url, cleanup: Some(Cleanup::MySql { admin, name }), _dir: None })
+    }
+}
+
+impl TestDb<sqlx::Sqlite> {
+    /// A fresh SQLite database in a temporary file.
+    pub async fn sqlite() -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("test.db");
+        let url = format!("sqlite:{}?mode=rwc", path.display());
+        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).connect(&url).await.unwrap();
+        Some(Self { pool, url, cleanup: None, _dir: Some(dir) })
+    }
+}
+
+impl<DB: sqlx::Database> Drop for TestDb<DB> {
+    fn drop(&mut self) {
+        let Some(cleanup) = self.cleanup.take() else {
+            return;
+        };
+        // Drop runs outside async; a thread with its own runtime does the async clean-up.
+        // The pool's connections belong to the test's runtime, which this blocks, so they
+        // are not closed here: PostgreSQL's FORCE ends them, MySQL drops a database in use.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                match cleanup {
+                    Cleanup::Postgres { admin, name } => {
+                        if let Ok(mut c) = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await {
+                            let _ = sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
+                                .execute(&mut c)
+                                .await;
+                        }
+                    }
+                    Cleanup::MySql { admin, name } => {
+                        if let Ok(mut c) = <sqlx::MySqlConnection as sqlx::Connection>::connect(&admin).await {
+                            let _ = sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
+                                .execute(&mut c)
+                                .await;
+                        }
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// What a test needs to look at a database directly, per database.
+pub trait Backend: Driver {
+    /// Whether to expect DDL to roll back with its transaction.
+    const TRANSACTIONAL_DDL: bool;
+
+    /// Whether table `name` exists.
+    fn table_exists(pool: &Pool<Self>, name: &str) -> impl Future<Output = bool> + Send;
+
+    /// Runs SQL, panicking on error.
+    fn execute(pool: &Pool<Self>, sql: &str) -> impl Future<Output = ()> + Send;
+}
+
+macro_rules! backend {
+    ($db:ty, $ddl:expr, $exists:expr) => {
+        impl Backend for $db {
+            const TRANSACTIONAL_DDL: bool = $ddl;
+
+            fn table_exists(pool: &Pool<Self>, name: &str) -> impl Future<Output = bool> + Send {
+                let pool = pool.clone();
+                let name = name.to_owned();
+                async move {
+                    let n: i64 = sqlx::query_scalar::<$db, i64>($exists)
+                        .bind(name)
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                    n > 0
+                }
+            }
+
+            fn execute(pool: &Pool<Self>, sql: &str) -> impl Future<Output = ()> + Send {
+                let pool = pool.clone();
+                let sql = sql.to_owned();
+                async move {
+                    sqlx::raw_sql(AssertSqlSafe(sql)).execute(&pool).await.unwrap();
+                }
+            }
+        }
+    };
+}
+
+backend!(
+    sqlx::Postgres,
+    true,
+    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1"
+);
+backend!(
+    sqlx::MySql,
+    false,
+    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
+);
+backend!(
+    sqlx::Sqlite,
+    true,
+    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+);
+
+/// Writes `files` (name, text) into a fresh temporary directory.
+pub fn migrations_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+/// Instantiates a generic async test body `fn(&Pool<DB>)` once per database, as
+/// `mod $name { sqlite, postgres, mysql }`.
+#[macro_export]
+macro_rules! on_every_database {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                if let Some(db) = $crate::TestDb::<sqlx::Sqlite>::sqlite().await {
+                    super::$name(&db).await;
+                }
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(db) = $crate::TestDb::<sqlx::Postgres>::postgres().await {
+                    super::$name(&db).await;
+                }
+            }
+            #[tokio::test]
+            async fn mysql() {
+                if let Some(db) = $crate::TestDb::<sqlx::MySql>::mysql().await {
+                    super::$name(&db).await;
+                }
+            }
+        }
+    )*};
+}

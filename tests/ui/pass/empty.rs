@@ -1,0 +1,6 @@
+static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("fixtures/pass/empty");
+
+fn main() {
+    assert!(MIGRATIONS.migrations().is_empty());
+    assert!(MIGRATIONS.heads().unwrap().is_empty());
+}

@@ -1,0 +1,6 @@
+static MIGRATIONS: migrations::Migrations =
+    migrations::embed_migrations!("fixtures/pass/multiple-heads", allow_multiple_heads);
+
+fn main() {
+    assert_eq!(MIGRATIONS.heads().unwrap().len(), 2);
+}
