@@ -75,7 +75,9 @@ impl Directory {
             let bytes = match std::fs::read(&path) {
                 Ok(bytes) => bytes,
                 Err(e) => {
-                    problems.push(Diagnostic::new(format!("cannot read migration file: {e}")).at(shown, 0));
+                    problems.push(
+                        Diagnostic::new(format!("cannot read migration file: {e}")).at(shown, 0),
+                    );
                     continue;
                 }
             };
@@ -108,7 +110,11 @@ impl Directory {
         let graph = match Graph::build(&migrations) {
             Ok(graph) => graph,
             Err(problems) => {
-                return Err(problems.iter().map(|p| describe(&files, p)).collect::<Vec<_>>().into());
+                return Err(problems
+                    .iter()
+                    .map(|p| describe(&files, p))
+                    .collect::<Vec<_>>()
+                    .into());
             }
         };
         if let Err(problem) = graph.check_single_head(options.allow_multiple_heads) {
@@ -141,7 +147,9 @@ fn list_sql_files(dir: &Path, display: &str) -> Result<Vec<String>, Diagnostics>
     let mut names = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| {
-            Diagnostics::from(Diagnostic::new(format!("cannot read migrations directory `{display}`: {e}")))
+            Diagnostics::from(Diagnostic::new(format!(
+                "cannot read migrations directory `{display}`: {e}"
+            )))
         })?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else {
@@ -178,35 +186,72 @@ fn describe(files: &[SourceFile], problem: &GraphProblem) -> Diagnostic {
         GraphProblem::DuplicateRevision { first, second } => at(
             &files[*second],
             files[*second].lines.revision,
-            format!("duplicate revision id `{}`: also in {}", id(*second), files[*first].display),
+            format!(
+                "duplicate revision id `{}`: also in {}",
+                id(*second),
+                files[*first].display
+            ),
         )
         .with_help("give one of the two files a new revision id (and rename it to match)"),
-        GraphProblem::UnknownParent { revision, parent, suggestion } => at(
+        GraphProblem::UnknownParent {
+            revision,
+            parent,
+            suggestion,
+        } => at(
             &files[*revision],
             files[*revision].lines.down_revision,
-            format!("unknown parent `{parent}` in down_revision of `{}`", id(*revision)),
+            format!(
+                "unknown parent `{parent}` in down_revision of `{}`",
+                id(*revision)
+            ),
         )
-        .with_help(suggest(suggestion).unwrap_or_else(|| "name an existing revision, or `none` for a first revision".to_owned())),
-        GraphProblem::UnknownDependency { revision, dependency, suggestion } => at(
+        .with_help(suggest(suggestion).unwrap_or_else(|| {
+            "name an existing revision, or `none` for a first revision".to_owned()
+        })),
+        GraphProblem::UnknownDependency {
+            revision,
+            dependency,
+            suggestion,
+        } => at(
             &files[*revision],
             files[*revision].lines.depends_on,
-            format!("unknown revision or label `{dependency}` in depends_on of `{}`", id(*revision)),
+            format!(
+                "unknown revision or label `{dependency}` in depends_on of `{}`",
+                id(*revision)
+            ),
         )
-        .with_help(suggest(suggestion).unwrap_or_else(|| "name an existing revision id or branch label".to_owned())),
+        .with_help(
+            suggest(suggestion)
+                .unwrap_or_else(|| "name an existing revision id or branch label".to_owned()),
+        ),
         GraphProblem::SelfReference { revision } => {
             let f = &files[*revision];
-            let line = if f.migration.down_revisions().iter().any(|p| p == f.migration.revision()) {
+            let line = if f
+                .migration
+                .down_revisions()
+                .iter()
+                .any(|p| p == f.migration.revision())
+            {
                 f.lines.down_revision
             } else {
                 f.lines.depends_on
             };
-            at(f, line, format!("revision `{}` names itself", id(*revision)))
-                .with_help("a revision cannot be its own parent or dependency; name the revision it follows")
+            at(
+                f,
+                line,
+                format!("revision `{}` names itself", id(*revision)),
+            )
+            .with_help(
+                "a revision cannot be its own parent or dependency; name the revision it follows",
+            )
         }
         GraphProblem::RepeatedParent { revision, parent } => at(
             &files[*revision],
             files[*revision].lines.down_revision,
-            format!("parent `{parent}` listed twice in down_revision of `{}`", id(*revision)),
+            format!(
+                "parent `{parent}` listed twice in down_revision of `{}`",
+                id(*revision)
+            ),
         )
         .with_help("list each parent once; a merge names two different heads"),
         GraphProblem::Cycle { revisions } => {
@@ -222,16 +267,31 @@ fn describe(files: &[SourceFile], problem: &GraphProblem) -> Diagnostic {
             )
             .with_help("one of these revisions must not follow the others; fix its down_revision or depends_on")
         }
-        GraphProblem::DuplicateLabel { label, first, second } => at(
+        GraphProblem::DuplicateLabel {
+            label,
+            first,
+            second,
+        } => at(
             &files[*second],
             files[*second].lines.branch_labels,
-            format!("branch label `{label}` is also on revision `{}` ({})", id(*first), files[*first].display),
+            format!(
+                "branch label `{label}` is also on revision `{}` ({})",
+                id(*first),
+                files[*first].display
+            ),
         )
         .with_help("a label names one branch; choose another name"),
-        GraphProblem::LabelIsRevision { label, labelled, revision } => at(
+        GraphProblem::LabelIsRevision {
+            label,
+            labelled,
+            revision,
+        } => at(
             &files[*labelled],
             files[*labelled].lines.branch_labels,
-            format!("branch label `{label}` is the id of revision `{label}` ({})", files[*revision].display),
+            format!(
+                "branch label `{label}` is the id of revision `{label}` ({})",
+                files[*revision].display
+            ),
         )
         .with_help("a label must differ from every revision id; choose another name"),
         GraphProblem::MultipleHeads { heads } => {

@@ -132,8 +132,14 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// CRLF to LF, trailing whitespace trimmed on every line, blank lines at both ends dropped.
 fn normalize_section(sql: &str) -> String {
     let lines: Vec<&str> = sql.lines().map(str::trim_end).collect();
-    let start = lines.iter().position(|l| !l.is_empty()).unwrap_or(lines.len());
-    let end = lines.iter().rposition(|l| !l.is_empty()).map_or(start, |i| i + 1);
+    let start = lines
+        .iter()
+        .position(|l| !l.is_empty())
+        .unwrap_or(lines.len());
+    let end = lines
+        .iter()
+        .rposition(|l| !l.is_empty())
+        .map_or(start, |i| i + 1);
     lines[start..end].join("\n")
 }
 
@@ -414,7 +420,10 @@ impl<'a> Parser<'a> {
                 if !is_valid_name(value) {
                     self.bad_name(line, excerpt(0), "revision id", value);
                 } else if !(self.file_name.starts_with(value)
-                    && matches!(self.file_name.as_bytes().get(value.len()), Some(b'_' | b'.')))
+                    && matches!(
+                        self.file_name.as_bytes().get(value.len()),
+                        Some(b'_' | b'.')
+                    ))
                 {
                     self.error(
                         line,
@@ -484,7 +493,8 @@ impl<'a> Parser<'a> {
         let upgrade = upgrade.map(|(_, body)| normalize_section(&body.join("\n")));
         let upgrade = upgrade.unwrap_or_default();
         let downgrade = downgrade.map(|(_, body)| normalize_section(&body.join("\n")));
-        let owned = |v: Vec<String>| -> Names { Cow::Owned(v.into_iter().map(Cow::Owned).collect()) };
+        let owned =
+            |v: Vec<String>| -> Names { Cow::Owned(v.into_iter().map(Cow::Owned).collect()) };
         let text_of = |k: usize| header[k].map_or(String::new(), |(_, v)| v.to_owned());
         Ok((
             Migration {
@@ -626,10 +636,15 @@ mod tests {
 
     #[test]
     fn crlf_bom_and_trailing_whitespace_do_not_change_the_checksum() {
-        let lf = "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\nSELECT 1;\nSELECT 2;\n";
+        let lf =
+            "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\nSELECT 1;\nSELECT 2;\n";
         let crlf = format!("\u{feff}{}", lf.replace('\n', "  \r\n"));
-        let a = Migration::parse_file("a.sql", "a.sql", lf.as_bytes()).unwrap().0;
-        let b = Migration::parse_file("a.sql", "a.sql", crlf.as_bytes()).unwrap().0;
+        let a = Migration::parse_file("a.sql", "a.sql", lf.as_bytes())
+            .unwrap()
+            .0;
+        let b = Migration::parse_file("a.sql", "a.sql", crlf.as_bytes())
+            .unwrap()
+            .0;
         assert_eq!(a.checksum(), b.checksum());
         assert_eq!(a.upgrade_sql(), b.upgrade_sql());
         assert_eq!(a.checksum().len(), 64);
@@ -639,50 +654,96 @@ mod tests {
     fn the_checksum_covers_only_the_upgrade_section() {
         let a = parse("a.sql", "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\nSELECT 1;\n-- migrate:downgrade\nSELECT 2;").unwrap();
         let b = parse("a.sql", "-- revision: a\n-- down_revision: none\n-- message: m\n-- migrate:upgrade\nSELECT 1;\n-- migrate:downgrade\nSELECT 3;").unwrap();
-        let c = parse("a.sql", "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\nSELECT 9;\n").unwrap();
+        let c = parse(
+            "a.sql",
+            "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\nSELECT 9;\n",
+        )
+        .unwrap();
         assert_eq!(a.checksum(), b.checksum());
         assert_ne!(a.checksum(), c.checksum());
     }
 
     #[test]
     fn unknown_key_suggests_the_near_miss() {
-        let errs = messages("a.sql", "-- revision: a\n-- down_revison: none\n-- migrate:upgrade\n");
-        assert!(errs.iter().any(|e| e.contains("unknown header key `down_revison`")
-            && e.contains("a.sql:2")
-            && e.contains("did you mean `down_revision`?")));
+        let errs = messages(
+            "a.sql",
+            "-- revision: a\n-- down_revison: none\n-- migrate:upgrade\n",
+        );
+        assert!(
+            errs.iter()
+                .any(|e| e.contains("unknown header key `down_revison`")
+                    && e.contains("a.sql:2")
+                    && e.contains("did you mean `down_revision`?"))
+        );
     }
 
     #[test]
     fn repeated_key_names_both_lines() {
-        let errs = messages("a.sql", "-- revision: a\n-- down_revision: none\n-- revision: a\n-- migrate:upgrade\n");
-        assert!(errs.iter().any(|e| e.contains("given twice (first on line 1)") && e.contains("a.sql:3")));
+        let errs = messages(
+            "a.sql",
+            "-- revision: a\n-- down_revision: none\n-- revision: a\n-- migrate:upgrade\n",
+        );
+        assert!(
+            errs.iter()
+                .any(|e| e.contains("given twice (first on line 1)") && e.contains("a.sql:3"))
+        );
     }
 
     #[test]
     fn file_name_must_start_with_the_revision() {
-        let errs = messages("b_x.sql", "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\n");
+        let errs = messages(
+            "b_x.sql",
+            "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\n",
+        );
         assert!(errs[0].contains("does not start with its revision id `a`"));
-        assert!(parse("a.sql", "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\n").is_ok());
-        assert!(parse("ab_x.sql", "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\n").is_err());
+        assert!(
+            parse(
+                "a.sql",
+                "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\n"
+            )
+            .is_ok()
+        );
+        assert!(
+            parse(
+                "ab_x.sql",
+                "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\n"
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn sections_are_checked() {
         let none = messages("a.sql", "-- revision: a\n-- down_revision: none\n");
         assert!(none[0].contains("no `-- migrate:upgrade` section"));
-        let two = messages("a.sql", "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\n-- migrate:upgrade\n");
+        let two = messages(
+            "a.sql",
+            "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\n-- migrate:upgrade\n",
+        );
         assert!(two[0].contains("second `-- migrate:upgrade` section (the first is on line 3)"));
-        let text = messages("a.sql", "-- revision: a\n-- down_revision: none\nCREATE TABLE t();\n-- migrate:upgrade\n");
+        let text = messages(
+            "a.sql",
+            "-- revision: a\n-- down_revision: none\nCREATE TABLE t();\n-- migrate:upgrade\n",
+        );
         assert!(text[0].contains("text before the first") && text[0].contains("a.sql:3"));
-        let unknown = messages("a.sql", "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\n-- migrate:downgrad\n");
+        let unknown = messages(
+            "a.sql",
+            "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\n-- migrate:downgrad\n",
+        );
         assert!(unknown[0].contains("did you mean `-- migrate:downgrade`?"));
     }
 
     #[test]
     fn names_are_validated() {
-        let errs = messages("a-b.sql", "-- revision: a-b\n-- down_revision: none\n-- migrate:upgrade\n");
+        let errs = messages(
+            "a-b.sql",
+            "-- revision: a-b\n-- down_revision: none\n-- migrate:upgrade\n",
+        );
         assert!(errs[0].contains("invalid revision id `a-b`"));
-        let errs = messages("a.sql", "-- revision: a\n-- down_revision: x,,y\n-- branch_labels: head\n-- migrate:upgrade\n");
+        let errs = messages(
+            "a.sql",
+            "-- revision: a\n-- down_revision: x,,y\n-- branch_labels: head\n-- migrate:upgrade\n",
+        );
         assert!(errs.iter().any(|e| e.contains("invalid down_revision ``")));
         assert!(errs.iter().any(|e| e.contains("`head` is a reserved word")));
     }
@@ -695,7 +756,8 @@ mod tests {
 
     #[test]
     fn invalid_utf8_names_the_line() {
-        let errs = Migration::parse_file("a.sql", "m/a.sql", b"-- revision: a\n\xff\n").unwrap_err();
+        let errs =
+            Migration::parse_file("a.sql", "m/a.sql", b"-- revision: a\n\xff\n").unwrap_err();
         assert!(errs[0].to_string().contains("m/a.sql:2"));
     }
 }

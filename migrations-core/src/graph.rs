@@ -5,8 +5,8 @@
 //! keep that slice sorted by file name, so "lower index" means "earlier file name", which
 //! is how ties between independent branches are broken everywhere.
 
-use std::collections::{BinaryHeap, HashMap};
 use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use crate::diagnostic::did_you_mean;
 use crate::file::Migration;
@@ -157,7 +157,12 @@ impl Graph {
         sorted.sort_unstable();
         let labels_of = migrations
             .iter()
-            .map(|m| m.branch_labels().iter().map(|l| l.as_ref().into()).collect())
+            .map(|m| {
+                m.branch_labels()
+                    .iter()
+                    .map(|l| l.as_ref().into())
+                    .collect()
+            })
             .collect();
         Ok(Self {
             ids,
@@ -186,7 +191,10 @@ impl Graph {
         if allow_multiple || self.heads.len() <= 1 {
             return Ok(());
         }
-        let all_labelled = self.heads.iter().all(|&h| !self.branch_of_head_unlabelled(h));
+        let all_labelled = self
+            .heads
+            .iter()
+            .all(|&h| !self.branch_of_head_unlabelled(h));
         if all_labelled {
             return Ok(());
         }
@@ -435,11 +443,12 @@ fn check_repeated_parents(migrations: &[Migration], problems: &mut Vec<GraphProb
 fn check_self_references(migrations: &[Migration], problems: &mut Vec<GraphProblem>) {
     for (i, m) in migrations.iter().enumerate() {
         let me = m.revision();
-        let named_self = m.down_revisions().iter().chain(m.depends_on()).any(|r| r == me);
-        let labels_self = m
-            .depends_on()
+        let named_self = m
+            .down_revisions()
             .iter()
-            .any(|d| m.branch_labels().contains(d));
+            .chain(m.depends_on())
+            .any(|r| r == me);
+        let labels_self = m.depends_on().iter().any(|d| m.branch_labels().contains(d));
         if named_self || labels_self {
             problems.push(GraphProblem::SelfReference { revision: i });
         }
@@ -575,13 +584,38 @@ mod tests {
             mig("d", "a, a", "-- branch_labels: x, b"),
         ])
         .unwrap_err();
-        assert!(problems.contains(&GraphProblem::DuplicateRevision { first: 0, second: 1 }));
-        assert!(problems.iter().any(|p| matches!(p, GraphProblem::UnknownParent { parent, .. } if parent == "zz")));
+        assert!(problems.contains(&GraphProblem::DuplicateRevision {
+            first: 0,
+            second: 1
+        }));
+        assert!(
+            problems
+                .iter()
+                .any(|p| matches!(p, GraphProblem::UnknownParent { parent, .. } if parent == "zz"))
+        );
         assert!(problems.iter().any(|p| matches!(p, GraphProblem::UnknownDependency { dependency, .. } if dependency == "nope")));
         assert!(problems.contains(&GraphProblem::SelfReference { revision: 3 }));
-        assert!(problems.iter().any(|p| matches!(p, GraphProblem::RepeatedParent { revision: 4, .. })));
-        assert!(problems.iter().any(|p| matches!(p, GraphProblem::DuplicateLabel { first: 0, second: 4, .. })));
-        assert!(problems.iter().any(|p| matches!(p, GraphProblem::LabelIsRevision { labelled: 4, revision: 2, .. })));
+        assert!(
+            problems
+                .iter()
+                .any(|p| matches!(p, GraphProblem::RepeatedParent { revision: 4, .. }))
+        );
+        assert!(problems.iter().any(|p| matches!(
+            p,
+            GraphProblem::DuplicateLabel {
+                first: 0,
+                second: 4,
+                ..
+            }
+        )));
+        assert!(problems.iter().any(|p| matches!(
+            p,
+            GraphProblem::LabelIsRevision {
+                labelled: 4,
+                revision: 2,
+                ..
+            }
+        )));
     }
 
     #[test]
@@ -608,15 +642,19 @@ mod tests {
 
     #[test]
     fn a_cycle_through_depends_on_is_found() {
-        let problems = Graph::build(&[mig("a", "none", "-- depends_on: b"), mig("b", "a", "")])
-            .unwrap_err();
+        let problems =
+            Graph::build(&[mig("a", "none", "-- depends_on: b"), mig("b", "a", "")]).unwrap_err();
         assert!(matches!(&problems[0], GraphProblem::Cycle { revisions } if revisions.len() == 2));
     }
 
     #[test]
     fn unlabelled_second_head_is_refused_unless_allowed() {
-        let g = Graph::build(&[mig("a", "none", ""), mig("b", "a", ""), mig("c", "a", "")]).unwrap();
-        assert_eq!(g.check_single_head(false), Err(GraphProblem::MultipleHeads { heads: vec![1, 2] }));
+        let g =
+            Graph::build(&[mig("a", "none", ""), mig("b", "a", ""), mig("c", "a", "")]).unwrap();
+        assert_eq!(
+            g.check_single_head(false),
+            Err(GraphProblem::MultipleHeads { heads: vec![1, 2] })
+        );
         assert_eq!(g.check_single_head(true), Ok(()));
         let labelled = Graph::build(&[
             mig("a", "none", ""),

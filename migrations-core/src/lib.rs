@@ -33,7 +33,9 @@ mod target;
 
 pub use diagnostic::{Diagnostic, Diagnostics, did_you_mean};
 pub use dir::{Directory, LoadOptions, SourceFile};
-pub use file::{HEADER_KEYS, HeaderLines, Migration, Names, RESERVED_NAMES, checksum, is_valid_name};
+pub use file::{
+    HEADER_KEYS, HeaderLines, Migration, Names, RESERVED_NAMES, checksum, is_valid_name,
+};
 pub use graph::{Graph, GraphProblem};
 pub use plan::{PlanError, StampPlan};
 pub use target::{BranchAt, Resolved, Target, TargetError, current_heads};

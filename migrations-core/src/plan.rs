@@ -22,7 +22,9 @@ pub enum PlanError {
         of: String,
     },
     /// `upgrade` to a revision that is behind what is applied.
-    #[error("`{target}` is behind the applied revision `{ahead}`; to go back to it, run `downgrade {target}`")]
+    #[error(
+        "`{target}` is behind the applied revision `{ahead}`; to go back to it, run `downgrade {target}`"
+    )]
     BehindCurrent {
         /// The target.
         target: String,
@@ -30,7 +32,9 @@ pub enum PlanError {
         ahead: String,
     },
     /// `downgrade` to a revision that is not applied.
-    #[error("`{target}` is not applied, so there is nothing to downgrade to it (current: {current}); did you mean `upgrade {target}`?")]
+    #[error(
+        "`{target}` is not applied, so there is nothing to downgrade to it (current: {current}); did you mean `upgrade {target}`?"
+    )]
     NotApplied {
         /// The target.
         target: String,

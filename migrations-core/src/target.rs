@@ -278,7 +278,10 @@ impl Target {
                 heads => Err(multiple_heads(graph, &text, heads)),
             },
             Target::Name(name) => one(resolve_name(graph, name)?),
-            Target::Relative { from: Some(from), steps } => {
+            Target::Relative {
+                from: Some(from),
+                steps,
+            } => {
                 let start = resolve_name(graph, from)?;
                 walk(graph, &text, Start::At(start), *steps)
             }
@@ -288,17 +291,23 @@ impl Target {
                 walk(graph, &text, start, *steps)
             }
             Target::Branch { label, at } => {
-                let labelled = graph.find_label(label).ok_or_else(|| TargetError::Unknown {
-                    name: label.clone(),
-                    suggestion: did_you_mean(label, graph.labels().map(|(l, _)| l))
-                        .map(Into::into),
-                })?;
+                let labelled = graph
+                    .find_label(label)
+                    .ok_or_else(|| TargetError::Unknown {
+                        name: label.clone(),
+                        suggestion: did_you_mean(label, graph.labels().map(|(l, _)| l))
+                            .map(Into::into),
+                    })?;
                 let branch = graph.branch(labelled);
                 match at {
                     BranchAt::Base => Ok(Resolved::BranchBase(labelled)),
                     BranchAt::Head => {
-                        let heads: Vec<usize> =
-                            graph.heads().iter().copied().filter(|&h| branch[h]).collect();
+                        let heads: Vec<usize> = graph
+                            .heads()
+                            .iter()
+                            .copied()
+                            .filter(|&h| branch[h])
+                            .collect();
                         match heads.as_slice() {
                             [h] => one(*h),
                             _ => Err(multiple_heads(graph, &text, &heads)),
@@ -320,7 +329,9 @@ impl Target {
                         let start = if current.is_empty() && *steps > 0 {
                             // Nothing of the branch applied: its first revision is step one.
                             let first: Vec<usize> = (0..graph.len())
-                                .filter(|&i| branch[i] && !graph.parents(i).iter().any(|&p| branch[p]))
+                                .filter(|&i| {
+                                    branch[i] && !graph.parents(i).iter().any(|&p| branch[p])
+                                })
                                 .collect();
                             match first.as_slice() {
                                 [f] => return walk(graph, &text, Start::At(*f), steps - 1),
@@ -376,7 +387,12 @@ enum Start {
     At(usize),
 }
 
-fn start_from(graph: &Graph, target: &str, current: &[usize], steps: i64) -> Result<Start, TargetError> {
+fn start_from(
+    graph: &Graph,
+    target: &str,
+    current: &[usize],
+    steps: i64,
+) -> Result<Start, TargetError> {
     match current {
         [] => Ok(Start::Base),
         [c] => Ok(Start::At(*c)),

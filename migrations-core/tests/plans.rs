@@ -8,7 +8,15 @@ use common::{applied, graph, ids};
 use migrations_core::{Graph, PlanError, Target, plan};
 
 fn branched() -> Graph {
-    graph(&["a1", "b1 <- a1", "c1 <- b1 label=left", "c2 <- c1", "d1 <- b1 label=right", "d2 <- d1 dep=c1"]).1
+    graph(&[
+        "a1",
+        "b1 <- a1",
+        "c1 <- b1 label=left",
+        "c2 <- c1",
+        "d1 <- b1 label=right",
+        "d2 <- d1 dep=c1",
+    ])
+    .1
 }
 
 fn t(s: &str) -> Target {
@@ -26,7 +34,10 @@ fn down(g: &Graph, current: &[&str], target: &str) -> Result<Vec<String>, PlanEr
 #[test]
 fn upgrade_heads_applies_parents_first_with_file_name_ties() {
     let g = branched();
-    assert_eq!(up(&g, &[], "heads").unwrap(), ["a1", "b1", "c1", "c2", "d1", "d2"]);
+    assert_eq!(
+        up(&g, &[], "heads").unwrap(),
+        ["a1", "b1", "c1", "c2", "d1", "d2"]
+    );
 }
 
 #[test]
@@ -34,13 +45,20 @@ fn upgrade_a_branch_leaves_the_other_alone_but_pulls_in_dependencies() {
     let g = branched();
     assert_eq!(up(&g, &[], "left@head").unwrap(), ["a1", "b1", "c1", "c2"]);
     // d2 depends on c1, so c1 comes along; c2 does not.
-    assert_eq!(up(&g, &["a1", "b1"], "right@head").unwrap(), ["c1", "d1", "d2"]);
+    assert_eq!(
+        up(&g, &["a1", "b1"], "right@head").unwrap(),
+        ["c1", "d1", "d2"]
+    );
 }
 
 #[test]
 fn upgrade_to_where_we_are_does_nothing() {
     let g = branched();
-    assert!(up(&g, &["a1", "b1", "c1", "c2"], "left@head").unwrap().is_empty());
+    assert!(
+        up(&g, &["a1", "b1", "c1", "c2"], "left@head")
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -53,7 +71,10 @@ fn upgrade_to_a_revision_behind_current_says_to_downgrade() {
 
 #[test]
 fn upgrade_refuses_a_branch_base() {
-    assert!(matches!(up(&branched(), &[], "left@base").unwrap_err(), PlanError::WrongCommand { .. }));
+    assert!(matches!(
+        up(&branched(), &[], "left@base").unwrap_err(),
+        PlanError::WrongCommand { .. }
+    ));
 }
 
 #[test]
@@ -63,14 +84,20 @@ fn downgrade_undoes_descendants_children_first_including_dependents() {
     // d2 depends on c1: undoing c1 takes d2 with it, but not d1.
     assert_eq!(down(&g, &all, "b1").unwrap(), ["d2", "d1", "c2", "c1"]);
     assert_eq!(down(&g, &all, "c2").unwrap(), Vec::<String>::new());
-    assert_eq!(down(&g, &all, "base").unwrap(), ["d2", "d1", "c2", "c1", "b1", "a1"]);
+    assert_eq!(
+        down(&g, &all, "base").unwrap(),
+        ["d2", "d1", "c2", "c1", "b1", "a1"]
+    );
 }
 
 #[test]
 fn downgrade_relative_and_branch_base() {
     let g = branched();
     assert_eq!(down(&g, &["a1", "b1", "c1", "c2"], "-1").unwrap(), ["c2"]);
-    assert_eq!(down(&g, &["a1", "b1", "c1", "c2"], "-2").unwrap(), ["c2", "c1"]);
+    assert_eq!(
+        down(&g, &["a1", "b1", "c1", "c2"], "-2").unwrap(),
+        ["c2", "c1"]
+    );
     let all = ["a1", "b1", "c1", "c2", "d1", "d2"];
     assert_eq!(down(&g, &all, "right@base").unwrap(), ["d2", "d1"]);
     // left@base takes c1 and c2, and d2, which depends on c1.
@@ -81,7 +108,13 @@ fn downgrade_relative_and_branch_base() {
 fn downgrade_to_an_unapplied_revision_is_an_error() {
     let g = branched();
     let err = down(&g, &["a1", "b1"], "c1").unwrap_err();
-    assert_eq!(err, PlanError::NotApplied { target: "c1".into(), current: "b1".into() });
+    assert_eq!(
+        err,
+        PlanError::NotApplied {
+            target: "c1".into(),
+            current: "b1".into()
+        }
+    );
 }
 
 #[test]
@@ -98,5 +131,11 @@ fn stamp_makes_the_applied_set_exactly_what_the_targets_need() {
 fn a_target_that_is_an_ancestor_of_another_is_an_error() {
     let g = branched();
     let err = plan::stamp(&g, &applied(&g, &[]), &[t("b1"), t("c2")]).unwrap_err();
-    assert_eq!(err, PlanError::AncestorTarget { ancestor: "b1".into(), of: "c2".into() });
+    assert_eq!(
+        err,
+        PlanError::AncestorTarget {
+            ancestor: "b1".into(),
+            of: "c2".into()
+        }
+    );
 }

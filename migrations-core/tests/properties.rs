@@ -18,7 +18,11 @@ fn dag() -> impl Strategy<Value = Vec<(Vec<usize>, Option<usize>)>> {
                         .prop_map(|s| s.into_iter().collect::<Vec<_>>())
                         .boxed()
                 };
-                let dep = if i == 0 { Just(None).boxed() } else { proptest::option::weighted(0.2, 0..i).boxed() };
+                let dep = if i == 0 {
+                    Just(None).boxed()
+                } else {
+                    proptest::option::weighted(0.2, 0..i).boxed()
+                };
                 (parents, dep)
             })
             .collect::<Vec<_>>()
@@ -33,13 +37,19 @@ fn build(spec: &[(Vec<usize>, Option<usize>)]) -> Graph {
             let down = if parents.is_empty() {
                 "none".to_owned()
             } else {
-                parents.iter().map(|p| format!("r{p:03}")).collect::<Vec<_>>().join(", ")
+                parents
+                    .iter()
+                    .map(|p| format!("r{p:03}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
             let dep = dep
                 .filter(|d| !parents.contains(d))
                 .map(|d| format!("-- depends_on: r{d:03}\n"))
                 .unwrap_or_default();
-            let text = format!("-- revision: r{i:03}\n-- down_revision: {down}\n{dep}-- migrate:upgrade\n");
+            let text = format!(
+                "-- revision: r{i:03}\n-- down_revision: {down}\n{dep}-- migrate:upgrade\n"
+            );
             Migration::parse(&format!("r{i:03}_m.sql"), &text).unwrap()
         })
         .collect();
@@ -63,7 +73,10 @@ fn run_downgrade(g: &Graph, applied: &mut [bool], steps: &[usize]) -> Result<(),
     for &s in steps {
         prop_assert!(applied[s], "r{s:03} undone but not applied");
         for &c in g.children(s).iter().chain(g.dependents(s)) {
-            prop_assert!(!applied[c], "r{s:03} undone while r{c:03}, which needs it, is applied");
+            prop_assert!(
+                !applied[c],
+                "r{s:03} undone while r{c:03}, which needs it, is applied"
+            );
         }
         applied[s] = false;
     }

@@ -65,9 +65,9 @@ impl Parse for Input {
 fn expand(input: &Input) -> syn::Result<TokenStream> {
     let span = input.path.span();
     let written = input.path.value();
-    let root = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).ok_or_else(|| {
-        syn::Error::new(span, "CARGO_MANIFEST_DIR is not set; build with cargo")
-    })?;
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .ok_or_else(|| syn::Error::new(span, "CARGO_MANIFEST_DIR is not set; build with cargo"))?;
     let dir = root.join(&written);
     let options = LoadOptions {
         allow_multiple_heads: input.allow_multiple_heads,

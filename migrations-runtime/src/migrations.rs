@@ -144,7 +144,11 @@ impl Migrations {
     pub fn history(&self) -> Result<Vec<&Migration>, Error> {
         let graph = self.graph()?;
         let all = vec![true; graph.len()];
-        Ok(graph.topological(&all).into_iter().map(|i| &self.migrations[i]).collect())
+        Ok(graph
+            .topological(&all)
+            .into_iter()
+            .map(|i| &self.migrations[i])
+            .collect())
     }
 
     /// A runner with options (version table name), for `upgrade`, `downgrade`, `stamp`

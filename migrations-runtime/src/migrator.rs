@@ -102,7 +102,16 @@ impl<'m> Migrator<'m> {
         let graph = self.migrations.graph()?;
         let mut conn = conn.acquire().await?;
         let state = self
-            .read_state::<A::Database>(&mut conn, &table, graph, Checks { checksums: true, unknown: true }, true)
+            .read_state::<A::Database>(
+                &mut conn,
+                &table,
+                graph,
+                Checks {
+                    checksums: true,
+                    unknown: true,
+                },
+                true,
+            )
             .await?;
         let steps = plan::upgrade(graph, &state.applied, &target)?;
         let mut report = Report::default();
@@ -113,7 +122,10 @@ impl<'m> Migrator<'m> {
                 transactional: m.transactional(),
                 row: RowChange::Insert(new_row(m)),
             };
-            report.steps.push(self.run::<A::Database>(&mut conn, &table, m, &change, Action::Upgrade).await?);
+            report.steps.push(
+                self.run::<A::Database>(&mut conn, &table, m, &change, Action::Upgrade)
+                    .await?,
+            );
         }
         Ok(report)
     }
@@ -140,11 +152,24 @@ impl<'m> Migrator<'m> {
         let graph = self.migrations.graph()?;
         let mut conn = conn.acquire().await?;
         let state = self
-            .read_state::<A::Database>(&mut conn, &table, graph, Checks { checksums: true, unknown: true }, true)
+            .read_state::<A::Database>(
+                &mut conn,
+                &table,
+                graph,
+                Checks {
+                    checksums: true,
+                    unknown: true,
+                },
+                true,
+            )
             .await?;
         let steps = plan::downgrade(graph, &state.applied, &target)?;
         let all = self.migrations.migrations();
-        if let Some(m) = steps.iter().map(|&i| &all[i]).find(|m| m.downgrade_sql().is_none()) {
+        if let Some(m) = steps
+            .iter()
+            .map(|&i| &all[i])
+            .find(|m| m.downgrade_sql().is_none())
+        {
             return Err(Error::Irreversible {
                 revision: m.revision().to_owned(),
                 file: self.file_of(m),
@@ -158,7 +183,10 @@ impl<'m> Migrator<'m> {
                 transactional: m.transactional(),
                 row: RowChange::Delete(m.revision()),
             };
-            report.steps.push(self.run::<A::Database>(&mut conn, &table, m, &change, Action::Downgrade).await?);
+            report.steps.push(
+                self.run::<A::Database>(&mut conn, &table, m, &change, Action::Downgrade)
+                    .await?,
+            );
         }
         Ok(report)
     }
@@ -193,12 +221,20 @@ impl<'m> Migrator<'m> {
         self.stamp_inner(conn, targets, true).await
     }
 
-    async fn stamp_inner<'c, A>(&self, conn: A, targets: &[&str], purge: bool) -> Result<Report, Error>
+    async fn stamp_inner<'c, A>(
+        &self,
+        conn: A,
+        targets: &[&str],
+        purge: bool,
+    ) -> Result<Report, Error>
     where
         A: Acquire<'c>,
         A::Database: Driver,
     {
-        let targets = targets.iter().map(|t| parse_target(t)).collect::<Result<Vec<_>, _>>()?;
+        let targets = targets
+            .iter()
+            .map(|t| parse_target(t))
+            .collect::<Result<Vec<_>, _>>()?;
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
         let mut conn = conn.acquire().await?;
@@ -207,11 +243,24 @@ impl<'m> Migrator<'m> {
             if rows.is_none() {
                 <A::Database as Driver>::create_table(&mut conn, &table).await?;
             }
-            let purged: Vec<String> = rows.unwrap_or_default().into_iter().map(|r| r.revision).collect();
+            let purged: Vec<String> = rows
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| r.revision)
+                .collect();
             (vec![false; graph.len()], purged)
         } else {
             let state = self
-                .read_state::<A::Database>(&mut conn, &table, graph, Checks { checksums: false, unknown: true }, true)
+                .read_state::<A::Database>(
+                    &mut conn,
+                    &table,
+                    graph,
+                    Checks {
+                        checksums: false,
+                        unknown: true,
+                    },
+                    true,
+                )
                 .await?;
             (state.applied, Vec::new())
         };
@@ -234,10 +283,14 @@ impl<'m> Migrator<'m> {
             report.steps.push(step(revision, "", Action::Unstamp));
         }
         for &i in &plan.delete {
-            report.steps.push(step(all[i].revision(), all[i].message(), Action::Unstamp));
+            report
+                .steps
+                .push(step(all[i].revision(), all[i].message(), Action::Unstamp));
         }
         for &i in &plan.insert {
-            report.steps.push(step(all[i].revision(), all[i].message(), Action::Stamp));
+            report
+                .steps
+                .push(step(all[i].revision(), all[i].message(), Action::Stamp));
         }
         for s in &report.steps {
             tracing::info!(revision = %s.revision, action = %s.action, "stamped");
@@ -258,9 +311,15 @@ impl<'m> Migrator<'m> {
         A::Database: Driver,
     {
         let rows = self.applied(conn).await?;
-        let parents: std::collections::HashSet<&str> =
-            rows.iter().flat_map(|r| r.parents.iter().map(String::as_str)).collect();
-        let current = rows.iter().filter(|r| !parents.contains(r.revision.as_str())).cloned().collect();
+        let parents: std::collections::HashSet<&str> = rows
+            .iter()
+            .flat_map(|r| r.parents.iter().map(String::as_str))
+            .collect();
+        let current = rows
+            .iter()
+            .filter(|r| !parents.contains(r.revision.as_str()))
+            .cloned()
+            .collect();
         Ok(current)
     }
 
@@ -277,8 +336,14 @@ impl<'m> Migrator<'m> {
     {
         let table = self.table_name()?;
         let mut conn = conn.acquire().await?;
-        let mut rows = <A::Database as Driver>::read_rows(&mut conn, &table).await?.unwrap_or_default();
-        rows.sort_by(|a, b| a.applied_at.cmp(&b.applied_at).then_with(|| a.revision.cmp(&b.revision)));
+        let mut rows = <A::Database as Driver>::read_rows(&mut conn, &table)
+            .await?
+            .unwrap_or_default();
+        rows.sort_by(|a, b| {
+            a.applied_at
+                .cmp(&b.applied_at)
+                .then_with(|| a.revision.cmp(&b.revision))
+        });
         Ok(rows)
     }
 
@@ -287,7 +352,11 @@ impl<'m> Migrator<'m> {
     }
 
     fn file_of(&self, m: &Migration) -> String {
-        format!("{}/{}", self.migrations.dir().trim_end_matches('/'), m.file_name())
+        format!(
+            "{}/{}",
+            self.migrations.dir().trim_end_matches('/'),
+            m.file_name()
+        )
     }
 
     /// Reads the version table (creating it when asked) and checks it against the graph.
@@ -372,7 +441,8 @@ impl<'m> Migrator<'m> {
 }
 
 fn parse_target(text: &str) -> Result<Target, Error> {
-    text.parse::<Target>().map_err(|e| Error::Plan(PlanError::Target(e)))
+    text.parse::<Target>()
+        .map_err(|e| Error::Plan(PlanError::Target(e)))
 }
 
 fn new_row(m: &Migration) -> NewRow<'_> {

@@ -4,11 +4,19 @@
 //! cannot know that a *new* file appeared in the folder. One line in `build.rs` fixes
 //! that:
 //!
-//! ```no_run
+//! ```text
 //! // build.rs
 //! fn main() {
 //!     migrations::build::watch("migrations");
 //! }
+//! ```
+//!
+//! with, in `Cargo.toml` (no default features: the build script needs no database
+//! driver):
+//!
+//! ```toml
+//! [build-dependencies]
+//! migrations = { version = "0.1", default-features = false }
 //! ```
 
 /// Tells cargo to rebuild the crate whenever anything in `dir` (relative to the crate's

@@ -21,7 +21,9 @@
 //! line. At run time, [`Migrations::upgrade`] applies what is missing:
 //!
 //! ```no_run
-//! static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("./migrations");
+//! // The path is relative to the crate's Cargo.toml; usually "./migrations".
+//! static MIGRATIONS: migrations::Migrations =
+//!     migrations::embed_migrations!("examples/quickstart/migrations");
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let pool = sqlx::SqlitePool::connect("sqlite:app.db?mode=rwc").await?;
@@ -39,6 +41,14 @@
 //!
 //! Add `migrations::build::watch("migrations");` to `build.rs` so that cargo also rebuilds
 //! when a new file is added (see [`build`]).
+//!
+//! # Features
+//!
+//! - `postgres`, `mysql`, `sqlite` (all on by default): the drivers; each turns on
+//!   `runtime`.
+//! - `runtime`: the runtime that applies migrations. Without it (`default-features =
+//!   false`) the crate is the macro and the build-script helper only, which is what a
+//!   `[build-dependencies]` entry needs.
 
 pub mod build;
 
@@ -59,6 +69,7 @@ pub use migrations_macros::embed_migrations;
 pub use migrations_core::{
     Diagnostic, Diagnostics, Graph, Migration, PlanError, Target, TargetError,
 };
+#[cfg(feature = "runtime")]
 pub use migrations_runtime::{
     Action, AppliedRevision, DEFAULT_TABLE, Dialect, Driver, Error, Migrations, Migrator, Report,
     RevisionState, Step, TableName,
@@ -68,6 +79,7 @@ pub use migrations_runtime::{
 pub use migrations_core as core;
 
 #[doc(hidden)]
+#[cfg(feature = "runtime")]
 pub mod __private {
     pub use migrations_core::Migration;
     pub use migrations_runtime::Migrations;

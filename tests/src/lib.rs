@@ -5,7 +5,12 @@
 //! the test prints that it is skipped, unless `MIGRATIONS_TEST_REQUIRE_DATABASES=1` (as in
 //! CI), which makes a missing URL a failure.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stderr)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)]
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -67,7 +72,9 @@ fn with_database(url: &str, name: &str) -> String {
         None => (url, None),
     };
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{name}", &base[..host_end]);
     if let Some(q) = query {
         out.push('?');
@@ -81,14 +88,25 @@ impl TestDb<sqlx::Postgres> {
     pub async fn postgres() -> Option<Self> {
         let admin = url_from("MIGRATIONS_TEST_POSTGRES_URL")?;
         let name = unique_name();
-        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.unwrap();
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+            .await
+            .unwrap();
         sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
             .execute(&mut conn)
             .await
             .unwrap();
         let url = with_database(&admin, &name);
-        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect(&url).await.unwrap();
-        Some(Self { pool, url, cleanup: Some(Cleanup::Postgres { admin, name }), _dir: None })
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .connect(&url)
+            .await
+            .unwrap();
+        Some(Self {
+            pool,
+            url,
+            cleanup: Some(Cleanup::Postgres { admin, name }),
+            _dir: None,
+        })
     }
 }
 
@@ -97,14 +115,25 @@ impl TestDb<sqlx::MySql> {
     pub async fn mysql() -> Option<Self> {
         let admin = url_from("MIGRATIONS_TEST_MYSQL_URL")?;
         let name = unique_name();
-        let mut conn = <sqlx::MySqlConnection as sqlx::Connection>::connect(&admin).await.unwrap();
+        let mut conn = <sqlx::MySqlConnection as sqlx::Connection>::connect(&admin)
+            .await
+            .unwrap();
         sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
             .execute(&mut conn)
             .await
             .unwrap();
         let url = with_database(&admin, &name);
-        let pool = sqlx::mysql::MySqlPoolOptions::new().max_connections(4).connect(&url).await.unwrap();
-        Some(Self { pool, url, cleanup: Some(Cleanup::MySql { admin, name }), _dir: None })
+        let pool = sqlx::mysql::MySqlPoolOptions::new()
+            .max_connections(4)
+            .connect(&url)
+            .await
+            .unwrap();
+        Some(Self {
+            pool,
+            url,
+            cleanup: Some(Cleanup::MySql { admin, name }),
+            _dir: None,
+        })
     }
 }
 
@@ -114,8 +143,17 @@ impl TestDb<sqlx::Sqlite> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("test.db");
         let url = format!("sqlite:{}?mode=rwc", path.display());
-        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).connect(&url).await.unwrap();
-        Some(Self { pool, url, cleanup: None, _dir: Some(dir) })
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect(&url)
+            .await
+            .unwrap();
+        Some(Self {
+            pool,
+            url,
+            cleanup: None,
+            _dir: Some(dir),
+        })
     }
 }
 
@@ -128,21 +166,32 @@ impl<DB: sqlx::Database> Drop for TestDb<DB> {
         // The pool's connections belong to the test's runtime, which this blocks, so they
         // are not closed here: PostgreSQL's FORCE ends them, MySQL drops a database in use.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 match cleanup {
                     Cleanup::Postgres { admin, name } => {
-                        if let Ok(mut c) = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await {
-                            let _ = sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
-                                .execute(&mut c)
-                                .await;
+                        if let Ok(mut c) =
+                            <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await
+                        {
+                            let _ = sqlx::raw_sql(AssertSqlSafe(format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            )))
+                            .execute(&mut c)
+                            .await;
                         }
                     }
                     Cleanup::MySql { admin, name } => {
-                        if let Ok(mut c) = <sqlx::MySqlConnection as sqlx::Connection>::connect(&admin).await {
-                            let _ = sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
-                                .execute(&mut c)
-                                .await;
+                        if let Ok(mut c) =
+                            <sqlx::MySqlConnection as sqlx::Connection>::connect(&admin).await
+                        {
+                            let _ = sqlx::raw_sql(AssertSqlSafe(format!(
+                                "DROP DATABASE IF EXISTS `{name}`"
+                            )))
+                            .execute(&mut c)
+                            .await;
                         }
                     }
                 }
@@ -186,7 +235,10 @@ macro_rules! backend {
                 let pool = pool.clone();
                 let sql = sql.to_owned();
                 async move {
-                    sqlx::raw_sql(AssertSqlSafe(sql)).execute(&pool).await.unwrap();
+                    sqlx::raw_sql(AssertSqlSafe(sql))
+                        .execute(&pool)
+                        .await
+                        .unwrap();
                 }
             }
         }

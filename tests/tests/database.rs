@@ -12,7 +12,12 @@ const A1: &str = "-- revision: a1\n-- down_revision: none\n-- message: first\n--
 const B2: &str = "-- revision: b2\n-- down_revision: a1\n-- message: second\n-- migrate:upgrade\nCREATE TABLE second_table (id INTEGER PRIMARY KEY);\n-- migrate:downgrade\nDROP TABLE second_table;\n";
 
 async fn current<DB: Backend>(db: &TestDb<DB>, m: &Migrations) -> Vec<String> {
-    m.current(&db.pool).await.unwrap().into_iter().map(|r| r.revision).collect()
+    m.current(&db.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.revision)
+        .collect()
 }
 
 on_every_database!(
@@ -35,7 +40,13 @@ async fn upgrade_head_applies_everything_once<DB: Backend>(db: &TestDb<DB>) {
     for table in ["account", "note", "tag", "_migrations"] {
         assert!(DB::table_exists(&db.pool, table).await, "{table} exists");
     }
-    assert!(MIGRATIONS.upgrade(&db.pool, "head").await.unwrap().is_empty());
+    assert!(
+        MIGRATIONS
+            .upgrade(&db.pool, "head")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(current(db, &MIGRATIONS).await, ["c3"]);
     let rows = MIGRATIONS.runner().applied(&db.pool).await.unwrap();
     assert_eq!(rows.len(), 3);
@@ -66,18 +77,36 @@ async fn downgrade_base_undoes_everything<DB: Backend>(db: &TestDb<DB>) {
     }
     assert!(current(db, &MIGRATIONS).await.is_empty());
     // Back up again from base: the same revisions, in the same order.
-    assert_eq!(MIGRATIONS.upgrade(&db.pool, "head").await.unwrap().revisions(), ["a1", "b2", "c3"]);
+    assert_eq!(
+        MIGRATIONS
+            .upgrade(&db.pool, "head")
+            .await
+            .unwrap()
+            .revisions(),
+        ["a1", "b2", "c3"]
+    );
 }
 
 async fn stamp_records_revisions_without_running_them<DB: Backend>(db: &TestDb<DB>) {
     // An existing database that already has a1 and b2's schema, made by hand.
-    DB::execute(&db.pool, "CREATE TABLE account (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL)").await;
+    DB::execute(
+        &db.pool,
+        "CREATE TABLE account (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL)",
+    )
+    .await;
     DB::execute(&db.pool, "CREATE TABLE note (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, body TEXT NOT NULL)").await;
     let report = MIGRATIONS.runner().stamp(&db.pool, &["b2"]).await.unwrap();
     assert_eq!(report.revisions(), ["a1", "b2"]);
     assert!(report.steps.iter().all(|s| s.action == Action::Stamp));
     assert_eq!(current(db, &MIGRATIONS).await, ["b2"]);
-    assert_eq!(MIGRATIONS.upgrade(&db.pool, "head").await.unwrap().revisions(), ["c3"]);
+    assert_eq!(
+        MIGRATIONS
+            .upgrade(&db.pool, "head")
+            .await
+            .unwrap()
+            .revisions(),
+        ["c3"]
+    );
     // Stamping back to a1 forgets b2 and c3 without dropping their tables.
     let report = MIGRATIONS.runner().stamp(&db.pool, &["a1"]).await.unwrap();
     assert_eq!(report.revisions(), ["c3", "b2"]);
@@ -88,10 +117,21 @@ async fn stamp_records_revisions_without_running_them<DB: Backend>(db: &TestDb<D
 
 async fn an_edited_applied_migration_is_refused_by_checksum<DB: Backend>(db: &TestDb<DB>) {
     let dir = migrations_dir(&[("a1_first.sql", A1), ("b2_second.sql", B2)]);
-    Migrations::from_dir(dir.path()).unwrap().upgrade(&db.pool, "head").await.unwrap();
-    let edited = B2.replace("second_table (id INTEGER PRIMARY KEY)", "second_table (id INTEGER PRIMARY KEY, x INTEGER)");
+    Migrations::from_dir(dir.path())
+        .unwrap()
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap();
+    let edited = B2.replace(
+        "second_table (id INTEGER PRIMARY KEY)",
+        "second_table (id INTEGER PRIMARY KEY, x INTEGER)",
+    );
     std::fs::write(dir.path().join("b2_second.sql"), edited).unwrap();
-    let err = Migrations::from_dir(dir.path()).unwrap().upgrade(&db.pool, "head").await.unwrap_err();
+    let err = Migrations::from_dir(dir.path())
+        .unwrap()
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap_err();
     match &err {
         Error::ChecksumMismatch { revision, file, .. } => {
             assert_eq!(revision, "b2");
@@ -104,10 +144,17 @@ async fn an_edited_applied_migration_is_refused_by_checksum<DB: Backend>(db: &Te
 
 async fn an_unknown_applied_revision_is_refused<DB: Backend>(db: &TestDb<DB>) {
     let newer = migrations_dir(&[("a1_first.sql", A1), ("b2_second.sql", B2)]);
-    Migrations::from_dir(newer.path()).unwrap().upgrade(&db.pool, "head").await.unwrap();
+    Migrations::from_dir(newer.path())
+        .unwrap()
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap();
     let older = Migrations::from_dir(migrations_dir(&[("a1_first.sql", A1)]).path()).unwrap();
     let err = older.upgrade(&db.pool, "head").await.unwrap_err();
-    assert!(matches!(&err, Error::UnknownApplied { revisions } if revisions == &["b2"]), "{err}");
+    assert!(
+        matches!(&err, Error::UnknownApplied { revisions } if revisions == &["b2"]),
+        "{err}"
+    );
     // Reading the state still works, and shows the revision the binary does not know.
     assert_eq!(current(db, &older).await, ["b2"]);
 }
@@ -118,7 +165,9 @@ async fn a_failing_revision_leaves_the_database_as_before_it<DB: Backend>(db: &T
     let m = Migrations::from_dir(dir.path()).unwrap();
     let err = m.upgrade(&db.pool, "head").await.unwrap_err();
     match &err {
-        Error::Execute { revision, action, .. } => {
+        Error::Execute {
+            revision, action, ..
+        } => {
             assert_eq!(revision, "b2");
             assert_eq!(*action, Action::Upgrade);
         }
@@ -128,19 +177,33 @@ async fn a_failing_revision_leaves_the_database_as_before_it<DB: Backend>(db: &T
     assert_eq!(current(db, &m).await, ["a1"]);
     assert!(DB::table_exists(&db.pool, "first_table").await);
     if DB::TRANSACTIONAL_DDL {
-        assert!(!DB::table_exists(&db.pool, "half_done").await, "b2's DDL was rolled back");
+        assert!(
+            !DB::table_exists(&db.pool, "half_done").await,
+            "b2's DDL was rolled back"
+        );
     }
 }
 
 async fn crlf_and_lf_copies_have_the_same_checksum<DB: Backend>(db: &TestDb<DB>) {
     let lf = migrations_dir(&[("a1_first.sql", A1), ("b2_second.sql", B2)]);
-    Migrations::from_dir(lf.path()).unwrap().upgrade(&db.pool, "head").await.unwrap();
+    Migrations::from_dir(lf.path())
+        .unwrap()
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap();
     let crlf_text = |s: &str| s.replace('\n', "\r\n");
-    let crlf = migrations_dir(&[("a1_first.sql", &crlf_text(A1)), ("b2_second.sql", &crlf_text(B2))]);
+    let crlf = migrations_dir(&[
+        ("a1_first.sql", &crlf_text(A1)),
+        ("b2_second.sql", &crlf_text(B2)),
+    ]);
     let m = Migrations::from_dir(crlf.path()).unwrap();
     assert_eq!(
         m.get("b2").unwrap().checksum(),
-        Migrations::from_dir(lf.path()).unwrap().get("b2").unwrap().checksum()
+        Migrations::from_dir(lf.path())
+            .unwrap()
+            .get("b2")
+            .unwrap()
+            .checksum()
     );
     assert!(m.upgrade(&db.pool, "head").await.unwrap().is_empty());
 }
@@ -148,15 +211,25 @@ async fn crlf_and_lf_copies_have_the_same_checksum<DB: Backend>(db: &TestDb<DB>)
 async fn an_irreversible_revision_stops_a_downgrade_before_it_starts<DB: Backend>(db: &TestDb<DB>) {
     let one_way = "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nCREATE TABLE kept (id INTEGER PRIMARY KEY);\n";
     let c3 = "-- revision: c3\n-- down_revision: b2\n-- migrate:upgrade\nCREATE TABLE third (id INTEGER PRIMARY KEY);\n-- migrate:downgrade\nDROP TABLE third;\n";
-    let dir = migrations_dir(&[("a1_first.sql", A1), ("b2_one_way.sql", one_way), ("c3_third.sql", c3)]);
+    let dir = migrations_dir(&[
+        ("a1_first.sql", A1),
+        ("b2_one_way.sql", one_way),
+        ("c3_third.sql", c3),
+    ]);
     let m = Migrations::from_dir(dir.path()).unwrap();
     m.upgrade(&db.pool, "head").await.unwrap();
     let err = m.downgrade(&db.pool, "base").await.unwrap_err();
-    assert!(matches!(&err, Error::Irreversible { revision, .. } if revision == "b2"), "{err}");
+    assert!(
+        matches!(&err, Error::Irreversible { revision, .. } if revision == "b2"),
+        "{err}"
+    );
     // Nothing ran: c3, which could be undone, is still there.
     assert_eq!(current(db, &m).await, ["c3"]);
     assert!(DB::table_exists(&db.pool, "third").await);
-    assert_eq!(m.downgrade(&db.pool, "b2").await.unwrap().revisions(), ["c3"]);
+    assert_eq!(
+        m.downgrade(&db.pool, "b2").await.unwrap().revisions(),
+        ["c3"]
+    );
 }
 
 async fn a_custom_version_table_is_used<DB: Backend>(db: &TestDb<DB>) {
@@ -167,6 +240,11 @@ async fn a_custom_version_table_is_used<DB: Backend>(db: &TestDb<DB>) {
     assert_eq!(runner.current(&db.pool).await.unwrap()[0].revision, "a1");
     // The default table knows nothing of it.
     assert!(current(db, &MIGRATIONS).await.is_empty());
-    let err = MIGRATIONS.runner().table("bad name").upgrade(&db.pool, "head").await.unwrap_err();
+    let err = MIGRATIONS
+        .runner()
+        .table("bad name")
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidTable { .. }), "{err}");
 }

@@ -27,7 +27,11 @@ fn embedded_migrations_equal_the_ones_loaded_at_run_time() {
         assert!(!embedded.migrations().is_empty(), "{dir}");
         assert_eq!(embedded.migrations(), from_disk.migrations(), "{dir}");
         let ids = |m: &Migrations| -> Vec<String> {
-            m.history().unwrap().iter().map(|m| m.revision().to_owned()).collect()
+            m.history()
+                .unwrap()
+                .iter()
+                .map(|m| m.revision().to_owned())
+                .collect()
         };
         assert_eq!(ids(embedded), ids(&from_disk), "{dir}");
     }

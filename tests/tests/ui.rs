@@ -18,7 +18,10 @@ fn link_fixtures() {
     let start = json.find(key).expect("target_directory in metadata") + key.len();
     let end = start + json[start..].find('"').expect("end of target_directory");
     let target = PathBuf::from(&json[start..end]);
-    let project = target.join("tests").join("trybuild").join(env!("CARGO_PKG_NAME"));
+    let project = target
+        .join("tests")
+        .join("trybuild")
+        .join(env!("CARGO_PKG_NAME"));
     std::fs::create_dir_all(&project).expect("trybuild project folder");
     let link = project.join("fixtures");
     let _ = std::fs::remove_file(&link);

@@ -1,6 +1,11 @@
 //! Builds hand-made graphs from one-line specs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub
+)]
 
 use migrations_core::{Graph, Migration};
 
@@ -28,7 +33,11 @@ pub(crate) fn graph(spec: &[&str]) -> (Vec<Migration>, Graph) {
             }
             let mut text = format!(
                 "-- revision: {rev}\n-- down_revision: {}\n",
-                if parents.is_empty() { "none".to_owned() } else { parents.join(", ") }
+                if parents.is_empty() {
+                    "none".to_owned()
+                } else {
+                    parents.join(", ")
+                }
             );
             if !labels.is_empty() {
                 text += &format!("-- branch_labels: {}\n", labels.join(", "));
@@ -36,7 +45,9 @@ pub(crate) fn graph(spec: &[&str]) -> (Vec<Migration>, Graph) {
             if !deps.is_empty() {
                 text += &format!("-- depends_on: {}\n", deps.join(", "));
             }
-            text += &format!("-- migrate:upgrade\nSELECT '{rev}';\n-- migrate:downgrade\nSELECT 'undo {rev}';\n");
+            text += &format!(
+                "-- migrate:upgrade\nSELECT '{rev}';\n-- migrate:downgrade\nSELECT 'undo {rev}';\n"
+            );
             Migration::parse(&format!("{rev}_m.sql"), &text).unwrap()
         })
         .collect();

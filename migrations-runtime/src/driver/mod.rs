@@ -61,7 +61,13 @@ impl Dialect {
     fn placeholders(self, n: usize) -> String {
         let info = self.info();
         (1..=n)
-            .map(|i| if info.numbered { format!("${i}") } else { "?".to_owned() })
+            .map(|i| {
+                if info.numbered {
+                    format!("${i}")
+                } else {
+                    "?".to_owned()
+                }
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -208,7 +214,17 @@ type RowTuple = (
 );
 
 fn decode_row(row: RowTuple) -> AppliedRevision {
-    let (revision, parents, message, checksum, downgrade_sql, applied_at, execution_ms, state, error) = row;
+    let (
+        revision,
+        parents,
+        message,
+        checksum,
+        downgrade_sql,
+        applied_at,
+        execution_ms,
+        state,
+        error,
+    ) = row;
     let (state, error) = match RevisionState::parse(&state) {
         Some(s) => (s, error),
         None => (
@@ -251,11 +267,14 @@ macro_rules! impl_driver {
             + 'e {
                 async move {
                     let sql = Self::DIALECT.select_rows(table);
-                    let rows = sqlx::query_as::<$db, $crate::driver::RowTuple>(sqlx::AssertSqlSafe(sql))
-                        .fetch_all(&mut *conn)
-                        .await;
+                    let rows =
+                        sqlx::query_as::<$db, $crate::driver::RowTuple>(sqlx::AssertSqlSafe(sql))
+                            .fetch_all(&mut *conn)
+                            .await;
                     match rows {
-                        Ok(rows) => Ok(Some(rows.into_iter().map($crate::driver::decode_row).collect())),
+                        Ok(rows) => Ok(Some(
+                            rows.into_iter().map($crate::driver::decode_row).collect(),
+                        )),
                         Err(e) if (Self::DIALECT.info().missing_table)(&e) => Ok(None),
                         Err(e) => Err(e),
                     }
@@ -338,8 +357,13 @@ macro_rules! impl_driver {
             if sql.trim().is_empty() {
                 return Ok(());
             }
-            match sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await {
-                Err(e) if !(<$db as $crate::driver::Driver>::DIALECT.info().empty_query)(&e) => Err(e),
+            match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *conn)
+                .await
+            {
+                Err(e) if !(<$db as $crate::driver::Driver>::DIALECT.info().empty_query)(&e) => {
+                    Err(e)
+                }
                 _ => Ok(()),
             }
         }

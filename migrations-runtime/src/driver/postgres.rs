@@ -14,7 +14,9 @@ pub(super) static INFO: DialectInfo = DialectInfo {
 
 fn sqlstate(e: &sqlx::Error) -> Option<&str> {
     match e {
-        sqlx::Error::Database(db) => db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().map(|e| e.code()),
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .map(|e| e.code()),
         _ => None,
     }
 }

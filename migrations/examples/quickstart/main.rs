@@ -15,8 +15,12 @@ static MIGRATIONS: Migrations = embed_migrations!("examples/quickstart/migration
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let file = std::env::args().nth(1).unwrap_or_else(|| "quickstart.db".to_owned());
-    let options = SqliteConnectOptions::new().filename(&file).create_if_missing(true);
+    let file = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "quickstart.db".to_owned());
+    let options = SqliteConnectOptions::new()
+        .filename(&file)
+        .create_if_missing(true);
     let pool = SqlitePool::connect_with(options).await?;
 
     println!("database: {file}");
@@ -34,7 +38,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for current in MIGRATIONS.current(&pool).await? {
         println!("current: {} ({})", current.revision, current.message);
     }
-    let notes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM note").fetch_one(&pool).await?;
+    let notes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM note")
+        .fetch_one(&pool)
+        .await?;
     println!("notes in the database: {notes}");
     pool.close().await;
     Ok(())

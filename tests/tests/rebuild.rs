@@ -1,0 +1,147 @@
+//! Cargo rebuilds a crate that embeds a folder when a migration file is edited (the macro
+//! includes every file) and, with `migrations::build::watch`, when a file is added. A
+//! debug build that missed a new file says so at run time instead of skipping it.
+//!
+//! Builds two small crates with cargo, so it takes a while the first time; their target
+//! folder sits next to the workspace's and is reused.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const A1: &str = "-- revision: a1\n-- down_revision: none\n-- message: first\n-- migrate:upgrade\nCREATE TABLE first_table (id INTEGER PRIMARY KEY);\n";
+const B2: &str = "-- revision: b2\n-- down_revision: a1\n-- message: second\n-- migrate:upgrade\nCREATE TABLE second_table (id INTEGER PRIMARY KEY);\n";
+
+const MAIN: &str = r#"
+static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("migrations");
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let names: Vec<&str> = MIGRATIONS.migrations().iter().map(|m| m.message()).collect();
+    println!("embedded: {}", names.join(","));
+    let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    match MIGRATIONS.upgrade(&pool, "head").await {
+        Ok(report) => println!("applied: {}", report.revisions().join(",")),
+        Err(e) => println!("error: {e}"),
+    }
+}
+"#;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+fn target_dir() -> PathBuf {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(workspace())
+        .output()
+        .unwrap();
+    let json = String::from_utf8(out.stdout).unwrap();
+    let key = "\"target_directory\":\"";
+    let start = json.find(key).unwrap() + key.len();
+    let end = start + json[start..].find('"').unwrap();
+    PathBuf::from(&json[start..end]).join("rebuild-test")
+}
+
+/// A crate embedding `migrations/`, with or without the build-script helper.
+fn project(root: &Path, name: &str, with_helper: bool) -> PathBuf {
+    let dir = root.join(name);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::create_dir_all(dir.join("migrations")).unwrap();
+    let facade = workspace().join("migrations");
+    let build_dep = if with_helper {
+        format!(
+            "[build-dependencies]\nmigrations = {{ path = {facade:?}, default-features = false }}\n"
+        )
+    } else {
+        String::new()
+    };
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dependencies]\nmigrations = {{ path = {facade:?}, default-features = false, features = [\"sqlite\"] }}\n\
+             sqlx = {{ version = \"0.9\", default-features = false, features = [\"sqlite\", \"runtime-tokio\"] }}\n\
+             tokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n\n{build_dep}\n[workspace]\n"
+        ),
+    )
+    .unwrap();
+    if with_helper {
+        std::fs::write(
+            dir.join("build.rs"),
+            "fn main() {\n    migrations::build::watch(\"migrations\");\n}\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("src/main.rs"), MAIN).unwrap();
+    // The workspace's lock file pins the same versions, so the builds share artifacts.
+    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    std::fs::write(dir.join("migrations/a1_first.sql"), A1).unwrap();
+    dir
+}
+
+/// Builds the project and runs its binary; returns what it printed.
+fn build_and_run(dir: &Path) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(["build", "--quiet"])
+        .env("CARGO_TARGET_DIR", target_dir())
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "cargo build in {}", dir.display());
+    let name = dir.file_name().unwrap().to_str().unwrap();
+    let out = Command::new(target_dir().join("debug").join(name))
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn adding_or_editing_a_migration_rebuilds_the_crate() {
+    let root = tempfile::tempdir().unwrap();
+    let watched = project(root.path(), "rebuild_watched", true);
+    let unwatched = project(root.path(), "rebuild_unwatched", false);
+
+    for dir in [&watched, &unwatched] {
+        let out = build_and_run(dir);
+        assert!(out.contains("embedded: first\n"), "{out}");
+        assert!(out.contains("applied: a1\n"), "{out}");
+    }
+
+    // Editing an embedded file rebuilds, helper or not: the macro includes each file.
+    for dir in [&watched, &unwatched] {
+        std::fs::write(
+            dir.join("migrations/a1_first.sql"),
+            A1.replace("message: first", "message: edited"),
+        )
+        .unwrap();
+        let out = build_and_run(dir);
+        assert!(out.contains("embedded: edited\n"), "{out}");
+    }
+
+    // A new file: the helper makes cargo rebuild and embed it.
+    std::fs::write(watched.join("migrations/b2_second.sql"), B2).unwrap();
+    let out = build_and_run(&watched);
+    assert!(out.contains("embedded: edited,second\n"), "{out}");
+    assert!(out.contains("applied: a1,b2\n"), "{out}");
+
+    // Without it cargo keeps the old binary, and the debug build refuses to run with it,
+    // naming the file and the fix.
+    std::fs::write(unwatched.join("migrations/b2_second.sql"), B2).unwrap();
+    let out = build_and_run(&unwatched);
+    assert!(out.contains("embedded: edited\n"), "{out}");
+    assert!(
+        out.contains("error: `b2_second.sql` is in `migrations`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("migrations::build::watch(\"migrations\")"),
+        "{out}"
+    );
+}
