@@ -91,6 +91,16 @@ pub enum Error {
         /// The migrations folder.
         dir: String,
     },
+    /// Another process held the migration lock for longer than the lock timeout.
+    #[error(
+        "timed out after {waited:.1?} waiting for the migration lock on `{table}`: another process is migrating this database; nothing was changed. Try again when it is done, or raise the lock timeout"
+    )]
+    LockTimeout {
+        /// The version table the lock is for.
+        table: String,
+        /// How long the run waited.
+        waited: std::time::Duration,
+    },
     /// A database error outside a revision's SQL (connecting, the version table).
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

@@ -24,6 +24,7 @@
 
 mod driver;
 mod error;
+mod lock;
 mod migrations;
 mod migrator;
 mod report;
@@ -31,7 +32,8 @@ mod table;
 
 pub use driver::{Dialect, Driver};
 pub use error::Error;
+pub use lock::AcquiredConnection;
 pub use migrations::Migrations;
-pub use migrator::Migrator;
+pub use migrator::{DEFAULT_LOCK_TIMEOUT, Migrator};
 pub use report::{Action, Report, Step};
 pub use table::{AppliedRevision, DEFAULT_TABLE, RevisionState, TableName};

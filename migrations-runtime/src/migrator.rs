@@ -1,12 +1,13 @@
 //! The runner: reads the version table, plans, applies, records, reports.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use migrations_core::{Graph, Migration, PlanError, Target, plan};
 use sqlx::Acquire;
 
 use crate::driver::{Change, Driver, NewRow, RowChange};
 use crate::error::Error;
+use crate::lock::{self, AcquiredConnection};
 use crate::migrations::Migrations;
 use crate::report::{Action, Report, Step};
 use crate::table::{AppliedRevision, RevisionState, TableName};
@@ -42,11 +43,17 @@ use crate::table::{AppliedRevision, RevisionState, TableName};
 pub struct Migrator<'m> {
     migrations: &'m Migrations,
     table: String,
+    lock_timeout: Duration,
 }
+
+/// The default for [`Migrator::lock_timeout`].
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The database's state, read and checked against the graph.
 struct State {
     applied: Vec<bool>,
+    /// Whether the version table exists.
+    table_exists: bool,
 }
 
 /// What to check when reading the version table.
@@ -61,7 +68,17 @@ impl<'m> Migrator<'m> {
         Self {
             migrations,
             table: crate::table::DEFAULT_TABLE.to_owned(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
+    }
+
+    /// How long a run waits for another process's migration lock before giving up with
+    /// [`Error::LockTimeout`], changing nothing (default five minutes). On SQLite it is how
+    /// long each revision waits for other writers.
+    #[must_use]
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
     }
 
     /// Uses version table `name` (default `_migrations`), optionally schema-qualified as
@@ -95,39 +112,44 @@ impl<'m> Migrator<'m> {
     where
         A: Acquire<'c>,
         A::Database: Driver,
+        A::Connection: AcquiredConnection,
     {
         let target = parse_target(target)?;
         self.migrations.check_stale()?;
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
         let mut conn = conn.acquire().await?;
-        let state = self
-            .read_state::<A::Database>(
-                &mut conn,
-                &table,
-                graph,
-                Checks {
-                    checksums: true,
-                    unknown: true,
-                },
-                true,
-            )
-            .await?;
-        let steps = plan::upgrade(graph, &state.applied, &target)?;
-        let mut report = Report::default();
-        for i in steps {
-            let m = &self.migrations.migrations()[i];
-            let change = Change {
-                sql: m.upgrade_sql(),
-                transactional: m.transactional(),
-                row: RowChange::Insert(new_row(m)),
-            };
-            report.steps.push(
-                self.run::<A::Database>(&mut conn, &table, m, &change, Action::Upgrade)
-                    .await?,
-            );
+        // The common start-up case, nothing to do, is this one read and no lock.
+        let state = self.read_state::<A::Database>(&mut conn, &table, graph, STRICT).await?;
+        if state.table_exists && plan::upgrade(graph, &state.applied, &target)?.is_empty() {
+            return Ok(Report::default());
         }
-        Ok(report)
+        conn.close_if_abandoned();
+        let held = lock::acquire::<A::Database>(&mut conn, &table, self.lock_timeout).await?;
+        let result = async {
+            // Read again under the lock: another process may have done the work.
+            let state = self.read_state::<A::Database>(&mut conn, &table, graph, STRICT).await?;
+            if !state.table_exists {
+                <A::Database as Driver>::create_table(&mut conn, &table)
+                    .await
+                    .map_err(|e| self.database_error::<A::Database>(&table, e))?;
+            }
+            let steps = plan::upgrade(graph, &state.applied, &target)?;
+            let mut report = Report::default();
+            for i in steps {
+                let m = &self.migrations.migrations()[i];
+                let change = Change {
+                    sql: m.upgrade_sql(),
+                    transactional: m.transactional(),
+                    row: RowChange::Insert(new_row(m)),
+                };
+                report.steps.extend(self.run::<A::Database>(&mut conn, &table, m, &change, Action::Upgrade).await?);
+            }
+            Ok(report)
+        }
+        .await;
+        lock::release::<A::Database>(&mut conn, &table, held).await;
+        result
     }
 
     /// Undoes, children first, every applied revision that descends from `target` (the
@@ -146,49 +168,50 @@ impl<'m> Migrator<'m> {
     where
         A: Acquire<'c>,
         A::Database: Driver,
+        A::Connection: AcquiredConnection,
     {
         let target = parse_target(target)?;
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
         let mut conn = conn.acquire().await?;
-        let state = self
-            .read_state::<A::Database>(
-                &mut conn,
-                &table,
-                graph,
-                Checks {
-                    checksums: true,
-                    unknown: true,
-                },
-                true,
-            )
-            .await?;
-        let steps = plan::downgrade(graph, &state.applied, &target)?;
+        let state = self.read_state::<A::Database>(&mut conn, &table, graph, STRICT).await?;
+        let steps = self.downgrade_plan(graph, &state, &target)?;
+        if steps.is_empty() {
+            return Ok(Report::default());
+        }
+        conn.close_if_abandoned();
+        let held = lock::acquire::<A::Database>(&mut conn, &table, self.lock_timeout).await?;
+        let result = async {
+            let state = self.read_state::<A::Database>(&mut conn, &table, graph, STRICT).await?;
+            let steps = self.downgrade_plan(graph, &state, &target)?;
+            let mut report = Report::default();
+            for i in steps {
+                let m = &self.migrations.migrations()[i];
+                let change = Change {
+                    sql: m.downgrade_sql().unwrap_or_default(),
+                    transactional: m.transactional(),
+                    row: RowChange::Delete(m.revision()),
+                };
+                report.steps.extend(self.run::<A::Database>(&mut conn, &table, m, &change, Action::Downgrade).await?);
+            }
+            Ok(report)
+        }
+        .await;
+        lock::release::<A::Database>(&mut conn, &table, held).await;
+        result
+    }
+
+    /// The downgrade plan, refused as a whole if any revision in it cannot be undone.
+    fn downgrade_plan(&self, graph: &Graph, state: &State, target: &Target) -> Result<Vec<usize>, Error> {
+        let steps = plan::downgrade(graph, &state.applied, target)?;
         let all = self.migrations.migrations();
-        if let Some(m) = steps
-            .iter()
-            .map(|&i| &all[i])
-            .find(|m| m.downgrade_sql().is_none())
-        {
+        if let Some(m) = steps.iter().map(|&i| &all[i]).find(|m| m.downgrade_sql().is_none()) {
             return Err(Error::Irreversible {
                 revision: m.revision().to_owned(),
                 file: self.file_of(m),
             });
         }
-        let mut report = Report::default();
-        for i in steps {
-            let m = &all[i];
-            let change = Change {
-                sql: m.downgrade_sql().unwrap_or_default(),
-                transactional: m.transactional(),
-                row: RowChange::Delete(m.revision()),
-            };
-            report.steps.push(
-                self.run::<A::Database>(&mut conn, &table, m, &change, Action::Downgrade)
-                    .await?,
-            );
-        }
-        Ok(report)
+        Ok(steps)
     }
 
     /// Makes the applied set exactly what `targets` need, without running any revision
@@ -203,6 +226,7 @@ impl<'m> Migrator<'m> {
     where
         A: Acquire<'c>,
         A::Database: Driver,
+        A::Connection: AcquiredConnection,
     {
         self.stamp_inner(conn, targets, false).await
     }
@@ -217,60 +241,64 @@ impl<'m> Migrator<'m> {
     where
         A: Acquire<'c>,
         A::Database: Driver,
+        A::Connection: AcquiredConnection,
     {
         self.stamp_inner(conn, targets, true).await
     }
 
-    async fn stamp_inner<'c, A>(
-        &self,
-        conn: A,
-        targets: &[&str],
-        purge: bool,
-    ) -> Result<Report, Error>
+    async fn stamp_inner<'c, A>(&self, conn: A, targets: &[&str], purge: bool) -> Result<Report, Error>
     where
         A: Acquire<'c>,
         A::Database: Driver,
+        A::Connection: AcquiredConnection,
     {
-        let targets = targets
-            .iter()
-            .map(|t| parse_target(t))
-            .collect::<Result<Vec<_>, _>>()?;
+        let targets = targets.iter().map(|t| parse_target(t)).collect::<Result<Vec<_>, _>>()?;
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
         let mut conn = conn.acquire().await?;
+        conn.close_if_abandoned();
+        let held = lock::acquire::<A::Database>(&mut conn, &table, self.lock_timeout).await?;
+        let result = self
+            .stamp_locked::<A::Database>(&mut conn, &table, graph, &targets, purge)
+            .await
+            .map_err(|e| match e {
+                Error::Database(e) => self.database_error::<A::Database>(&table, e),
+                other => other,
+            });
+        lock::release::<A::Database>(&mut conn, &table, held).await;
+        result
+    }
+
+    async fn stamp_locked<DB: Driver>(
+        &self,
+        conn: &mut DB::Connection,
+        table: &TableName,
+        graph: &Graph,
+        targets: &[Target],
+        purge: bool,
+    ) -> Result<Report, Error> {
         let (applied, purged) = if purge {
-            let rows = <A::Database as Driver>::read_rows(&mut conn, &table).await?;
+            let rows = DB::read_rows(conn, table).await?;
             if rows.is_none() {
-                <A::Database as Driver>::create_table(&mut conn, &table).await?;
+                DB::create_table(conn, table).await?;
             }
-            let purged: Vec<String> = rows
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| r.revision)
-                .collect();
+            let purged: Vec<String> = rows.unwrap_or_default().into_iter().map(|r| r.revision).collect();
             (vec![false; graph.len()], purged)
         } else {
-            let state = self
-                .read_state::<A::Database>(
-                    &mut conn,
-                    &table,
-                    graph,
-                    Checks {
-                        checksums: false,
-                        unknown: true,
-                    },
-                    true,
-                )
-                .await?;
+            let checks = Checks { checksums: false, unknown: true };
+            let state = self.read_state::<DB>(conn, table, graph, checks).await?;
+            if !state.table_exists {
+                DB::create_table(conn, table).await?;
+            }
             (state.applied, Vec::new())
         };
-        let plan = plan::stamp(graph, &applied, &targets)?;
+        let plan = plan::stamp(graph, &applied, targets)?;
         let all = self.migrations.migrations();
         let started = Instant::now();
         let insert: Vec<NewRow<'_>> = plan.insert.iter().map(|&i| new_row(&all[i])).collect();
         let mut delete: Vec<&str> = purged.iter().map(String::as_str).collect();
         delete.extend(plan.delete.iter().map(|&i| all[i].revision()));
-        <A::Database as Driver>::stamp(&mut conn, &table, &insert, &delete).await?;
+        DB::stamp(conn, table, &insert, &delete).await?;
         let duration = started.elapsed();
         let step = |revision: &str, message: &str, action| Step {
             revision: revision.to_owned(),
@@ -283,14 +311,10 @@ impl<'m> Migrator<'m> {
             report.steps.push(step(revision, "", Action::Unstamp));
         }
         for &i in &plan.delete {
-            report
-                .steps
-                .push(step(all[i].revision(), all[i].message(), Action::Unstamp));
+            report.steps.push(step(all[i].revision(), all[i].message(), Action::Unstamp));
         }
         for &i in &plan.insert {
-            report
-                .steps
-                .push(step(all[i].revision(), all[i].message(), Action::Stamp));
+            report.steps.push(step(all[i].revision(), all[i].message(), Action::Stamp));
         }
         for s in &report.steps {
             tracing::info!(revision = %s.revision, action = %s.action, "stamped");
@@ -347,6 +371,19 @@ impl<'m> Migrator<'m> {
         Ok(rows)
     }
 
+    /// A database error, or, when it says that other writers kept the database busy past
+    /// the lock timeout, [`Error::LockTimeout`].
+    fn database_error<DB: Driver>(&self, table: &TableName, e: sqlx::Error) -> Error {
+        if DB::is_busy(&e) {
+            Error::LockTimeout {
+                table: table.to_string(),
+                waited: self.lock_timeout,
+            }
+        } else {
+            Error::Database(e)
+        }
+    }
+
     fn table_name(&self) -> Result<TableName, Error> {
         self.table.parse()
     }
@@ -359,24 +396,18 @@ impl<'m> Migrator<'m> {
         )
     }
 
-    /// Reads the version table (creating it when asked) and checks it against the graph.
+    /// Reads the version table and checks it against the graph. A missing table reads as
+    /// empty; nothing is created here.
     async fn read_state<DB: Driver>(
         &self,
         conn: &mut DB::Connection,
         table: &TableName,
         graph: &Graph,
         checks: Checks,
-        create: bool,
     ) -> Result<State, Error> {
-        let rows = match DB::read_rows(conn, table).await? {
-            Some(rows) => rows,
-            None => {
-                if create {
-                    DB::create_table(conn, table).await?;
-                }
-                Vec::new()
-            }
-        };
+        let rows = DB::read_rows(conn, table).await?;
+        let table_exists = rows.is_some();
+        let rows = rows.unwrap_or_default();
         if let Some(dirty) = rows.iter().find(|r| r.state != RevisionState::Applied) {
             return Err(Error::Dirty {
                 revision: dirty.revision.clone(),
@@ -407,9 +438,10 @@ impl<'m> Migrator<'m> {
             unknown.sort_unstable();
             return Err(Error::UnknownApplied { revisions: unknown });
         }
-        Ok(State { applied })
+        Ok(State { applied, table_exists })
     }
 
+    /// Runs one revision; `None` when another process had already done it.
     async fn run<DB: Driver>(
         &self,
         conn: &mut DB::Connection,
@@ -417,11 +449,14 @@ impl<'m> Migrator<'m> {
         m: &Migration,
         change: &Change<'_>,
         action: Action,
-    ) -> Result<Step, Error> {
+    ) -> Result<Option<Step>, Error> {
         tracing::info!(revision = m.revision(), message = m.message(), %action, "running");
         let started = Instant::now();
-        DB::run(conn, table, change).await.map_err(|source| {
+        let ran = DB::run(conn, table, change).await.map_err(|source| {
             tracing::error!(revision = m.revision(), %action, error = %source, "failed");
+            if DB::is_busy(&source) {
+                return self.database_error::<DB>(table, source);
+            }
             Error::Execute {
                 revision: m.revision().to_owned(),
                 file: self.file_of(m),
@@ -429,16 +464,26 @@ impl<'m> Migrator<'m> {
                 source,
             }
         })?;
+        if !ran {
+            tracing::info!(revision = m.revision(), %action, "already done by another process");
+            return Ok(None);
+        }
         let duration = started.elapsed();
         tracing::info!(revision = m.revision(), %action, ms = duration.as_millis() as u64, "done");
-        Ok(Step {
+        Ok(Some(Step {
             revision: m.revision().to_owned(),
             message: m.message().to_owned(),
             action,
             duration,
-        })
+        }))
     }
 }
+
+/// Every check on: what upgrade and downgrade need.
+const STRICT: Checks = Checks {
+    checksums: true,
+    unknown: true,
+};
 
 fn parse_target(text: &str) -> Result<Target, Error> {
     text.parse::<Target>()
@@ -465,6 +510,7 @@ impl Migrations {
     where
         A: Acquire<'c>,
         A::Database: Driver,
+        A::Connection: AcquiredConnection,
     {
         self.runner().upgrade(conn, target).await
     }
@@ -478,6 +524,7 @@ impl Migrations {
     where
         A: Acquire<'c>,
         A::Database: Driver,
+        A::Connection: AcquiredConnection,
     {
         self.runner().downgrade(conn, target).await
     }

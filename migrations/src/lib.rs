@@ -71,8 +71,8 @@ pub use migrations_core::{
 };
 #[cfg(feature = "runtime")]
 pub use migrations_runtime::{
-    Action, AppliedRevision, DEFAULT_TABLE, Dialect, Driver, Error, Migrations, Migrator, Report,
-    RevisionState, Step, TableName,
+    AcquiredConnection, Action, AppliedRevision, DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE, Dialect,
+    Driver, Error, Migrations, Migrator, Report, RevisionState, Step, TableName,
 };
 
 /// The pure core: file format, graph, targets and plans.

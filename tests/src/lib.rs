@@ -211,12 +211,45 @@ pub trait Backend: Driver {
 
     /// Runs SQL, panicking on error.
     fn execute(pool: &Pool<Self>, sql: &str) -> impl Future<Output = ()> + Send;
+
+    /// Runs a query returning one integer, panicking on error.
+    fn scalar(pool: &Pool<Self>, sql: &str) -> impl Future<Output = i64> + Send;
+
+    /// SQL that holds the migration lock of version table `_migrations` for as long as
+    /// the session (or, on SQLite, the transaction) lasts.
+    const HOLD_LOCK: &'static str;
+
+    /// A connection of the pool holding the migration lock of `_migrations` until it is
+    /// closed.
+    fn hold_lock(pool: &Pool<Self>) -> impl Future<Output = sqlx::pool::PoolConnection<Self>> + Send;
+
+    /// SQL that sleeps for about a second.
+    const SLEEP_A_SECOND: &'static str;
 }
 
 macro_rules! backend {
-    ($db:ty, $ddl:expr, $exists:expr) => {
+    ($db:ty, $ddl:expr, $exists:expr, $hold:expr, $sleep:expr) => {
         impl Backend for $db {
             const TRANSACTIONAL_DDL: bool = $ddl;
+            const HOLD_LOCK: &'static str = $hold;
+            const SLEEP_A_SECOND: &'static str = $sleep;
+
+            fn hold_lock(pool: &Pool<Self>) -> impl Future<Output = sqlx::pool::PoolConnection<Self>> + Send {
+                let pool = pool.clone();
+                async move {
+                    let mut conn = pool.acquire().await.unwrap();
+                    sqlx::raw_sql($hold).execute(&mut *conn).await.unwrap();
+                    conn
+                }
+            }
+
+            fn scalar(pool: &Pool<Self>, sql: &str) -> impl Future<Output = i64> + Send {
+                let pool = pool.clone();
+                let sql = sql.to_owned();
+                async move {
+                    sqlx::query_scalar::<$db, i64>(AssertSqlSafe(sql)).fetch_one(&pool).await.unwrap()
+                }
+            }
 
             fn table_exists(pool: &Pool<Self>, name: &str) -> impl Future<Output = bool> + Send {
                 let pool = pool.clone();
@@ -248,17 +281,24 @@ macro_rules! backend {
 backend!(
     sqlx::Postgres,
     true,
-    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1"
+    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1",
+    "SELECT pg_advisory_lock(hashtextextended('migrations:_migrations', 0))",
+    "SELECT pg_sleep(1)"
 );
 backend!(
     sqlx::MySql,
     false,
-    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
+    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+    "SELECT GET_LOCK(CONCAT('migrations_', LEFT(SHA1(CONCAT(DATABASE(), '/', 'migrations:_migrations')), 40)), 0)",
+    "SELECT SLEEP(1)"
 );
 backend!(
     sqlx::Sqlite,
     true,
-    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+    "BEGIN IMMEDIATE",
+    // No sleep function: a recursive count that takes about a second.
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT COUNT(*) FROM c"
 );
 
 /// Writes `files` (name, text) into a fresh temporary directory.

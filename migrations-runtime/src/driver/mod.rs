@@ -42,6 +42,19 @@ pub(crate) struct DialectInfo {
     pub(crate) missing_table: fn(&sqlx::Error) -> bool,
     /// Whether an error only says that SQL had no statement in it (comments only).
     pub(crate) empty_query: fn(&sqlx::Error) -> bool,
+    /// Takes the session-level migration lock without waiting; one bind, the lock key;
+    /// returns a BIGINT, 1 when taken. `None` where each revision's transaction is the
+    /// lock (SQLite).
+    pub(crate) try_lock: Option<&'static str>,
+    /// Releases the session-level lock; one bind, the lock key.
+    pub(crate) unlock: Option<&'static str>,
+    /// The statement that opens a revision's transaction.
+    pub(crate) begin: &'static str,
+    /// The pragma that reads and sets how long a connection waits for other writers; set
+    /// to the lock timeout around each revision (SQLite).
+    pub(crate) busy_timeout: Option<&'static str>,
+    /// Whether an error says another writer held the database past the busy timeout.
+    pub(crate) busy: fn(&sqlx::Error) -> bool,
 }
 
 impl Dialect {
@@ -108,6 +121,14 @@ impl Dialect {
         )
     }
 
+    pub(crate) fn count_row(self, table: &TableName) -> String {
+        format!(
+            "SELECT COUNT(*) FROM {} WHERE revision = {}",
+            table.quoted(self.info().quote),
+            self.placeholders(1)
+        )
+    }
+
     pub(crate) fn delete_row(self, table: &TableName) -> String {
         format!(
             "DELETE FROM {} WHERE revision = {}",
@@ -127,6 +148,11 @@ static GENERIC: DialectInfo = DialectInfo {
     applied_at_text: "applied_at",
     missing_table: |_| false,
     empty_query: |_| false,
+    try_lock: None,
+    unlock: None,
+    begin: "BEGIN",
+    busy_timeout: None,
+    busy: |_| false,
 };
 
 /// A row to write to the version table.
@@ -152,6 +178,15 @@ pub(crate) struct Change<'a> {
     pub(crate) sql: &'a str,
     pub(crate) transactional: bool,
     pub(crate) row: RowChange<'a>,
+}
+
+impl RowChange<'_> {
+    fn revision(&self) -> &str {
+        match self {
+            Self::Insert(row) => row.revision,
+            Self::Delete(revision) => revision,
+        }
+    }
 }
 
 mod sealed {
@@ -180,13 +215,49 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'e;
 
     /// Runs one revision's SQL and its version-table change, in one transaction when the
-    /// revision is transactional.
+    /// revision is transactional. Inside that transaction it first checks that the change
+    /// is still to be made; `Ok(false)` when another process made it already.
     #[doc(hidden)]
     #[allow(private_interfaces)]
     fn run<'e>(
         conn: &'e mut Self::Connection,
         table: &'e TableName,
         change: &'e Change<'e>,
+    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + 'e;
+
+    /// Tries once to take the session-level migration lock named `key`; `Ok(true)` when
+    /// taken, or when the database has no such lock (SQLite).
+    #[doc(hidden)]
+    fn try_lock<'e>(
+        conn: &'e mut Self::Connection,
+        key: &'e str,
+    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + 'e;
+
+    /// Makes the connection wait up to `timeout` for other writers (SQLite's busy
+    /// timeout); returns the previous setting for [`Driver::restore_wait`].
+    #[doc(hidden)]
+    fn wait_for_writers<'e>(
+        conn: &'e mut Self::Connection,
+        timeout: std::time::Duration,
+    ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send + 'e;
+
+    /// Puts back the setting [`Driver::wait_for_writers`] replaced.
+    #[doc(hidden)]
+    fn restore_wait<'e>(
+        conn: &'e mut Self::Connection,
+        previous: Option<i64>,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'e;
+
+    /// Whether an error says that the database was busy with another writer for longer
+    /// than the lock timeout.
+    #[doc(hidden)]
+    fn is_busy(error: &sqlx::Error) -> bool;
+
+    /// Releases the lock taken by [`Driver::try_lock`].
+    #[doc(hidden)]
+    fn unlock<'e>(
+        conn: &'e mut Self::Connection,
+        key: &'e str,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'e;
 
     /// Inserts and deletes version rows without running any revision SQL, in one
@@ -298,30 +369,64 @@ macro_rules! impl_driver {
                 conn: &'e mut <Self as sqlx::Database>::Connection,
                 table: &'e $crate::table::TableName,
                 change: &'e $crate::driver::Change<'e>,
-            ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
-                use sqlx::Connection as _;
+            ) -> impl ::std::future::Future<Output = Result<bool, sqlx::Error>> + Send + 'e {
                 async move {
                     let started = ::std::time::Instant::now();
-                    if change.transactional {
-                        let mut tx = conn.begin().await?;
-                        let done = async {
-                            execute_sql(&mut *tx, change.sql).await?;
-                            record(&mut *tx, table, &change.row, started).await
+                    if !change.transactional {
+                        if !still_to_do(&mut *conn, table, &change.row).await? {
+                            return Ok(false);
                         }
-                        .await;
-                        match done {
-                            Ok(()) => tx.commit().await,
-                            Err(e) => {
-                                // The error is what counts; a failed rollback closes the
-                                // connection, which undoes the transaction too.
-                                let _ = tx.rollback().await;
-                                Err(e)
-                            }
-                        }
-                    } else {
                         execute_sql(&mut *conn, change.sql).await?;
-                        record(&mut *conn, table, &change.row, started).await
+                        record(&mut *conn, table, &change.row, started).await?;
+                        return Ok(true);
                     }
+                    in_transaction(&mut *conn, table, change, started).await
+                }
+            }
+
+            fn try_lock<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                key: &'e str,
+            ) -> impl ::std::future::Future<Output = Result<bool, sqlx::Error>> + Send + 'e {
+                async move {
+                    let Some(sql) = Self::DIALECT.info().try_lock else {
+                        return Ok(true);
+                    };
+                    let taken: i64 = sqlx::query_scalar::<$db, i64>(sqlx::AssertSqlSafe(sql))
+                        .bind(key)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    Ok(taken == 1)
+                }
+            }
+
+            fn wait_for_writers<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                timeout: ::std::time::Duration,
+            ) -> impl ::std::future::Future<Output = Result<Option<i64>, sqlx::Error>> + Send + 'e {
+                set_wait(conn, timeout)
+            }
+
+            fn restore_wait<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                previous: Option<i64>,
+            ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
+                restore_wait(conn, previous)
+            }
+
+            fn is_busy(error: &sqlx::Error) -> bool {
+                (Self::DIALECT.info().busy)(error)
+            }
+
+            fn unlock<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                key: &'e str,
+            ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
+                async move {
+                    if let Some(sql) = Self::DIALECT.info().unlock {
+                        sqlx::query::<$db>(sqlx::AssertSqlSafe(sql)).bind(key).execute(&mut *conn).await?;
+                    }
+                    Ok(())
                 }
             }
 
@@ -335,7 +440,8 @@ macro_rules! impl_driver {
                 use sqlx::Connection as _;
                 async move {
                     let started = ::std::time::Instant::now();
-                    let mut tx = conn.begin().await?;
+                    let info = <$db as $crate::driver::Driver>::DIALECT.info();
+                    let mut tx = conn.begin_with(info.begin).await?;
                     for revision in delete {
                         let change = $crate::driver::RowChange::Delete(revision);
                         record(&mut *tx, table, &change, started).await?;
@@ -347,6 +453,85 @@ macro_rules! impl_driver {
                     tx.commit().await
                 }
             }
+        }
+
+        /// Sets how long the connection waits for other writers (SQLite's busy timeout)
+        /// and returns the previous setting, to restore with [`restore_wait`].
+        async fn set_wait(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            timeout: ::std::time::Duration,
+        ) -> Result<Option<i64>, sqlx::Error> {
+            let info = <$db as $crate::driver::Driver>::DIALECT.info();
+            let Some(pragma) = info.busy_timeout else {
+                return Ok(None);
+            };
+            let previous: i64 = sqlx::query_scalar::<$db, i64>(pragma).fetch_one(&mut *conn).await?;
+            let ms = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("{pragma} = {ms}"))).execute(&mut *conn).await?;
+            Ok(Some(previous))
+        }
+
+        async fn restore_wait(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            previous: Option<i64>,
+        ) -> Result<(), sqlx::Error> {
+            let info = <$db as $crate::driver::Driver>::DIALECT.info();
+            if let (Some(pragma), Some(ms)) = (info.busy_timeout, previous) {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("{pragma} = {ms}"))).execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
+        /// Runs a transactional revision: its SQL and its version row in one transaction,
+        /// rolled back on any error.
+        async fn in_transaction(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            change: &$crate::driver::Change<'_>,
+            started: ::std::time::Instant,
+        ) -> Result<bool, sqlx::Error> {
+            use sqlx::Connection as _;
+            let info = <$db as $crate::driver::Driver>::DIALECT.info();
+            let mut tx = conn.begin_with(info.begin).await?;
+            let done = async {
+                if !still_to_do(&mut *tx, table, &change.row).await? {
+                    return Ok(false);
+                }
+                execute_sql(&mut *tx, change.sql).await?;
+                record(&mut *tx, table, &change.row, started).await?;
+                Ok(true)
+            }
+            .await;
+            match done {
+                Ok(ran) => {
+                    tx.commit().await?;
+                    Ok(ran)
+                }
+                Err(e) => {
+                    // The error is what counts; a failed rollback closes the connection,
+                    // which undoes the transaction too.
+                    let _ = tx.rollback().await;
+                    Err(e)
+                }
+            }
+        }
+
+        /// Whether a revision's version-row change is still to be made: another process
+        /// may have made it since the plan was read.
+        async fn still_to_do(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            row: &$crate::driver::RowChange<'_>,
+        ) -> Result<bool, sqlx::Error> {
+            let sql = <$db as $crate::driver::Driver>::DIALECT.count_row(table);
+            let n: i64 = sqlx::query_scalar::<$db, i64>(sqlx::AssertSqlSafe(sql))
+                .bind(row.revision())
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok(match row {
+                $crate::driver::RowChange::Insert(_) => n == 0,
+                $crate::driver::RowChange::Delete(_) => n > 0,
+            })
         }
 
         /// Runs a revision's SQL, all statements in one call.

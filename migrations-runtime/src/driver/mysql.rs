@@ -12,6 +12,12 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     missing_table: |e| number(e) == Some(1146),
     // ER_EMPTY_QUERY: a section holding only comments
     empty_query: |e| number(e) == Some(1065),
+    // Server-wide lock names: the database's name is part of the key.
+    try_lock: Some("SELECT CAST(COALESCE(GET_LOCK(CONCAT('migrations_', LEFT(SHA1(CONCAT(DATABASE(), '/', ?)), 40)), 0), 0) AS SIGNED)"),
+    unlock: Some("SELECT RELEASE_LOCK(CONCAT('migrations_', LEFT(SHA1(CONCAT(DATABASE(), '/', ?)), 40)))"),
+    begin: "BEGIN",
+    busy_timeout: None,
+    busy: |_| false,
 };
 
 fn number(e: &sqlx::Error) -> Option<u16> {

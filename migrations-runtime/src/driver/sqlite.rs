@@ -10,6 +10,15 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     applied_at_text: "applied_at",
     missing_table: |e| matches!(e, sqlx::Error::Database(db) if db.message().starts_with("no such table")),
     empty_query: |_| false,
+    try_lock: None,
+    unlock: None,
+    begin: "BEGIN IMMEDIATE",
+    busy_timeout: Some("PRAGMA busy_timeout"),
+    // SQLITE_BUSY, and its extended codes (their low byte is 5)
+    busy: |e| {
+        matches!(e, sqlx::Error::Database(db)
+            if db.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5))
+    },
 };
 
 impl_driver!(sqlx::Sqlite, Dialect::Sqlite);

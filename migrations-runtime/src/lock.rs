@@ -1,0 +1,121 @@
+//! The migration lock: one runner at a time per database and version table.
+//!
+//! PostgreSQL takes a session-level advisory lock and MySQL/MariaDB a named `GET_LOCK`,
+//! both keyed on the version table (MySQL's key includes the database, as its lock names
+//! are server-wide), polled until the lock timeout with a log line while waiting. SQLite
+//! has no such lock: each revision's `BEGIN IMMEDIATE` transaction is the lock, waiting
+//! up to the lock timeout for other writers, and the revision is skipped if another
+//! process applied it meanwhile.
+//!
+//! The lock is released on every path that returns. If the future is dropped or a panic
+//! unwinds while it is held, a pooled connection is closed instead of going back to the
+//! pool, which ends the session and with it the lock.
+
+use std::time::{Duration, Instant};
+
+use sqlx::pool::PoolConnection;
+
+use crate::driver::Driver;
+use crate::error::Error;
+use crate::table::TableName;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A connection as sqlx's `Acquire` hands it out: a pooled connection, or a borrowed one.
+///
+/// Implemented for `PoolConnection<DB>` and `&mut C` for every sqlx connection type `C`,
+/// which covers a pool, a connection and a transaction; sealed.
+pub trait AcquiredConnection: sealed::Sealed {
+    /// Makes sure that, should this run be cut short while the session holds the
+    /// migration lock, the session ends rather than going back to a pool.
+    fn close_if_abandoned(&mut self);
+}
+
+impl<DB: sqlx::Database> sealed::Sealed for PoolConnection<DB> {}
+impl<DB: sqlx::Database> AcquiredConnection for PoolConnection<DB> {
+    fn close_if_abandoned(&mut self) {
+        // sqlx cannot take this back, so the connection is closed after a locked run even
+        // when it ends well: one reconnect per run that changed something.
+        self.close_on_drop();
+    }
+}
+
+impl<C: sqlx::Connection> sealed::Sealed for &mut C {}
+impl<C: sqlx::Connection> AcquiredConnection for &mut C {
+    fn close_if_abandoned(&mut self) {
+        // A borrowed connection is the caller's: if the run is dropped while the lock is
+        // held, the lock lasts until the caller closes that connection.
+    }
+}
+
+/// The lock's name for a version table.
+pub(crate) fn key(table: &TableName) -> String {
+    format!("migrations:{table}")
+}
+
+/// How often to try again while another process holds the lock.
+const POLL: Duration = Duration::from_millis(50);
+/// How often to say again that we are waiting.
+const REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// What [`release`] needs to undo.
+#[must_use = "the lock is released with `release`"]
+pub(crate) struct Held {
+    /// The connection's wait setting before the run (SQLite).
+    previous_wait: Option<i64>,
+}
+
+/// Takes the migration lock, waiting up to `timeout`.
+pub(crate) async fn acquire<DB: Driver>(
+    conn: &mut DB::Connection,
+    table: &TableName,
+    timeout: Duration,
+) -> Result<Held, Error> {
+    let previous_wait = DB::wait_for_writers(conn, timeout).await?;
+    let key = key(table);
+    let started = Instant::now();
+    let mut reported: Option<Instant> = None;
+    loop {
+        if DB::try_lock(conn, &key).await? {
+            if reported.is_some() {
+                tracing::info!(table = %table, waited_ms = started.elapsed().as_millis() as u64, "took the migration lock");
+            }
+            return Ok(Held { previous_wait });
+        }
+        let waited = started.elapsed();
+        if waited >= timeout {
+            release_wait::<DB>(conn, table, previous_wait).await;
+            return Err(Error::LockTimeout {
+                table: table.to_string(),
+                waited,
+            });
+        }
+        if reported.is_none_or(|at| at.elapsed() >= REPORT_EVERY) {
+            tracing::info!(
+                table = %table,
+                waited_ms = waited.as_millis() as u64,
+                "waiting for the migration lock: another process is migrating this database"
+            );
+            reported = Some(Instant::now());
+        }
+        tokio::time::sleep(POLL.min(timeout - waited)).await;
+    }
+}
+
+/// Releases the migration lock. A failure is logged, not returned: the run's own result
+/// matters more, and a connection that cannot unlock is broken, which ends its session
+/// and the lock with it.
+pub(crate) async fn release<DB: Driver>(conn: &mut DB::Connection, table: &TableName, held: Held) {
+    if let Err(error) = DB::unlock(conn, &key(table)).await {
+        tracing::warn!(table = %table, %error, "could not release the migration lock");
+    }
+    release_wait::<DB>(conn, table, held.previous_wait).await;
+}
+
+async fn release_wait<DB: Driver>(conn: &mut DB::Connection, table: &TableName, previous: Option<i64>) {
+    if let Err(error) = DB::restore_wait(conn, previous).await {
+        tracing::warn!(table = %table, %error, "could not restore the connection's busy timeout");
+    }
+}
