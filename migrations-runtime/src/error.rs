@@ -56,7 +56,7 @@ pub enum Error {
     },
     /// A revision was left part-way by an earlier run.
     #[error(
-        "revision `{revision}` is `{state}` in the version table{}; an earlier run stopped part-way: finish or undo it by hand, then mark it repaired",
+        "revision `{revision}` is `{state}` in the version table{}; an earlier run stopped part-way through it, outside a transaction, so the schema may hold part of it: finish or undo it by hand, then record which with `repair` (applied or rolled back)",
         .error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()
     )]
     Dirty {
@@ -90,6 +90,14 @@ pub enum Error {
         file: String,
         /// The migrations folder.
         dir: String,
+    },
+    /// A repair that does not apply to the revision's row.
+    #[error("cannot repair revision `{revision}`: {reason}")]
+    Repair {
+        /// The revision.
+        revision: String,
+        /// Why not.
+        reason: String,
     },
     /// Another process held the migration lock for longer than the lock timeout.
     #[error(

@@ -34,6 +34,6 @@ pub use driver::{Dialect, Driver};
 pub use error::Error;
 pub use lock::AcquiredConnection;
 pub use migrations::Migrations;
-pub use migrator::{DEFAULT_LOCK_TIMEOUT, Migrator};
+pub use migrator::{DEFAULT_LOCK_TIMEOUT, Migrator, Repair};
 pub use report::{Action, Report, Step};
 pub use table::{AppliedRevision, DEFAULT_TABLE, RevisionState, TableName};

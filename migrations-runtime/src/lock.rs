@@ -114,7 +114,11 @@ pub(crate) async fn release<DB: Driver>(conn: &mut DB::Connection, table: &Table
     release_wait::<DB>(conn, table, held.previous_wait).await;
 }
 
-async fn release_wait<DB: Driver>(conn: &mut DB::Connection, table: &TableName, previous: Option<i64>) {
+async fn release_wait<DB: Driver>(
+    conn: &mut DB::Connection,
+    table: &TableName,
+    previous: Option<i64>,
+) {
     if let Err(error) = DB::restore_wait(conn, previous).await {
         tracing::warn!(table = %table, %error, "could not restore the connection's busy timeout");
     }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use migrations_core::{Graph, Migration, PlanError, Target, plan};
 use sqlx::Acquire;
 
-use crate::driver::{Change, Driver, NewRow, RowChange};
+use crate::driver::{Change, Driver, NewRow, RowChange, RowFix};
 use crate::error::Error;
 use crate::lock::{self, AcquiredConnection};
 use crate::migrations::Migrations;
@@ -54,6 +54,32 @@ struct State {
     applied: Vec<bool>,
     /// Whether the version table exists.
     table_exists: bool,
+    /// A row left `running` or `failed`. Seen without the lock it may be another
+    /// process's revision under way; under the lock it is left over and refused.
+    dirty: Option<AppliedRevision>,
+}
+
+impl State {
+    /// Refuses to go on from a revision left part-way.
+    fn refuse_dirty(&self) -> Result<(), Error> {
+        match &self.dirty {
+            Some(row) => Err(Error::Dirty {
+                revision: row.revision.clone(),
+                state: row.state,
+                error: row.error.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// How to settle a revision that an earlier run left `running` or `failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repair {
+    /// It was finished by hand: record it as applied.
+    Applied,
+    /// It was undone by hand: forget it (for a failed downgrade: it is no longer applied).
+    RolledBack,
 }
 
 /// What to check when reading the version table.
@@ -120,15 +146,23 @@ impl<'m> Migrator<'m> {
         let graph = self.migrations.graph()?;
         let mut conn = conn.acquire().await?;
         // The common start-up case, nothing to do, is this one read and no lock.
-        let state = self.read_state::<A::Database>(&mut conn, &table, graph, STRICT).await?;
-        if state.table_exists && plan::upgrade(graph, &state.applied, &target)?.is_empty() {
+        let state = self
+            .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
+            .await?;
+        if state.dirty.is_none()
+            && state.table_exists
+            && plan::upgrade(graph, &state.applied, &target)?.is_empty()
+        {
             return Ok(Report::default());
         }
         conn.close_if_abandoned();
         let held = lock::acquire::<A::Database>(&mut conn, &table, self.lock_timeout).await?;
         let result = async {
             // Read again under the lock: another process may have done the work.
-            let state = self.read_state::<A::Database>(&mut conn, &table, graph, STRICT).await?;
+            let state = self
+                .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
+                .await?;
+            state.refuse_dirty()?;
             if !state.table_exists {
                 <A::Database as Driver>::create_table(&mut conn, &table)
                     .await
@@ -143,7 +177,10 @@ impl<'m> Migrator<'m> {
                     transactional: m.transactional(),
                     row: RowChange::Insert(new_row(m)),
                 };
-                report.steps.extend(self.run::<A::Database>(&mut conn, &table, m, &change, Action::Upgrade).await?);
+                report.steps.extend(
+                    self.run::<A::Database>(&mut conn, &table, m, &change, Action::Upgrade)
+                        .await?,
+                );
             }
             Ok(report)
         }
@@ -174,15 +211,20 @@ impl<'m> Migrator<'m> {
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
         let mut conn = conn.acquire().await?;
-        let state = self.read_state::<A::Database>(&mut conn, &table, graph, STRICT).await?;
-        let steps = self.downgrade_plan(graph, &state, &target)?;
-        if steps.is_empty() {
+        let state = self
+            .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
+            .await?;
+        // A dirty row is judged under the lock, before anything else.
+        if state.dirty.is_none() && self.downgrade_plan(graph, &state, &target)?.is_empty() {
             return Ok(Report::default());
         }
         conn.close_if_abandoned();
         let held = lock::acquire::<A::Database>(&mut conn, &table, self.lock_timeout).await?;
         let result = async {
-            let state = self.read_state::<A::Database>(&mut conn, &table, graph, STRICT).await?;
+            let state = self
+                .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
+                .await?;
+            state.refuse_dirty()?;
             let steps = self.downgrade_plan(graph, &state, &target)?;
             let mut report = Report::default();
             for i in steps {
@@ -192,7 +234,10 @@ impl<'m> Migrator<'m> {
                     transactional: m.transactional(),
                     row: RowChange::Delete(m.revision()),
                 };
-                report.steps.extend(self.run::<A::Database>(&mut conn, &table, m, &change, Action::Downgrade).await?);
+                report.steps.extend(
+                    self.run::<A::Database>(&mut conn, &table, m, &change, Action::Downgrade)
+                        .await?,
+                );
             }
             Ok(report)
         }
@@ -202,10 +247,19 @@ impl<'m> Migrator<'m> {
     }
 
     /// The downgrade plan, refused as a whole if any revision in it cannot be undone.
-    fn downgrade_plan(&self, graph: &Graph, state: &State, target: &Target) -> Result<Vec<usize>, Error> {
+    fn downgrade_plan(
+        &self,
+        graph: &Graph,
+        state: &State,
+        target: &Target,
+    ) -> Result<Vec<usize>, Error> {
         let steps = plan::downgrade(graph, &state.applied, target)?;
         let all = self.migrations.migrations();
-        if let Some(m) = steps.iter().map(|&i| &all[i]).find(|m| m.downgrade_sql().is_none()) {
+        if let Some(m) = steps
+            .iter()
+            .map(|&i| &all[i])
+            .find(|m| m.downgrade_sql().is_none())
+        {
             return Err(Error::Irreversible {
                 revision: m.revision().to_owned(),
                 file: self.file_of(m),
@@ -246,13 +300,21 @@ impl<'m> Migrator<'m> {
         self.stamp_inner(conn, targets, true).await
     }
 
-    async fn stamp_inner<'c, A>(&self, conn: A, targets: &[&str], purge: bool) -> Result<Report, Error>
+    async fn stamp_inner<'c, A>(
+        &self,
+        conn: A,
+        targets: &[&str],
+        purge: bool,
+    ) -> Result<Report, Error>
     where
         A: Acquire<'c>,
         A::Database: Driver,
         A::Connection: AcquiredConnection,
     {
-        let targets = targets.iter().map(|t| parse_target(t)).collect::<Result<Vec<_>, _>>()?;
+        let targets = targets
+            .iter()
+            .map(|t| parse_target(t))
+            .collect::<Result<Vec<_>, _>>()?;
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
         let mut conn = conn.acquire().await?;
@@ -282,11 +344,19 @@ impl<'m> Migrator<'m> {
             if rows.is_none() {
                 DB::create_table(conn, table).await?;
             }
-            let purged: Vec<String> = rows.unwrap_or_default().into_iter().map(|r| r.revision).collect();
+            let purged: Vec<String> = rows
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| r.revision)
+                .collect();
             (vec![false; graph.len()], purged)
         } else {
-            let checks = Checks { checksums: false, unknown: true };
+            let checks = Checks {
+                checksums: false,
+                unknown: true,
+            };
             let state = self.read_state::<DB>(conn, table, graph, checks).await?;
+            state.refuse_dirty()?;
             if !state.table_exists {
                 DB::create_table(conn, table).await?;
             }
@@ -311,15 +381,135 @@ impl<'m> Migrator<'m> {
             report.steps.push(step(revision, "", Action::Unstamp));
         }
         for &i in &plan.delete {
-            report.steps.push(step(all[i].revision(), all[i].message(), Action::Unstamp));
+            report
+                .steps
+                .push(step(all[i].revision(), all[i].message(), Action::Unstamp));
         }
         for &i in &plan.insert {
-            report.steps.push(step(all[i].revision(), all[i].message(), Action::Stamp));
+            report
+                .steps
+                .push(step(all[i].revision(), all[i].message(), Action::Stamp));
         }
         for s in &report.steps {
             tracing::info!(revision = %s.revision, action = %s.action, "stamped");
         }
         Ok(report)
+    }
+
+    /// Settles a revision that an earlier run left `running` or `failed` (its SQL ran
+    /// outside a transaction and stopped part-way): after finishing or undoing it by hand,
+    /// record which.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Repair`] when the revision has no row or its row is not left part-way; a
+    /// lock timeout, or a database error.
+    pub async fn repair<'c, A>(&self, conn: A, revision: &str, how: Repair) -> Result<(), Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        let table = self.table_name()?;
+        let mut conn = conn.acquire().await?;
+        conn.close_if_abandoned();
+        let held = lock::acquire::<A::Database>(&mut conn, &table, self.lock_timeout).await?;
+        let result = async {
+            let rows = <A::Database as Driver>::read_rows(&mut conn, &table)
+                .await?
+                .unwrap_or_default();
+            let refuse = |reason: &str| Error::Repair {
+                revision: revision.to_owned(),
+                reason: reason.to_owned(),
+            };
+            let row = rows
+                .iter()
+                .find(|r| r.revision == revision)
+                .ok_or_else(|| refuse("it has no row in the version table"))?;
+            if row.state == RevisionState::Applied {
+                return Err(refuse("it is applied, not left part-way"));
+            }
+            let fix = match how {
+                Repair::Applied => RowFix::MarkApplied(revision),
+                Repair::RolledBack => RowFix::Remove(revision),
+            };
+            <A::Database as Driver>::fix_rows(&mut conn, &table, &[fix]).await?;
+            tracing::info!(revision, ?how, "repaired");
+            Ok(())
+        }
+        .await;
+        lock::release::<A::Database>(&mut conn, &table, held).await;
+        result
+    }
+
+    /// Re-records the checksums (and downgrade SQL) of applied revisions whose files
+    /// changed on purpose: the named ones, or with an empty list every one that differs.
+    /// Returns the revisions re-recorded.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Repair`] for a named revision that is not applied or not in this binary; a
+    /// lock timeout, or a database error.
+    pub async fn repair_checksums<'c, A>(
+        &self,
+        conn: A,
+        revisions: &[&str],
+    ) -> Result<Vec<String>, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        let table = self.table_name()?;
+        let graph = self.migrations.graph()?;
+        let mut conn = conn.acquire().await?;
+        conn.close_if_abandoned();
+        let held = lock::acquire::<A::Database>(&mut conn, &table, self.lock_timeout).await?;
+        let result = async {
+            let rows = <A::Database as Driver>::read_rows(&mut conn, &table)
+                .await?
+                .unwrap_or_default();
+            for &named in revisions {
+                let reason = if graph.find(named).is_none() {
+                    Some("this binary does not have it")
+                } else if !rows.iter().any(|r| r.revision == named) {
+                    Some("it is not applied")
+                } else {
+                    None
+                };
+                if let Some(reason) = reason {
+                    return Err(Error::Repair {
+                        revision: named.to_owned(),
+                        reason: reason.to_owned(),
+                    });
+                }
+            }
+            let all = self.migrations.migrations();
+            let fixes: Vec<RowFix<'_>> = rows
+                .iter()
+                .filter(|r| revisions.is_empty() || revisions.contains(&r.revision.as_str()))
+                .filter_map(|r| graph.find(&r.revision).map(|i| (r, &all[i])))
+                .filter(|(r, m)| r.checksum != m.checksum())
+                .map(|(_, m)| RowFix::Checksum {
+                    revision: m.revision(),
+                    checksum: m.checksum(),
+                    downgrade_sql: m.downgrade_sql(),
+                })
+                .collect();
+            <A::Database as Driver>::fix_rows(&mut conn, &table, &fixes).await?;
+            let done: Vec<String> = fixes
+                .iter()
+                .filter_map(|f| match f {
+                    RowFix::Checksum { revision, .. } => Some((*revision).to_owned()),
+                    _ => None,
+                })
+                .collect();
+            tracing::info!(revisions = ?done, "re-recorded checksums");
+            Ok(done)
+        }
+        .await;
+        lock::release::<A::Database>(&mut conn, &table, held).await;
+        result
     }
 
     /// The current revisions: applied revisions that no other applied revision follows.
@@ -334,7 +524,8 @@ impl<'m> Migrator<'m> {
         A: Acquire<'c>,
         A::Database: Driver,
     {
-        let rows = self.applied(conn).await?;
+        let mut rows = self.applied(conn).await?;
+        rows.retain(|r| r.state == RevisionState::Applied);
         let parents: std::collections::HashSet<&str> = rows
             .iter()
             .flat_map(|r| r.parents.iter().map(String::as_str))
@@ -408,13 +599,10 @@ impl<'m> Migrator<'m> {
         let rows = DB::read_rows(conn, table).await?;
         let table_exists = rows.is_some();
         let rows = rows.unwrap_or_default();
-        if let Some(dirty) = rows.iter().find(|r| r.state != RevisionState::Applied) {
-            return Err(Error::Dirty {
-                revision: dirty.revision.clone(),
-                state: dirty.state,
-                error: dirty.error.clone(),
-            });
-        }
+        let dirty = rows
+            .iter()
+            .find(|r| r.state != RevisionState::Applied)
+            .cloned();
         let mut applied = vec![false; graph.len()];
         let mut unknown = Vec::new();
         for row in &rows {
@@ -438,7 +626,11 @@ impl<'m> Migrator<'m> {
             unknown.sort_unstable();
             return Err(Error::UnknownApplied { revisions: unknown });
         }
-        Ok(State { applied, table_exists })
+        Ok(State {
+            applied,
+            table_exists,
+            dirty,
+        })
     }
 
     /// Runs one revision; `None` when another process had already done it.

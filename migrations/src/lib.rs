@@ -72,7 +72,7 @@ pub use migrations_core::{
 #[cfg(feature = "runtime")]
 pub use migrations_runtime::{
     AcquiredConnection, Action, AppliedRevision, DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE, Dialect,
-    Driver, Error, Migrations, Migrator, Report, RevisionState, Step, TableName,
+    Driver, Error, Migrations, Migrator, Repair, Report, RevisionState, Step, TableName,
 };
 
 /// The pure core: file format, graph, targets and plans.

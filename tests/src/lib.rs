@@ -221,7 +221,9 @@ pub trait Backend: Driver {
 
     /// A connection of the pool holding the migration lock of `_migrations` until it is
     /// closed.
-    fn hold_lock(pool: &Pool<Self>) -> impl Future<Output = sqlx::pool::PoolConnection<Self>> + Send;
+    fn hold_lock(
+        pool: &Pool<Self>,
+    ) -> impl Future<Output = sqlx::pool::PoolConnection<Self>> + Send;
 
     /// SQL that sleeps for about a second.
     const SLEEP_A_SECOND: &'static str;
@@ -234,7 +236,9 @@ macro_rules! backend {
             const HOLD_LOCK: &'static str = $hold;
             const SLEEP_A_SECOND: &'static str = $sleep;
 
-            fn hold_lock(pool: &Pool<Self>) -> impl Future<Output = sqlx::pool::PoolConnection<Self>> + Send {
+            fn hold_lock(
+                pool: &Pool<Self>,
+            ) -> impl Future<Output = sqlx::pool::PoolConnection<Self>> + Send {
                 let pool = pool.clone();
                 async move {
                     let mut conn = pool.acquire().await.unwrap();
@@ -247,7 +251,10 @@ macro_rules! backend {
                 let pool = pool.clone();
                 let sql = sql.to_owned();
                 async move {
-                    sqlx::query_scalar::<$db, i64>(AssertSqlSafe(sql)).fetch_one(&pool).await.unwrap()
+                    sqlx::query_scalar::<$db, i64>(AssertSqlSafe(sql))
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap()
                 }
             }
 

@@ -25,7 +25,10 @@ fn fifty_revisions() -> tempfile::TempDir {
             (format!("r{i:02}_hit.sql"), text)
         })
         .collect();
-    let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
     migrations_dir(&refs)
 }
 
@@ -37,16 +40,31 @@ fn child_process() {
     let url = std::env::var("MIGRATIONS_CHILD_URL").expect("MIGRATIONS_CHILD_URL");
     let dir = std::env::var("MIGRATIONS_CHILD_DIR").expect("MIGRATIONS_CHILD_DIR");
     let migrations = Migrations::from_dir(dir).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let report = if url.starts_with("postgres") {
-            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .connect(&url)
+                .await
+                .unwrap();
             migrations.upgrade(&pool, "head").await
         } else if url.starts_with("mysql") {
-            let pool = sqlx::mysql::MySqlPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
+            let pool = sqlx::mysql::MySqlPoolOptions::new()
+                .max_connections(2)
+                .connect(&url)
+                .await
+                .unwrap();
             migrations.upgrade(&pool, "head").await
         } else {
-            let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(2).connect(&url).await.unwrap();
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(2)
+                .connect(&url)
+                .await
+                .unwrap();
             migrations.upgrade(&pool, "head").await
         };
         match report {
@@ -69,7 +87,13 @@ async fn sixteen_processes_apply_every_revision_exactly_once<DB: Backend>(db: &T
     let children: Vec<_> = (0..PROCESSES)
         .map(|_| {
             Command::new(&exe)
-                .args(["child_process", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+                .args([
+                    "child_process",
+                    "--exact",
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env("MIGRATIONS_CHILD_URL", &db.url)
                 .env("MIGRATIONS_CHILD_DIR", dir.path())
                 .stdout(Stdio::piped())
@@ -80,9 +104,16 @@ async fn sixteen_processes_apply_every_revision_exactly_once<DB: Backend>(db: &T
         .collect();
     let mut applied_by_children = 0;
     for child in children {
-        let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "a child failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "a child failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         applied_by_children += stdout
             .lines()
             .find_map(|l| Some(&l[l.find("applied ")? + "applied ".len()..]))
@@ -90,8 +121,16 @@ async fn sixteen_processes_apply_every_revision_exactly_once<DB: Backend>(db: &T
     }
     // Each revision ran once in all: the primary key of `hits` would have failed a second.
     assert_eq!(applied_by_children, REVISIONS);
-    assert_eq!(DB::scalar(&db.pool, "SELECT COUNT(*) FROM hits").await, REVISIONS as i64);
-    let rows = Migrations::from_dir(dir.path()).unwrap().runner().applied(&db.pool).await.unwrap();
+    assert_eq!(
+        DB::scalar(&db.pool, "SELECT COUNT(*) FROM hits").await,
+        REVISIONS as i64
+    );
+    let rows = Migrations::from_dir(dir.path())
+        .unwrap()
+        .runner()
+        .applied(&db.pool)
+        .await
+        .unwrap();
     assert_eq!(rows.len(), REVISIONS);
 }
 
@@ -101,29 +140,57 @@ async fn a_failed_revision_does_not_keep_the_lock<DB: Backend>(db: &TestDb<DB>) 
     let broken = "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nINSERT INTO no_such_table VALUES (1);\n";
     let dir = migrations_dir(&[("a1_first.sql", A1), ("b2_broken.sql", broken)]);
     let m = Migrations::from_dir(dir.path()).unwrap();
-    assert!(matches!(m.upgrade(&db.pool, "head").await, Err(Error::Execute { .. })));
-    // Neither this pool nor another waits for a lock: both get to the broken revision.
+    assert!(matches!(
+        m.upgrade(&db.pool, "head").await,
+        Err(Error::Execute { .. })
+    ));
+    // Neither this pool nor another waits for a lock: both get the lock and reach b2
+    // (on MySQL, b2's row says it failed part-way, which they refuse under the lock).
     let other = sqlx::Pool::<DB>::connect(&db.url).await.unwrap();
     for pool in [&db.pool, &other] {
         let started = Instant::now();
-        let err = m.runner().lock_timeout(Duration::from_secs(1)).upgrade(pool, "head").await.unwrap_err();
-        assert!(matches!(err, Error::Execute { .. }), "{err}");
+        let err = m
+            .runner()
+            .lock_timeout(Duration::from_secs(1))
+            .upgrade(pool, "head")
+            .await
+            .unwrap_err();
+        if DB::TRANSACTIONAL_DDL {
+            assert!(matches!(err, Error::Execute { .. }), "{err}");
+        } else {
+            assert!(matches!(err, Error::Dirty { .. }), "{err}");
+        }
         assert!(started.elapsed() < Duration::from_secs(1));
     }
     other.close().await;
 }
 
 async fn a_dropped_run_releases_the_lock<DB: Backend>(db: &TestDb<DB>) {
-    let slow = format!("-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\n{};\nCREATE TABLE slow_table (id INTEGER PRIMARY KEY);\n", DB::SLEEP_A_SECOND);
+    let slow = format!(
+        "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\n{};\nCREATE TABLE slow_table (id INTEGER PRIMARY KEY);\n",
+        DB::SLEEP_A_SECOND
+    );
     let dir = migrations_dir(&[("a1_first.sql", A1), ("b2_slow.sql", &slow)]);
     let m = Migrations::from_dir(dir.path()).unwrap();
     // Cut the run short while b2 is running.
     let cut = tokio::time::timeout(Duration::from_millis(300), m.upgrade(&db.pool, "head")).await;
     assert!(cut.is_err(), "the slow revision finished within 300 ms");
     let other = sqlx::Pool::<DB>::connect(&db.url).await.unwrap();
-    let report = m.runner().lock_timeout(Duration::from_secs(20)).upgrade(&other, "head").await.unwrap();
-    assert_eq!(report.revisions(), ["b2"]);
-    assert!(DB::table_exists(&other, "slow_table").await);
+    let runner = m.runner().lock_timeout(Duration::from_secs(20));
+    if DB::TRANSACTIONAL_DDL {
+        // b2 was rolled back with its transaction; the next run applies it.
+        let report = runner.upgrade(&other, "head").await.unwrap();
+        assert_eq!(report.revisions(), ["b2"]);
+        assert!(DB::table_exists(&other, "slow_table").await);
+    } else {
+        // MySQL cannot roll DDL back: b2's row says it was cut short, and the next run,
+        // which got the lock, refuses to guess.
+        let err = runner.upgrade(&other, "head").await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Dirty { revision, .. } if revision == "b2"),
+            "{err}"
+        );
+    }
     other.close().await;
 }
 
@@ -131,7 +198,12 @@ async fn a_lock_held_elsewhere_times_out_with_nothing_changed<DB: Backend>(db: &
     let m = Migrations::from_dir(migrations_dir(&[("a1_first.sql", A1)]).path()).unwrap();
     let holder = DB::hold_lock(&db.pool).await;
     let started = Instant::now();
-    let err = m.runner().lock_timeout(Duration::from_secs(1)).upgrade(&db.pool, "head").await.unwrap_err();
+    let err = m
+        .runner()
+        .lock_timeout(Duration::from_secs(1))
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
     assert!(err.to_string().contains("nothing was changed"));
     assert!(started.elapsed() >= Duration::from_secs(1));
@@ -139,6 +211,11 @@ async fn a_lock_held_elsewhere_times_out_with_nothing_changed<DB: Backend>(db: &
     assert!(m.current(&db.pool).await.unwrap().is_empty());
     // Once the other session lets go, the run goes through.
     holder.close().await.unwrap();
-    let report = m.runner().lock_timeout(Duration::from_secs(5)).upgrade(&db.pool, "head").await.unwrap();
+    let report = m
+        .runner()
+        .lock_timeout(Duration::from_secs(5))
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap();
     assert_eq!(report.revisions(), ["a1"]);
 }

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use migrations::{Action, Error, Migrations, embed_migrations};
+use migrations::{Action, Error, Migrations, Repair, RevisionState, embed_migrations};
 use migrations_tests::{Backend, TestDb, migrations_dir, on_every_database};
 
 static MIGRATIONS: Migrations = embed_migrations!("fixtures/db/basic");
@@ -31,7 +31,89 @@ on_every_database!(
     crlf_and_lf_copies_have_the_same_checksum,
     an_irreversible_revision_stops_a_downgrade_before_it_starts,
     a_custom_version_table_is_used,
+    a_revision_left_part_way_is_refused_until_repaired,
+    a_changed_checksum_is_re_recorded_on_purpose,
 );
+
+async fn a_revision_left_part_way_is_refused_until_repaired<DB: Backend>(db: &TestDb<DB>) {
+    // Outside a transaction, a failure leaves the revision's row `failed`.
+    let broken = "-- revision: b2\n-- down_revision: a1\n-- transaction: false\n-- migrate:upgrade\nINSERT INTO no_such_table VALUES (1);\n";
+    let dir = migrations_dir(&[("a1_first.sql", A1), ("b2_broken.sql", broken)]);
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    assert!(matches!(
+        m.upgrade(&db.pool, "head").await,
+        Err(Error::Execute { .. })
+    ));
+    for _ in 0..2 {
+        let err = m.upgrade(&db.pool, "head").await.unwrap_err();
+        match &err {
+            Error::Dirty {
+                revision,
+                state,
+                error,
+            } => {
+                assert_eq!(revision, "b2");
+                assert_eq!(*state, RevisionState::Failed);
+                assert!(error.as_deref().unwrap().contains("no_such_table"));
+            }
+            other => panic!("expected the dirty state to be refused, got {other}"),
+        }
+        assert!(err.to_string().contains("repair"), "{err}");
+    }
+    assert!(matches!(
+        m.downgrade(&db.pool, "base").await,
+        Err(Error::Dirty { .. })
+    ));
+    // A revision that is not left part-way cannot be repaired.
+    let err = m
+        .runner()
+        .repair(&db.pool, "a1", Repair::Applied)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Repair { .. }), "{err}");
+    // The user finished b2 by hand.
+    m.runner()
+        .repair(&db.pool, "b2", Repair::Applied)
+        .await
+        .unwrap();
+    assert_eq!(current(db, &m).await, ["b2"]);
+    assert!(m.upgrade(&db.pool, "head").await.unwrap().is_empty());
+}
+
+async fn a_changed_checksum_is_re_recorded_on_purpose<DB: Backend>(db: &TestDb<DB>) {
+    let dir = migrations_dir(&[("a1_first.sql", A1), ("b2_second.sql", B2)]);
+    Migrations::from_dir(dir.path())
+        .unwrap()
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap();
+    std::fs::write(
+        dir.path().join("b2_second.sql"),
+        B2.replace("-- migrate:upgrade\n", "-- migrate:upgrade\n-- reviewed\n"),
+    )
+    .unwrap();
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    assert!(matches!(
+        m.upgrade(&db.pool, "head").await,
+        Err(Error::ChecksumMismatch { .. })
+    ));
+    let err = m
+        .runner()
+        .repair_checksums(&db.pool, &["zz"])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Repair { .. }), "{err}");
+    assert_eq!(
+        m.runner().repair_checksums(&db.pool, &[]).await.unwrap(),
+        ["b2"]
+    );
+    assert!(m.upgrade(&db.pool, "head").await.unwrap().is_empty());
+    let rows = m.runner().applied(&db.pool).await.unwrap();
+    assert_eq!(
+        rows.iter().find(|r| r.revision == "b2").unwrap().checksum,
+        m.get("b2").unwrap().checksum()
+    );
+}
 
 async fn upgrade_head_applies_everything_once<DB: Backend>(db: &TestDb<DB>) {
     let report = MIGRATIONS.upgrade(&db.pool, "head").await.unwrap();

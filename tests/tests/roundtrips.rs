@@ -31,11 +31,13 @@ impl Subscriber for StatementLog {
         if event.metadata().target() == "sqlx::query" {
             STATEMENTS.fetch_add(1, Ordering::SeqCst);
             let mut text = String::new();
-            event.record(&mut |field: &tracing::field::Field, value: &dyn std::fmt::Debug| {
-                if field.name() == "summary" {
-                    text = format!("{value:?}");
-                }
-            });
+            event.record(
+                &mut |field: &tracing::field::Field, value: &dyn std::fmt::Debug| {
+                    if field.name() == "summary" {
+                        text = format!("{value:?}");
+                    }
+                },
+            );
             LOG.lock().unwrap().push(text);
         }
     }
@@ -55,7 +57,10 @@ async fn statements_during<F: Future>(f: F) -> (F::Output, usize, Vec<String>) {
 async fn no_op_start_is_one_statement<DB: Backend>(db: &TestDb<DB>) {
     let (first, count, _) = statements_during(MIGRATIONS.upgrade(&db.pool, "head")).await;
     assert_eq!(first.unwrap().revisions(), ["a1", "b2", "c3"]);
-    assert!(count > 3, "the statement log works: {count} statements for three revisions");
+    assert!(
+        count > 3,
+        "the statement log works: {count} statements for three revisions"
+    );
     // On one connection, so that the pool opening a connection (SQLite logs its set-up as
     // statements) is not counted.
     let mut conn = db.pool.acquire().await.unwrap();

@@ -48,6 +48,9 @@ pub(crate) struct DialectInfo {
     pub(crate) try_lock: Option<&'static str>,
     /// Releases the session-level lock; one bind, the lock key.
     pub(crate) unlock: Option<&'static str>,
+    /// Whether DDL takes part in transactions. Where it does not (MySQL), every revision
+    /// runs with the `running`/`failed` row protocol.
+    pub(crate) transactional_ddl: bool,
     /// The statement that opens a revision's transaction.
     pub(crate) begin: &'static str,
     /// The pragma that reads and sets how long a connection waits for other writers; set
@@ -129,6 +132,41 @@ impl Dialect {
         )
     }
 
+    pub(crate) fn set_state(self, table: &TableName) -> String {
+        let p = |i: usize| {
+            if self.info().numbered {
+                format!("${i}")
+            } else {
+                "?".to_owned()
+            }
+        };
+        format!(
+            "UPDATE {} SET state = {}, execution_ms = COALESCE({}, execution_ms), error = {} WHERE revision = {}",
+            table.quoted(self.info().quote),
+            p(1),
+            p(2),
+            p(3),
+            p(4)
+        )
+    }
+
+    pub(crate) fn update_checksum(self, table: &TableName) -> String {
+        let p = |i: usize| {
+            if self.info().numbered {
+                format!("${i}")
+            } else {
+                "?".to_owned()
+            }
+        };
+        format!(
+            "UPDATE {} SET checksum = {}, downgrade_sql = {} WHERE revision = {}",
+            table.quoted(self.info().quote),
+            p(1),
+            p(2),
+            p(3)
+        )
+    }
+
     pub(crate) fn delete_row(self, table: &TableName) -> String {
         format!(
             "DELETE FROM {} WHERE revision = {}",
@@ -150,6 +188,7 @@ static GENERIC: DialectInfo = DialectInfo {
     empty_query: |_| false,
     try_lock: None,
     unlock: None,
+    transactional_ddl: true,
     begin: "BEGIN",
     busy_timeout: None,
     busy: |_| false,
@@ -189,6 +228,21 @@ impl RowChange<'_> {
     }
 }
 
+/// A repair of one version row.
+#[derive(Debug, Clone)]
+pub(crate) enum RowFix<'a> {
+    /// Mark the row applied and clear its error.
+    MarkApplied(&'a str),
+    /// Delete the row.
+    Remove(&'a str),
+    /// Re-record the checksum and downgrade SQL of the row.
+    Checksum {
+        revision: &'a str,
+        checksum: &'a str,
+        downgrade_sql: Option<&'a str>,
+    },
+}
+
 mod sealed {
     pub trait Sealed {}
 }
@@ -224,6 +278,16 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
         table: &'e TableName,
         change: &'e Change<'e>,
     ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + 'e;
+
+    /// Changes version rows without running revision SQL, all in one transaction: sets
+    /// states (`None` deletes the row) and re-records checksums.
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn fix_rows<'e>(
+        conn: &'e mut Self::Connection,
+        table: &'e TableName,
+        fixes: &'e [RowFix<'e>],
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'e;
 
     /// Tries once to take the session-level migration lock named `key`; `Ok(true)` when
     /// taken, or when the database has no such lock (SQLite).
@@ -372,15 +436,44 @@ macro_rules! impl_driver {
             ) -> impl ::std::future::Future<Output = Result<bool, sqlx::Error>> + Send + 'e {
                 async move {
                     let started = ::std::time::Instant::now();
-                    if !change.transactional {
-                        if !still_to_do(&mut *conn, table, &change.row).await? {
-                            return Ok(false);
-                        }
-                        execute_sql(&mut *conn, change.sql).await?;
-                        record(&mut *conn, table, &change.row, started).await?;
-                        return Ok(true);
+                    if change.transactional && Self::DIALECT.info().transactional_ddl {
+                        in_transaction(&mut *conn, table, change, started).await
+                    } else {
+                        with_dirty_state(&mut *conn, table, change, started).await
                     }
-                    in_transaction(&mut *conn, table, change, started).await
+                }
+            }
+
+            #[allow(private_interfaces)]
+            fn fix_rows<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                table: &'e $crate::table::TableName,
+                fixes: &'e [$crate::driver::RowFix<'e>],
+            ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
+                use sqlx::Connection as _;
+                async move {
+                    let info = Self::DIALECT.info();
+                    let mut tx = conn.begin_with(info.begin).await?;
+                    for fix in fixes {
+                        match fix {
+                            $crate::driver::RowFix::MarkApplied(revision) => {
+                                set_state(&mut *tx, table, revision, $crate::table::RevisionState::Applied, None, None).await?;
+                            }
+                            $crate::driver::RowFix::Remove(revision) => {
+                                let change = $crate::driver::RowChange::Delete(revision);
+                                record(&mut *tx, table, &change, ::std::time::Instant::now(), $crate::table::RevisionState::Applied).await?;
+                            }
+                            $crate::driver::RowFix::Checksum { revision, checksum, downgrade_sql } => {
+                                sqlx::query::<$db>(sqlx::AssertSqlSafe(Self::DIALECT.update_checksum(table)))
+                                    .bind(*checksum)
+                                    .bind(*downgrade_sql)
+                                    .bind(*revision)
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                        }
+                    }
+                    tx.commit().await
                 }
             }
 
@@ -444,11 +537,11 @@ macro_rules! impl_driver {
                     let mut tx = conn.begin_with(info.begin).await?;
                     for revision in delete {
                         let change = $crate::driver::RowChange::Delete(revision);
-                        record(&mut *tx, table, &change, started).await?;
+                        record(&mut *tx, table, &change, started, $crate::table::RevisionState::Applied).await?;
                     }
                     for row in insert {
                         let change = $crate::driver::RowChange::Insert(row.clone());
-                        record(&mut *tx, table, &change, started).await?;
+                        record(&mut *tx, table, &change, started, $crate::table::RevisionState::Applied).await?;
                     }
                     tx.commit().await
                 }
@@ -498,7 +591,7 @@ macro_rules! impl_driver {
                     return Ok(false);
                 }
                 execute_sql(&mut *tx, change.sql).await?;
-                record(&mut *tx, table, &change.row, started).await?;
+                record(&mut *tx, table, &change.row, started, $crate::table::RevisionState::Applied).await?;
                 Ok(true)
             }
             .await;
@@ -514,6 +607,67 @@ macro_rules! impl_driver {
                     Err(e)
                 }
             }
+        }
+
+        /// Runs a revision outside a transaction: its row says `running` while it runs,
+        /// and `failed` with the error if it fails, so that a later run knows the schema
+        /// may hold part of it.
+        async fn with_dirty_state(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            change: &$crate::driver::Change<'_>,
+            started: ::std::time::Instant,
+        ) -> Result<bool, sqlx::Error> {
+            use $crate::table::RevisionState;
+            if !still_to_do(&mut *conn, table, &change.row).await? {
+                return Ok(false);
+            }
+            let revision = change.row.revision();
+            match &change.row {
+                $crate::driver::RowChange::Insert(_) => {
+                    record(&mut *conn, table, &change.row, started, RevisionState::Running).await?;
+                }
+                $crate::driver::RowChange::Delete(_) => {
+                    set_state(&mut *conn, table, revision, RevisionState::Running, None, None).await?;
+                }
+            }
+            if let Err(e) = execute_sql(&mut *conn, change.sql).await {
+                let error = e.to_string();
+                if let Err(mark) = set_state(&mut *conn, table, revision, RevisionState::Failed, None, Some(&error)).await {
+                    tracing::error!(revision, error = %mark, "could not mark the revision failed; its row still says running");
+                }
+                return Err(e);
+            }
+            match &change.row {
+                $crate::driver::RowChange::Insert(_) => {
+                    let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    set_state(&mut *conn, table, revision, RevisionState::Applied, Some(ms), None).await?;
+                }
+                $crate::driver::RowChange::Delete(_) => {
+                    record(&mut *conn, table, &change.row, started, RevisionState::Applied).await?;
+                }
+            }
+            Ok(true)
+        }
+
+        /// Sets a row's state (and execution time, when given) and error text.
+        async fn set_state(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            revision: &str,
+            state: $crate::table::RevisionState,
+            ms: Option<i64>,
+            error: Option<&str>,
+        ) -> Result<(), sqlx::Error> {
+            let sql = <$db as $crate::driver::Driver>::DIALECT.set_state(table);
+            sqlx::query::<$db>(sqlx::AssertSqlSafe(sql))
+                .bind(state.as_str())
+                .bind(ms)
+                .bind(error)
+                .bind(revision)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
         }
 
         /// Whether a revision's version-row change is still to be made: another process
@@ -559,6 +713,7 @@ macro_rules! impl_driver {
             table: &$crate::table::TableName,
             change: &$crate::driver::RowChange<'_>,
             started: ::std::time::Instant,
+            state: $crate::table::RevisionState,
         ) -> Result<(), sqlx::Error> {
             let dialect = <$db as $crate::driver::Driver>::DIALECT;
             match change {
@@ -571,7 +726,7 @@ macro_rules! impl_driver {
                         .bind(row.checksum)
                         .bind(row.downgrade_sql)
                         .bind(ms)
-                        .bind($crate::table::RevisionState::Applied.as_str())
+                        .bind(state.as_str())
                         .bind(None::<&str>)
                         .execute(&mut *conn)
                         .await?;

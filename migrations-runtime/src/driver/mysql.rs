@@ -13,8 +13,13 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     // ER_EMPTY_QUERY: a section holding only comments
     empty_query: |e| number(e) == Some(1065),
     // Server-wide lock names: the database's name is part of the key.
-    try_lock: Some("SELECT CAST(COALESCE(GET_LOCK(CONCAT('migrations_', LEFT(SHA1(CONCAT(DATABASE(), '/', ?)), 40)), 0), 0) AS SIGNED)"),
-    unlock: Some("SELECT RELEASE_LOCK(CONCAT('migrations_', LEFT(SHA1(CONCAT(DATABASE(), '/', ?)), 40)))"),
+    try_lock: Some(
+        "SELECT CAST(COALESCE(GET_LOCK(CONCAT('migrations_', LEFT(SHA1(CONCAT(DATABASE(), '/', ?)), 40)), 0), 0) AS SIGNED)",
+    ),
+    unlock: Some(
+        "SELECT RELEASE_LOCK(CONCAT('migrations_', LEFT(SHA1(CONCAT(DATABASE(), '/', ?)), 40)))",
+    ),
+    transactional_ddl: false,
     begin: "BEGIN",
     busy_timeout: None,
     busy: |_| false,

@@ -10,8 +10,11 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     applied_at_text: "CAST(applied_at AS TEXT)",
     missing_table: |e| sqlstate(e) == Some("42P01"),
     empty_query: |_| false,
-    try_lock: Some("SELECT CAST(CASE WHEN pg_try_advisory_lock(hashtextextended($1, 0)) THEN 1 ELSE 0 END AS BIGINT)"),
+    try_lock: Some(
+        "SELECT CAST(CASE WHEN pg_try_advisory_lock(hashtextextended($1, 0)) THEN 1 ELSE 0 END AS BIGINT)",
+    ),
     unlock: Some("SELECT pg_advisory_unlock(hashtextextended($1, 0))"),
+    transactional_ddl: true,
     begin: "BEGIN",
     busy_timeout: None,
     busy: |_| false,

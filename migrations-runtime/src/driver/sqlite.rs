@@ -12,6 +12,7 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     empty_query: |_| false,
     try_lock: None,
     unlock: None,
+    transactional_ddl: true,
     begin: "BEGIN IMMEDIATE",
     busy_timeout: Some("PRAGMA busy_timeout"),
     // SQLITE_BUSY, and its extended codes (their low byte is 5)
