@@ -29,6 +29,7 @@ mod dir;
 mod file;
 mod graph;
 pub mod plan;
+mod split;
 mod target;
 
 pub use diagnostic::{Diagnostic, Diagnostics, did_you_mean};
@@ -38,4 +39,5 @@ pub use file::{
 };
 pub use graph::{Graph, GraphProblem};
 pub use plan::{PlanError, StampPlan};
+pub use split::{Dialect, Statement, split_statements};
 pub use target::{BranchAt, Resolved, Target, TargetError, current_heads};

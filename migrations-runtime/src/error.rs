@@ -69,7 +69,10 @@ pub enum Error {
     },
     /// A revision's SQL failed; the revision and its version row were rolled back where
     /// the database allows it.
-    #[error("{action} of revision `{revision}` ({file}) failed: {source}")]
+    #[error(
+        "{action} of revision `{revision}` ({file}) failed{}: {source}",
+        .statement.map(|i| format!(" at statement {i}")).unwrap_or_default()
+    )]
     Execute {
         /// The revision.
         revision: String,
@@ -77,6 +80,8 @@ pub enum Error {
         file: String,
         /// `upgrade` or `downgrade`.
         action: crate::Action,
+        /// For a revision run statement by statement, which one failed (1-based).
+        statement: Option<usize>,
         /// The database's error.
         #[source]
         source: sqlx::Error,

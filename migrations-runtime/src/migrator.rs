@@ -644,8 +644,8 @@ impl<'m> Migrator<'m> {
     ) -> Result<Option<Step>, Error> {
         tracing::info!(revision = m.revision(), message = m.message(), %action, "running");
         let started = Instant::now();
-        let ran = DB::run(conn, table, change).await.map_err(|source| {
-            tracing::error!(revision = m.revision(), %action, error = %source, "failed");
+        let ran = DB::run(conn, table, change).await.map_err(|(source, statement)| {
+            tracing::error!(revision = m.revision(), %action, error = %source, ?statement, "failed");
             if DB::is_busy(&source) {
                 return self.database_error::<DB>(table, source);
             }
@@ -653,6 +653,7 @@ impl<'m> Migrator<'m> {
                 revision: m.revision().to_owned(),
                 file: self.file_of(m),
                 action,
+                statement: statement.map(|(i, _)| i),
                 source,
             }
         })?;

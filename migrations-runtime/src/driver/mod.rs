@@ -3,6 +3,10 @@
 //! and `sqlite.rs`; how a revision is run and recorded is written once, in
 //! [`impl_driver!`], and instantiated for each.
 
+// The `Driver` trait is sealed and its methods hidden: the types they pass are this
+// crate's own business.
+#![allow(private_interfaces)]
+
 use std::future::Future;
 
 use crate::table::{AppliedRevision, RevisionState, TableName};
@@ -14,17 +18,7 @@ mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-/// The SQL dialects the runtime speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Dialect {
-    /// PostgreSQL.
-    Postgres,
-    /// MySQL and MariaDB.
-    MySql,
-    /// SQLite.
-    Sqlite,
-}
+pub use migrations_core::Dialect;
 
 /// What a dialect's SQL looks like, for the version table.
 pub(crate) struct DialectInfo {
@@ -60,8 +54,21 @@ pub(crate) struct DialectInfo {
     pub(crate) busy: fn(&sqlx::Error) -> bool,
 }
 
-impl Dialect {
-    pub(crate) fn info(self) -> &'static DialectInfo {
+/// The version table's SQL in each dialect.
+pub(crate) trait DialectSql: Copy {
+    fn info(self) -> &'static DialectInfo;
+    fn placeholders(self, n: usize) -> String;
+    fn create_table(self, table: &TableName) -> String;
+    fn select_rows(self, table: &TableName) -> String;
+    fn insert_row(self, table: &TableName) -> String;
+    fn count_row(self, table: &TableName) -> String;
+    fn set_state(self, table: &TableName) -> String;
+    fn update_checksum(self, table: &TableName) -> String;
+    fn delete_row(self, table: &TableName) -> String;
+}
+
+impl DialectSql for Dialect {
+    fn info(self) -> &'static DialectInfo {
         match self {
             #[cfg(feature = "postgres")]
             Self::Postgres => &postgres::INFO,
@@ -89,7 +96,7 @@ impl Dialect {
     }
 
     /// `CREATE TABLE IF NOT EXISTS` for the version table.
-    pub(crate) fn create_table(self, table: &TableName) -> String {
+    fn create_table(self, table: &TableName) -> String {
         let info = self.info();
         format!(
             "CREATE TABLE IF NOT EXISTS {} (\
@@ -108,7 +115,7 @@ impl Dialect {
         )
     }
 
-    pub(crate) fn select_rows(self, table: &TableName) -> String {
+    fn select_rows(self, table: &TableName) -> String {
         format!(
             "SELECT revision, parents, message, checksum, downgrade_sql, {}, execution_ms, state, error FROM {}",
             self.info().applied_at_text,
@@ -116,7 +123,7 @@ impl Dialect {
         )
     }
 
-    pub(crate) fn insert_row(self, table: &TableName) -> String {
+    fn insert_row(self, table: &TableName) -> String {
         format!(
             "INSERT INTO {} (revision, parents, message, checksum, downgrade_sql, execution_ms, state, error) VALUES ({})",
             table.quoted(self.info().quote),
@@ -124,7 +131,7 @@ impl Dialect {
         )
     }
 
-    pub(crate) fn count_row(self, table: &TableName) -> String {
+    fn count_row(self, table: &TableName) -> String {
         format!(
             "SELECT COUNT(*) FROM {} WHERE revision = {}",
             table.quoted(self.info().quote),
@@ -132,7 +139,7 @@ impl Dialect {
         )
     }
 
-    pub(crate) fn set_state(self, table: &TableName) -> String {
+    fn set_state(self, table: &TableName) -> String {
         let p = |i: usize| {
             if self.info().numbered {
                 format!("${i}")
@@ -150,7 +157,7 @@ impl Dialect {
         )
     }
 
-    pub(crate) fn update_checksum(self, table: &TableName) -> String {
+    fn update_checksum(self, table: &TableName) -> String {
         let p = |i: usize| {
             if self.info().numbered {
                 format!("${i}")
@@ -167,7 +174,7 @@ impl Dialect {
         )
     }
 
-    pub(crate) fn delete_row(self, table: &TableName) -> String {
+    fn delete_row(self, table: &TableName) -> String {
         format!(
             "DELETE FROM {} WHERE revision = {}",
             table.quoted(self.info().quote),
@@ -228,6 +235,10 @@ impl RowChange<'_> {
     }
 }
 
+/// Why a revision's run failed: the database's error, and for a revision run statement
+/// by statement, which statement (1-based) of how many.
+pub(crate) type RunError = (sqlx::Error, Option<(usize, usize)>);
+
 /// A repair of one version row.
 #[derive(Debug, Clone)]
 pub(crate) enum RowFix<'a> {
@@ -272,17 +283,15 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
     /// revision is transactional. Inside that transaction it first checks that the change
     /// is still to be made; `Ok(false)` when another process made it already.
     #[doc(hidden)]
-    #[allow(private_interfaces)]
     fn run<'e>(
         conn: &'e mut Self::Connection,
         table: &'e TableName,
         change: &'e Change<'e>,
-    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + 'e;
+    ) -> impl Future<Output = Result<bool, RunError>> + Send + 'e;
 
     /// Changes version rows without running revision SQL, all in one transaction: sets
     /// states (`None` deletes the row) and re-records checksums.
     #[doc(hidden)]
-    #[allow(private_interfaces)]
     fn fix_rows<'e>(
         conn: &'e mut Self::Connection,
         table: &'e TableName,
@@ -327,7 +336,6 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
     /// Inserts and deletes version rows without running any revision SQL, in one
     /// transaction.
     #[doc(hidden)]
-    #[allow(private_interfaces)]
     fn stamp<'e>(
         conn: &'e mut Self::Connection,
         table: &'e TableName,
@@ -428,24 +436,22 @@ macro_rules! impl_driver {
                 }
             }
 
-            #[allow(private_interfaces)]
-            fn run<'e>(
+                    fn run<'e>(
                 conn: &'e mut <Self as sqlx::Database>::Connection,
                 table: &'e $crate::table::TableName,
                 change: &'e $crate::driver::Change<'e>,
-            ) -> impl ::std::future::Future<Output = Result<bool, sqlx::Error>> + Send + 'e {
+            ) -> impl ::std::future::Future<Output = Result<bool, $crate::driver::RunError>> + Send + 'e {
                 async move {
                     let started = ::std::time::Instant::now();
                     if change.transactional && Self::DIALECT.info().transactional_ddl {
-                        in_transaction(&mut *conn, table, change, started).await
+                        in_transaction(&mut *conn, table, change, started).await.map_err(|e| (e, None))
                     } else {
                         with_dirty_state(&mut *conn, table, change, started).await
                     }
                 }
             }
 
-            #[allow(private_interfaces)]
-            fn fix_rows<'e>(
+                    fn fix_rows<'e>(
                 conn: &'e mut <Self as sqlx::Database>::Connection,
                 table: &'e $crate::table::TableName,
                 fixes: &'e [$crate::driver::RowFix<'e>],
@@ -523,8 +529,7 @@ macro_rules! impl_driver {
                 }
             }
 
-            #[allow(private_interfaces)]
-            fn stamp<'e>(
+                    fn stamp<'e>(
                 conn: &'e mut <Self as sqlx::Database>::Connection,
                 table: &'e $crate::table::TableName,
                 insert: &'e [$crate::driver::NewRow<'e>],
@@ -617,34 +622,43 @@ macro_rules! impl_driver {
             table: &$crate::table::TableName,
             change: &$crate::driver::Change<'_>,
             started: ::std::time::Instant,
-        ) -> Result<bool, sqlx::Error> {
+        ) -> Result<bool, $crate::driver::RunError> {
             use $crate::table::RevisionState;
-            if !still_to_do(&mut *conn, table, &change.row).await? {
+            let plain = |e: sqlx::Error| (e, None);
+            if !still_to_do(&mut *conn, table, &change.row).await.map_err(plain)? {
                 return Ok(false);
             }
             let revision = change.row.revision();
             match &change.row {
                 $crate::driver::RowChange::Insert(_) => {
-                    record(&mut *conn, table, &change.row, started, RevisionState::Running).await?;
+                    record(&mut *conn, table, &change.row, started, RevisionState::Running).await.map_err(plain)?;
                 }
                 $crate::driver::RowChange::Delete(_) => {
-                    set_state(&mut *conn, table, revision, RevisionState::Running, None, None).await?;
+                    set_state(&mut *conn, table, revision, RevisionState::Running, None, None).await.map_err(plain)?;
                 }
             }
-            if let Err(e) = execute_sql(&mut *conn, change.sql).await {
-                let error = e.to_string();
-                if let Err(mark) = set_state(&mut *conn, table, revision, RevisionState::Failed, None, Some(&error)).await {
-                    tracing::error!(revision, error = %mark, "could not mark the revision failed; its row still says running");
+            let statements = ::migrations_core::split_statements(change.sql, <$db as $crate::driver::Driver>::DIALECT);
+            for (i, statement) in statements.iter().enumerate() {
+                if let Err(source) = execute_sql(&mut *conn, statement.sql).await {
+                    let error = format!(
+                        "statement {} of {} (line {} of the section): {source}",
+                        i + 1,
+                        statements.len(),
+                        statement.line
+                    );
+                    if let Err(mark) = set_state(&mut *conn, table, revision, RevisionState::Failed, None, Some(&error)).await {
+                        tracing::error!(revision, error = %mark, "could not mark the revision failed; its row still says running");
+                    }
+                    return Err((source, Some((i + 1, statements.len()))));
                 }
-                return Err(e);
             }
             match &change.row {
                 $crate::driver::RowChange::Insert(_) => {
                     let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-                    set_state(&mut *conn, table, revision, RevisionState::Applied, Some(ms), None).await?;
+                    set_state(&mut *conn, table, revision, RevisionState::Applied, Some(ms), None).await.map_err(plain)?;
                 }
                 $crate::driver::RowChange::Delete(_) => {
-                    record(&mut *conn, table, &change.row, started, RevisionState::Applied).await?;
+                    record(&mut *conn, table, &change.row, started, RevisionState::Applied).await.map_err(plain)?;
                 }
             }
             Ok(true)

@@ -1,6 +1,6 @@
 //! MySQL and MariaDB: DDL commits implicitly, `?` placeholders, backquoted identifiers.
 
-use super::{Dialect, DialectInfo, impl_driver};
+use super::{Dialect, DialectInfo, DialectSql as _, impl_driver};
 
 pub(super) static INFO: DialectInfo = DialectInfo {
     quote: '`',

@@ -1,6 +1,6 @@
 //! PostgreSQL: transactional DDL, `$n` placeholders, double-quoted identifiers.
 
-use super::{Dialect, DialectInfo, impl_driver};
+use super::{Dialect, DialectInfo, DialectSql as _, impl_driver};
 
 pub(super) static INFO: DialectInfo = DialectInfo {
     quote: '"',
