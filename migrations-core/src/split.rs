@@ -549,7 +549,7 @@ mod tests {
 
     #[test]
     fn statements_know_their_line() {
-        let s = split_statements("\n\nSELECT 1;\n-- c\nSELECT\n2;", Dialect::Sqlite);
+        let s = split_statements("\n\nSELECT 1;\n-- c\nSELECT\n2;", Sqlite);
         assert_eq!(s.iter().map(|s| s.line).collect::<Vec<_>>(), vec![3, 5]);
     }
 }
