@@ -96,6 +96,12 @@ pub enum Error {
         /// The migrations folder.
         dir: String,
     },
+    /// A run asked to happen in one transaction cannot.
+    #[error("cannot run this in one transaction: {reason}; nothing was changed")]
+    SingleTransaction {
+        /// Why not.
+        reason: String,
+    },
     /// A repair that does not apply to the revision's row.
     #[error("cannot repair revision `{revision}`: {reason}")]
     Repair {

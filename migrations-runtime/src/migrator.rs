@@ -44,6 +44,8 @@ pub struct Migrator<'m> {
     migrations: &'m Migrations,
     table: String,
     lock_timeout: Duration,
+    single_transaction: bool,
+    roll_back_unknown: bool,
 }
 
 /// The default for [`Migrator::lock_timeout`].
@@ -57,6 +59,8 @@ struct State {
     /// A row left `running` or `failed`. Seen without the lock it may be another
     /// process's revision under way; under the lock it is left over and refused.
     dirty: Option<AppliedRevision>,
+    /// Applied revisions this binary does not know.
+    unknown: Vec<AppliedRevision>,
 }
 
 impl State {
@@ -95,7 +99,29 @@ impl<'m> Migrator<'m> {
             migrations,
             table: crate::table::DEFAULT_TABLE.to_owned(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            single_transaction: false,
+            roll_back_unknown: false,
         }
+    }
+
+    /// Runs a whole upgrade or downgrade in one transaction: all of it or none of it.
+    /// Only where DDL is transactional (PostgreSQL, SQLite), and only when no revision in
+    /// the run says `transaction: false`; otherwise the run is refused with
+    /// [`Error::SingleTransaction`] before anything changes.
+    #[must_use]
+    pub fn single_transaction(mut self, on: bool) -> Self {
+        self.single_transaction = on;
+        self
+    }
+
+    /// Before upgrading or downgrading, undoes applied revisions that this binary does
+    /// not know, children first, with the downgrade SQL stored in their rows. This is how
+    /// an older binary takes the database back after a deploy is rolled back. Off by
+    /// default: such revisions are refused with [`Error::UnknownApplied`].
+    #[must_use]
+    pub fn roll_back_unknown(mut self, on: bool) -> Self {
+        self.roll_back_unknown = on;
+        self
     }
 
     /// How long a run waits for another process's migration lock before giving up with
@@ -142,51 +168,7 @@ impl<'m> Migrator<'m> {
     {
         let target = parse_target(target)?;
         self.migrations.check_stale()?;
-        let table = self.table_name()?;
-        let graph = self.migrations.graph()?;
-        let mut conn = conn.acquire().await?;
-        // The common start-up case, nothing to do, is this one read and no lock.
-        let state = self
-            .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
-            .await?;
-        if state.dirty.is_none()
-            && state.table_exists
-            && plan::upgrade(graph, &state.applied, &target)?.is_empty()
-        {
-            return Ok(Report::default());
-        }
-        conn.close_if_abandoned();
-        let held = lock::acquire::<A::Database>(&mut conn, &table, self.lock_timeout).await?;
-        let result = async {
-            // Read again under the lock: another process may have done the work.
-            let state = self
-                .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
-                .await?;
-            state.refuse_dirty()?;
-            if !state.table_exists {
-                <A::Database as Driver>::create_table(&mut conn, &table)
-                    .await
-                    .map_err(|e| self.database_error::<A::Database>(&table, e))?;
-            }
-            let steps = plan::upgrade(graph, &state.applied, &target)?;
-            let mut report = Report::default();
-            for i in steps {
-                let m = &self.migrations.migrations()[i];
-                let change = Change {
-                    sql: m.upgrade_sql(),
-                    transactional: m.transactional(),
-                    row: RowChange::Insert(new_row(m)),
-                };
-                report.steps.extend(
-                    self.run::<A::Database>(&mut conn, &table, m, &change, Action::Upgrade)
-                        .await?,
-                );
-            }
-            Ok(report)
-        }
-        .await;
-        lock::release::<A::Database>(&mut conn, &table, held).await;
-        result
+        self.migrate(conn, Direction::Up(target)).await
     }
 
     /// Undoes, children first, every applied revision that descends from `target` (the
@@ -208,42 +190,190 @@ impl<'m> Migrator<'m> {
         A::Connection: AcquiredConnection,
     {
         let target = parse_target(target)?;
+        self.migrate(conn, Direction::Down(target)).await
+    }
+
+    /// Upgrade or downgrade: read, and if there is work, lock, read again, plan, run.
+    async fn migrate<'c, A>(&self, conn: A, direction: Direction) -> Result<Report, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
         let mut conn = conn.acquire().await?;
+        // The common start-up case, nothing to do, is this one read and no lock. A dirty
+        // row is judged under the lock, before anything else.
         let state = self
             .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
             .await?;
-        // A dirty row is judged under the lock, before anything else.
-        if state.dirty.is_none() && self.downgrade_plan(graph, &state, &target)?.is_empty() {
+        if state.dirty.is_none()
+            && state.table_exists
+            && self.plan(graph, &state, &direction)?.is_empty()
+        {
             return Ok(Report::default());
         }
         conn.close_if_abandoned();
         let held = lock::acquire::<A::Database>(&mut conn, &table, self.lock_timeout).await?;
         let result = async {
+            // Read again under the lock: another process may have done the work.
             let state = self
                 .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
                 .await?;
             state.refuse_dirty()?;
-            let steps = self.downgrade_plan(graph, &state, &target)?;
-            let mut report = Report::default();
-            for i in steps {
-                let m = &self.migrations.migrations()[i];
-                let change = Change {
-                    sql: m.downgrade_sql().unwrap_or_default(),
-                    transactional: m.transactional(),
-                    row: RowChange::Delete(m.revision()),
-                };
-                report.steps.extend(
-                    self.run::<A::Database>(&mut conn, &table, m, &change, Action::Downgrade)
-                        .await?,
-                );
+            if !state.table_exists {
+                <A::Database as Driver>::create_table(&mut conn, &table)
+                    .await
+                    .map_err(|e| self.database_error::<A::Database>(&table, e))?;
             }
-            Ok(report)
+            let work = self.plan(graph, &state, &direction)?;
+            self.execute::<A::Database>(&mut conn, &table, &work).await
         }
         .await;
         lock::release::<A::Database>(&mut conn, &table, held).await;
         result
+    }
+
+    /// What to run, in order: applied revisions this binary does not know, undone with
+    /// their stored SQL (when asked to), then the plan for the direction.
+    fn plan<'s>(
+        &'s self,
+        graph: &Graph,
+        state: &'s State,
+        direction: &Direction,
+    ) -> Result<Vec<Work<'s>>, Error> {
+        let all = self.migrations.migrations();
+        let mut work: Vec<Work<'s>> = Vec::new();
+        if self.roll_back_unknown {
+            for row in order_children_first(&state.unknown) {
+                if row.downgrade_sql.is_none() {
+                    return Err(Error::Irreversible {
+                        revision: row.revision.clone(),
+                        file: "recorded in the version table, without downgrade SQL".to_owned(),
+                    });
+                }
+                work.push(Work::Unknown(row));
+            }
+        }
+        match direction {
+            Direction::Up(target) => {
+                for i in plan::upgrade(graph, &state.applied, target)? {
+                    work.push(Work::Known(&all[i], Action::Upgrade));
+                }
+            }
+            Direction::Down(target) => {
+                for i in self.downgrade_plan(graph, state, target)? {
+                    work.push(Work::Known(&all[i], Action::Downgrade));
+                }
+            }
+        }
+        Ok(work)
+    }
+
+    /// Runs the work, each revision in its own transaction, or all of it in one when
+    /// [`Migrator::single_transaction`] is set.
+    async fn execute<DB: Driver>(
+        &self,
+        conn: &mut DB::Connection,
+        table: &TableName,
+        work: &[Work<'_>],
+    ) -> Result<Report, Error> {
+        if !self.single_transaction {
+            return self.execute_each::<DB>(conn, table, work).await;
+        }
+        if !DB::DIALECT_HAS_TRANSACTIONAL_DDL {
+            return Err(Error::SingleTransaction {
+                reason: format!(
+                    "{} commits DDL on its own, so a run cannot be undone as a whole",
+                    DB::DIALECT
+                ),
+            });
+        }
+        if let Some(Work::Known(m, _)) = work
+            .iter()
+            .find(|w| matches!(w, Work::Known(m, _) if !m.transactional()))
+        {
+            return Err(Error::SingleTransaction {
+                reason: format!(
+                    "revision `{}` ({}) says `transaction: false`",
+                    m.revision(),
+                    self.file_of(m)
+                ),
+            });
+        }
+        let mut tx = DB::begin_run(conn)
+            .await
+            .map_err(|e| self.database_error::<DB>(table, e))?;
+        match self.execute_each::<DB>(&mut tx, table, work).await {
+            Ok(report) => {
+                tx.commit().await?;
+                Ok(report)
+            }
+            Err(e) => {
+                // All or nothing: the error is what counts; a failed rollback closes the
+                // connection, which undoes the transaction too.
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn execute_each<DB: Driver>(
+        &self,
+        conn: &mut DB::Connection,
+        table: &TableName,
+        work: &[Work<'_>],
+    ) -> Result<Report, Error> {
+        let mut report = Report::default();
+        for item in work {
+            let step = match item {
+                Work::Known(m, action) => {
+                    let change = Change {
+                        sql: match action {
+                            Action::Downgrade => m.downgrade_sql().unwrap_or_default(),
+                            _ => m.upgrade_sql(),
+                        },
+                        transactional: m.transactional(),
+                        row: match action {
+                            Action::Downgrade => RowChange::Delete(m.revision()),
+                            _ => RowChange::Insert(new_row(m)),
+                        },
+                    };
+                    self.run::<DB>(
+                        conn,
+                        table,
+                        m.revision(),
+                        m.message(),
+                        &self.file_of(m),
+                        &change,
+                        *action,
+                    )
+                    .await?
+                }
+                Work::Unknown(row) => {
+                    let change = Change {
+                        sql: row.downgrade_sql.as_deref().unwrap_or_default(),
+                        transactional: true,
+                        row: RowChange::Delete(&row.revision),
+                    };
+                    let file =
+                        "(not in this binary: its downgrade SQL comes from the version table)";
+                    self.run::<DB>(
+                        conn,
+                        table,
+                        &row.revision,
+                        &row.message,
+                        file,
+                        &change,
+                        Action::Downgrade,
+                    )
+                    .await?
+                }
+            };
+            report.steps.extend(step);
+        }
+        Ok(report)
     }
 
     /// The downgrade plan, refused as a whole if any revision in it cannot be undone.
@@ -604,7 +734,7 @@ impl<'m> Migrator<'m> {
             .find(|r| r.state != RevisionState::Applied)
             .cloned();
         let mut applied = vec![false; graph.len()];
-        let mut unknown = Vec::new();
+        let mut unknown: Vec<AppliedRevision> = Vec::new();
         for row in &rows {
             match graph.find(&row.revision) {
                 Some(i) => {
@@ -619,57 +749,97 @@ impl<'m> Migrator<'m> {
                         });
                     }
                 }
-                None => unknown.push(row.revision.clone()),
+                None => unknown.push(row.clone()),
             }
         }
-        if checks.unknown && !unknown.is_empty() {
-            unknown.sort_unstable();
-            return Err(Error::UnknownApplied { revisions: unknown });
+        if checks.unknown && !self.roll_back_unknown && !unknown.is_empty() {
+            let mut revisions: Vec<String> = unknown.into_iter().map(|r| r.revision).collect();
+            revisions.sort_unstable();
+            return Err(Error::UnknownApplied { revisions });
         }
         Ok(State {
             applied,
             table_exists,
             dirty,
+            unknown,
         })
     }
 
     /// Runs one revision; `None` when another process had already done it.
+    #[allow(clippy::too_many_arguments)]
     async fn run<DB: Driver>(
         &self,
         conn: &mut DB::Connection,
         table: &TableName,
-        m: &Migration,
+        revision: &str,
+        message: &str,
+        file: &str,
         change: &Change<'_>,
         action: Action,
     ) -> Result<Option<Step>, Error> {
-        tracing::info!(revision = m.revision(), message = m.message(), %action, "running");
+        tracing::info!(revision, message, %action, "running");
         let started = Instant::now();
-        let ran = DB::run(conn, table, change).await.map_err(|(source, statement)| {
-            tracing::error!(revision = m.revision(), %action, error = %source, ?statement, "failed");
-            if DB::is_busy(&source) {
-                return self.database_error::<DB>(table, source);
-            }
-            Error::Execute {
-                revision: m.revision().to_owned(),
-                file: self.file_of(m),
-                action,
-                statement: statement.map(|(i, _)| i),
-                source,
-            }
-        })?;
+        let ran = DB::run(conn, table, change)
+            .await
+            .map_err(|(source, statement)| {
+                tracing::error!(revision, %action, error = %source, ?statement, "failed");
+                if DB::is_busy(&source) {
+                    return self.database_error::<DB>(table, source);
+                }
+                Error::Execute {
+                    revision: revision.to_owned(),
+                    file: file.to_owned(),
+                    action,
+                    statement: statement.map(|(i, _)| i),
+                    source,
+                }
+            })?;
         if !ran {
-            tracing::info!(revision = m.revision(), %action, "already done by another process");
+            tracing::info!(revision, %action, "already done by another process");
             return Ok(None);
         }
         let duration = started.elapsed();
-        tracing::info!(revision = m.revision(), %action, ms = duration.as_millis() as u64, "done");
+        tracing::info!(revision, %action, ms = duration.as_millis() as u64, "done");
         Ok(Some(Step {
-            revision: m.revision().to_owned(),
-            message: m.message().to_owned(),
+            revision: revision.to_owned(),
+            message: message.to_owned(),
             action,
             duration,
         }))
     }
+}
+
+/// Which way a run goes.
+enum Direction {
+    Up(Target),
+    Down(Target),
+}
+
+/// One revision to run.
+enum Work<'a> {
+    /// A revision of this binary.
+    Known(&'a Migration, Action),
+    /// An applied revision this binary does not know, undone with its stored SQL.
+    Unknown(&'a AppliedRevision),
+}
+
+/// Rows ordered so that no row comes after a row that names it as a parent.
+fn order_children_first(rows: &[AppliedRevision]) -> Vec<&AppliedRevision> {
+    let mut left: Vec<&AppliedRevision> = rows.iter().collect();
+    left.sort_by(|a, b| {
+        b.applied_at
+            .cmp(&a.applied_at)
+            .then_with(|| b.revision.cmp(&a.revision))
+    });
+    let mut out = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let is_parent = |r: &AppliedRevision, of: &[&AppliedRevision]| {
+            of.iter().any(|o| o.parents.contains(&r.revision))
+        };
+        let next = left.iter().position(|r| !is_parent(r, &left)).unwrap_or(0);
+        out.push(left.remove(next));
+    }
+    out
 }
 
 /// Every check on: what upgrade and downgrade need.

@@ -33,7 +33,116 @@ on_every_database!(
     a_custom_version_table_is_used,
     a_revision_left_part_way_is_refused_until_repaired,
     a_changed_checksum_is_re_recorded_on_purpose,
+    a_single_transaction_run_is_all_or_nothing,
+    an_older_binary_rolls_back_revisions_it_does_not_know_on_request,
 );
+
+async fn a_single_transaction_run_is_all_or_nothing<DB: Backend>(db: &TestDb<DB>) {
+    let broken = "-- revision: c3\n-- down_revision: b2\n-- migrate:upgrade\nINSERT INTO no_such_table VALUES (1);\n";
+    let dir = migrations_dir(&[
+        ("a1_first.sql", A1),
+        ("b2_second.sql", B2),
+        ("c3_broken.sql", broken),
+    ]);
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    let runner = m.runner().single_transaction(true);
+    let err = runner.upgrade(&db.pool, "head").await.unwrap_err();
+    if !DB::TRANSACTIONAL_DDL {
+        assert!(matches!(err, Error::SingleTransaction { .. }), "{err}");
+        assert!(!DB::table_exists(&db.pool, "first_table").await);
+        return;
+    }
+    assert!(
+        matches!(&err, Error::Execute { revision, .. } if revision == "c3"),
+        "{err}"
+    );
+    // a1 and b2 ran, and went with c3.
+    assert!(current(db, &m).await.is_empty());
+    assert!(!DB::table_exists(&db.pool, "first_table").await);
+    assert!(!DB::table_exists(&db.pool, "second_table").await);
+    assert_eq!(
+        runner.upgrade(&db.pool, "b2").await.unwrap().revisions(),
+        ["a1", "b2"]
+    );
+    assert_eq!(
+        runner
+            .downgrade(&db.pool, "base")
+            .await
+            .unwrap()
+            .revisions(),
+        ["b2", "a1"]
+    );
+    // A revision that must run outside a transaction cannot be part of one.
+    let outside = "-- revision: c3\n-- down_revision: b2\n-- transaction: false\n-- migrate:upgrade\nCREATE TABLE third (id INTEGER);\n";
+    let dir = migrations_dir(&[
+        ("a1_first.sql", A1),
+        ("b2_second.sql", B2),
+        ("c3_outside.sql", outside),
+    ]);
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    let err = m
+        .runner()
+        .single_transaction(true)
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::SingleTransaction { reason } if reason.contains("`c3`")),
+        "{err}"
+    );
+    assert!(current(db, &m).await.is_empty());
+}
+
+async fn an_older_binary_rolls_back_revisions_it_does_not_know_on_request<DB: Backend>(
+    db: &TestDb<DB>,
+) {
+    let c3 = "-- revision: c3\n-- down_revision: b2\n-- migrate:upgrade\nCREATE TABLE third_table (id INTEGER PRIMARY KEY);\n-- migrate:downgrade\nDROP TABLE third_table;\n";
+    let newer = migrations_dir(&[
+        ("a1_first.sql", A1),
+        ("b2_second.sql", B2),
+        ("c3_third.sql", c3),
+    ]);
+    Migrations::from_dir(newer.path())
+        .unwrap()
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap();
+    let older = Migrations::from_dir(migrations_dir(&[("a1_first.sql", A1)]).path()).unwrap();
+    assert!(matches!(
+        older.upgrade(&db.pool, "head").await,
+        Err(Error::UnknownApplied { .. })
+    ));
+    let report = older
+        .runner()
+        .roll_back_unknown(true)
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap();
+    assert_eq!(report.revisions(), ["c3", "b2"]);
+    assert!(report.steps.iter().all(|s| s.action == Action::Downgrade));
+    assert!(!DB::table_exists(&db.pool, "third_table").await);
+    assert!(!DB::table_exists(&db.pool, "second_table").await);
+    assert_eq!(current(db, &older).await, ["a1"]);
+    // Without stored downgrade SQL there is nothing to run: refused, nothing changed.
+    let one_way = "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nCREATE TABLE kept (id INTEGER PRIMARY KEY);\n";
+    let dir = migrations_dir(&[("a1_first.sql", A1), ("b2_one_way.sql", one_way)]);
+    Migrations::from_dir(dir.path())
+        .unwrap()
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap();
+    let err = older
+        .runner()
+        .roll_back_unknown(true)
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Irreversible { revision, .. } if revision == "b2"),
+        "{err}"
+    );
+    assert!(DB::table_exists(&db.pool, "kept").await);
+}
 
 async fn a_revision_left_part_way_is_refused_until_repaired<DB: Backend>(db: &TestDb<DB>) {
     // Outside a transaction, a failure leaves the revision's row `failed`.

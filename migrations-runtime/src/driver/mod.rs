@@ -265,6 +265,10 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
     /// The SQL dialect.
     const DIALECT: Dialect;
 
+    /// Whether DDL takes part in transactions.
+    #[doc(hidden)]
+    const DIALECT_HAS_TRANSACTIONAL_DDL: bool;
+
     /// Reads every row of the version table; `None` when the table does not exist.
     #[doc(hidden)]
     fn read_rows<'e>(
@@ -297,6 +301,12 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
         table: &'e TableName,
         fixes: &'e [RowFix<'e>],
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'e;
+
+    /// Opens the transaction a whole run takes place in.
+    #[doc(hidden)]
+    fn begin_run(
+        conn: &mut Self::Connection,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'_, Self>, sqlx::Error>> + Send;
 
     /// Tries once to take the session-level migration lock named `key`; `Ok(true)` when
     /// taken, or when the database has no such lock (SQLite).
@@ -400,6 +410,7 @@ macro_rules! impl_driver {
 
         impl $crate::driver::Driver for $db {
             const DIALECT: $crate::driver::Dialect = $dialect;
+            const DIALECT_HAS_TRANSACTIONAL_DDL: bool = INFO.transactional_ddl;
 
             fn read_rows<'e>(
                 conn: &'e mut <Self as sqlx::Database>::Connection,
@@ -456,10 +467,8 @@ macro_rules! impl_driver {
                 table: &'e $crate::table::TableName,
                 fixes: &'e [$crate::driver::RowFix<'e>],
             ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
-                use sqlx::Connection as _;
                 async move {
-                    let info = Self::DIALECT.info();
-                    let mut tx = conn.begin_with(info.begin).await?;
+                    let mut tx = open_transaction(&mut *conn).await?;
                     for fix in fixes {
                         match fix {
                             $crate::driver::RowFix::MarkApplied(revision) => {
@@ -481,6 +490,12 @@ macro_rules! impl_driver {
                     }
                     tx.commit().await
                 }
+            }
+
+            fn begin_run(
+                conn: &mut <Self as sqlx::Database>::Connection,
+            ) -> impl ::std::future::Future<Output = Result<sqlx::Transaction<'_, Self>, sqlx::Error>> + Send {
+                open_transaction(conn)
             }
 
             fn try_lock<'e>(
@@ -535,11 +550,9 @@ macro_rules! impl_driver {
                 insert: &'e [$crate::driver::NewRow<'e>],
                 delete: &'e [&'e str],
             ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
-                use sqlx::Connection as _;
                 async move {
                     let started = ::std::time::Instant::now();
-                    let info = <$db as $crate::driver::Driver>::DIALECT.info();
-                    let mut tx = conn.begin_with(info.begin).await?;
+                    let mut tx = open_transaction(&mut *conn).await?;
                     for revision in delete {
                         let change = $crate::driver::RowChange::Delete(revision);
                         record(&mut *tx, table, &change, started, $crate::table::RevisionState::Applied).await?;
@@ -580,6 +593,20 @@ macro_rules! impl_driver {
             Ok(())
         }
 
+        /// Opens a transaction with the dialect's statement, or a savepoint when the
+        /// connection is already in one (a whole run in one transaction, or a transaction
+        /// the caller passed).
+        async fn open_transaction(
+            conn: &mut <$db as sqlx::Database>::Connection,
+        ) -> Result<sqlx::Transaction<'_, $db>, sqlx::Error> {
+            use sqlx::Connection as _;
+            if conn.is_in_transaction() {
+                conn.begin().await
+            } else {
+                conn.begin_with(<$db as $crate::driver::Driver>::DIALECT.info().begin).await
+            }
+        }
+
         /// Runs a transactional revision: its SQL and its version row in one transaction,
         /// rolled back on any error.
         async fn in_transaction(
@@ -588,9 +615,7 @@ macro_rules! impl_driver {
             change: &$crate::driver::Change<'_>,
             started: ::std::time::Instant,
         ) -> Result<bool, sqlx::Error> {
-            use sqlx::Connection as _;
-            let info = <$db as $crate::driver::Driver>::DIALECT.info();
-            let mut tx = conn.begin_with(info.begin).await?;
+            let mut tx = open_transaction(&mut *conn).await?;
             let done = async {
                 if !still_to_do(&mut *tx, table, &change.row).await? {
                     return Ok(false);
