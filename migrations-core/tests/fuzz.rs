@@ -157,14 +157,14 @@ fn check_split(sql: &str) {
 fn the_file_parser_never_panics() {
     fuzz("parse bytes", bytes(), |b| check_parse(b));
     fuzz("parse fragments", fragments(), |s| {
-        check_parse(s.as_bytes())
+        check_parse(s.as_bytes());
     });
 }
 
 #[test]
 fn the_statement_splitter_never_panics() {
     fuzz("split bytes", bytes(), |b| {
-        check_split(&String::from_utf8_lossy(b))
+        check_split(&String::from_utf8_lossy(b));
     });
     fuzz("split fragments", fragments(), |s| check_split(s));
 }
