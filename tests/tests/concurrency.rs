@@ -3,7 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use migrations::{Error, Migrations};
@@ -12,17 +13,17 @@ use migrations_tests::{Backend, TestDb, migrations_dir, on_every_database};
 const REVISIONS: usize = 50;
 const PROCESSES: usize = 16;
 
-/// 50 revisions; each records itself in `hits`, whose primary key makes a second
+/// `n` revisions; each records itself in `hits`, whose primary key makes a second
 /// application of any of them fail.
-fn fifty_revisions() -> tempfile::TempDir {
-    let files: Vec<(String, String)> = (0..REVISIONS)
+fn revisions(n: usize) -> tempfile::TempDir {
+    let files: Vec<(String, String)> = (0..n)
         .map(|i| {
-            let down = if i == 0 { "none".to_owned() } else { format!("r{:02}", i - 1) };
+            let down = if i == 0 { "none".to_owned() } else { format!("r{:03}", i - 1) };
             let create = if i == 0 { "CREATE TABLE hits (revision VARCHAR(64) PRIMARY KEY);\n" } else { "" };
             let text = format!(
-                "-- revision: r{i:02}\n-- down_revision: {down}\n-- migrate:upgrade\n{create}INSERT INTO hits (revision) VALUES ('r{i:02}');\n-- migrate:downgrade\nDELETE FROM hits WHERE revision = 'r{i:02}';\n"
+                "-- revision: r{i:03}\n-- down_revision: {down}\n-- migrate:upgrade\n{create}INSERT INTO hits (revision) VALUES ('r{i:03}');\n-- migrate:downgrade\nDELETE FROM hits WHERE revision = 'r{i:03}';\n"
             );
-            (format!("r{i:02}_hit.sql"), text)
+            (format!("r{i:03}_hit.sql"), text)
         })
         .collect();
     let refs: Vec<(&str, &str)> = files
@@ -74,6 +75,18 @@ fn child_process() {
     });
 }
 
+/// Starts a child process that upgrades `url` to head with the folder `dir`.
+fn child(url: &str, dir: &Path) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["child_process", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("MIGRATIONS_CHILD_URL", url)
+        .env("MIGRATIONS_CHILD_DIR", dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 on_every_database!(
     sixteen_processes_apply_every_revision_exactly_once,
     a_failed_revision_does_not_keep_the_lock,
@@ -82,7 +95,7 @@ on_every_database!(
 );
 
 async fn sixteen_processes_apply_every_revision_exactly_once<DB: Backend>(db: &TestDb<DB>) {
-    let dir = fifty_revisions();
+    let dir = revisions(REVISIONS);
     let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = (0..PROCESSES)
         .map(|_| {
@@ -218,4 +231,86 @@ async fn a_lock_held_elsewhere_times_out_with_nothing_changed<DB: Backend>(db: &
         .await
         .unwrap();
     assert_eq!(report.revisions(), ["a1"]);
+}
+
+const KILL_REVISIONS: usize = 200;
+const KILL_TRIALS: usize = 20;
+
+/// A small random number generator (xorshift), seeded from the clock; the seed is printed
+/// so that a failing trial can be told apart.
+struct Random(u64);
+
+impl Random {
+    fn new() -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64 | 1);
+        println!("seed {seed}");
+        Self(seed)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// A child applying 200 revisions is killed with SIGKILL at a random moment; a new run
+/// then completes to head, every revision applied exactly once, the schema (`hits`)
+/// matching the version table.
+async fn killed_runs_leave_a_database_that_a_new_run_completes<DB: Backend>(fresh: impl AsyncFn() -> Option<TestDb<DB>>) {
+    let dir = revisions(KILL_REVISIONS);
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    let mut random = Random::new();
+    // How long a whole run takes, start-up included: the window to kill in.
+    let window = {
+        let Some(db) = fresh().await else { return };
+        let started = Instant::now();
+        let out = tokio::task::spawn_blocking({
+            let c = child(&db.url, dir.path());
+            move || c.wait_with_output()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        started.elapsed()
+    };
+    let mut cut_mid_way = 0;
+    for trial in 0..KILL_TRIALS {
+        let Some(db) = fresh().await else { return };
+        let at = Duration::from_millis(random.below(window.as_millis() as u64));
+        let mut victim = child(&db.url, dir.path());
+        tokio::time::sleep(at).await;
+        victim.kill().unwrap();
+        victim.wait().unwrap();
+        let report = m.runner().lock_timeout(Duration::from_secs(30)).upgrade(&db.pool, "head").await;
+        let report = report.unwrap_or_else(|e| panic!("trial {trial}, killed after {at:?}: {e}"));
+        let hits = DB::scalar(&db.pool, "SELECT COUNT(*) FROM hits").await;
+        let recorded = DB::scalar(&db.pool, "SELECT COUNT(*) FROM _migrations WHERE state = 'applied'").await;
+        let matching = DB::scalar(&db.pool, "SELECT COUNT(*) FROM hits h JOIN _migrations m ON m.revision = h.revision").await;
+        assert_eq!(
+            (hits, recorded, matching),
+            (KILL_REVISIONS as i64, KILL_REVISIONS as i64, KILL_REVISIONS as i64),
+            "trial {trial}, killed after {at:?}, then {} applied",
+            report.steps.len()
+        );
+        if (1..KILL_REVISIONS).contains(&report.steps.len()) {
+            cut_mid_way += 1;
+        }
+    }
+    println!("{cut_mid_way} of {KILL_TRIALS} kills landed part-way through the revisions");
+    assert!(cut_mid_way >= KILL_TRIALS / 4, "too few kills landed part-way: {cut_mid_way}");
+}
+
+#[tokio::test]
+async fn killed_runs_on_postgres() {
+    killed_runs_leave_a_database_that_a_new_run_completes(TestDb::<sqlx::Postgres>::postgres).await;
+}
+
+#[tokio::test]
+async fn killed_runs_on_sqlite() {
+    killed_runs_leave_a_database_that_a_new_run_completes(TestDb::<sqlx::Sqlite>::sqlite).await;
 }
