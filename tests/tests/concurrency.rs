@@ -78,7 +78,13 @@ fn child_process() {
 /// Starts a child process that upgrades `url` to head with the folder `dir`.
 fn child(url: &str, dir: &Path) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["child_process", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "child_process",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("MIGRATIONS_CHILD_URL", url)
         .env("MIGRATIONS_CHILD_DIR", dir)
         .stdout(Stdio::piped())
@@ -260,7 +266,9 @@ impl Random {
 /// A child applying 200 revisions is killed with SIGKILL at a random moment; a new run
 /// then completes to head, every revision applied exactly once, the schema (`hits`)
 /// matching the version table.
-async fn killed_runs_leave_a_database_that_a_new_run_completes<DB: Backend>(fresh: impl AsyncFn() -> Option<TestDb<DB>>) {
+async fn killed_runs_leave_a_database_that_a_new_run_completes<DB: Backend>(
+    fresh: impl AsyncFn() -> Option<TestDb<DB>>,
+) {
     let dir = revisions(KILL_REVISIONS);
     let m = Migrations::from_dir(dir.path()).unwrap();
     let mut random = Random::new();
@@ -275,7 +283,11 @@ async fn killed_runs_leave_a_database_that_a_new_run_completes<DB: Backend>(fres
         .await
         .unwrap()
         .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         started.elapsed()
     };
     let mut cut_mid_way = 0;
@@ -286,14 +298,30 @@ async fn killed_runs_leave_a_database_that_a_new_run_completes<DB: Backend>(fres
         tokio::time::sleep(at).await;
         victim.kill().unwrap();
         victim.wait().unwrap();
-        let report = m.runner().lock_timeout(Duration::from_secs(30)).upgrade(&db.pool, "head").await;
+        let report = m
+            .runner()
+            .lock_timeout(Duration::from_secs(30))
+            .upgrade(&db.pool, "head")
+            .await;
         let report = report.unwrap_or_else(|e| panic!("trial {trial}, killed after {at:?}: {e}"));
         let hits = DB::scalar(&db.pool, "SELECT COUNT(*) FROM hits").await;
-        let recorded = DB::scalar(&db.pool, "SELECT COUNT(*) FROM _migrations WHERE state = 'applied'").await;
-        let matching = DB::scalar(&db.pool, "SELECT COUNT(*) FROM hits h JOIN _migrations m ON m.revision = h.revision").await;
+        let recorded = DB::scalar(
+            &db.pool,
+            "SELECT COUNT(*) FROM _migrations WHERE state = 'applied'",
+        )
+        .await;
+        let matching = DB::scalar(
+            &db.pool,
+            "SELECT COUNT(*) FROM hits h JOIN _migrations m ON m.revision = h.revision",
+        )
+        .await;
         assert_eq!(
             (hits, recorded, matching),
-            (KILL_REVISIONS as i64, KILL_REVISIONS as i64, KILL_REVISIONS as i64),
+            (
+                KILL_REVISIONS as i64,
+                KILL_REVISIONS as i64,
+                KILL_REVISIONS as i64
+            ),
             "trial {trial}, killed after {at:?}, then {} applied",
             report.steps.len()
         );
@@ -302,7 +330,10 @@ async fn killed_runs_leave_a_database_that_a_new_run_completes<DB: Backend>(fres
         }
     }
     println!("{cut_mid_way} of {KILL_TRIALS} kills landed part-way through the revisions");
-    assert!(cut_mid_way >= KILL_TRIALS / 4, "too few kills landed part-way: {cut_mid_way}");
+    assert!(
+        cut_mid_way >= KILL_TRIALS / 4,
+        "too few kills landed part-way: {cut_mid_way}"
+    );
 }
 
 #[tokio::test]
