@@ -1,7 +1,12 @@
 //! Many processes starting at once, and the migration lock released on every path, on
 //! PostgreSQL, MariaDB and SQLite.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
