@@ -56,7 +56,7 @@ pub struct Statement<'a> {
 /// let statements = split_statements(sql, Dialect::Postgres);
 /// assert_eq!(statements.len(), 2);
 /// assert!(statements[0].sql.ends_with("LANGUAGE sql"));
-/// assert_eq!(statements[1].line, 2);
+/// assert_eq!(statements[1].line, 3);
 /// ```
 pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
     let mut lexer = Lexer {
