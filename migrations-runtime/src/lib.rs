@@ -27,6 +27,7 @@ mod error;
 mod lock;
 mod migrations;
 mod migrator;
+mod offline;
 mod report;
 mod table;
 

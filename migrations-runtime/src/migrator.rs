@@ -1,5 +1,6 @@
 //! The runner: reads the version table, plans, applies, records, reports.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use migrations_core::{Graph, Migration, PlanError, Target, plan};
@@ -46,6 +47,17 @@ pub struct Migrator<'m> {
     lock_timeout: Duration,
     single_transaction: bool,
     roll_back_unknown: bool,
+    on_step: Option<StepHook>,
+}
+
+/// A caller's function called after each step.
+#[derive(Clone)]
+struct StepHook(Arc<dyn Fn(&Step) + Send + Sync>);
+
+impl std::fmt::Debug for StepHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StepHook")
+    }
 }
 
 /// The default for [`Migrator::lock_timeout`].
@@ -101,7 +113,45 @@ impl<'m> Migrator<'m> {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             single_transaction: false,
             roll_back_unknown: false,
+            on_step: None,
         }
+    }
+
+    /// Calls `hook` after each revision applied or undone, with what was done, for
+    /// progress output. (Each step is also a `tracing` event and part of the returned
+    /// [`Report`].) Should `hook` panic, the run stops there and the lock is released.
+    #[must_use]
+    pub fn on_step(mut self, hook: impl Fn(&Step) + Send + Sync + 'static) -> Self {
+        self.on_step = Some(StepHook(Arc::new(hook)));
+        self
+    }
+
+    /// The revisions `upgrade target` would apply now, without changing anything or
+    /// taking the lock: empty when the database is there.
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::upgrade`] would fail before running anything: a bad target, a changed
+    /// checksum, an unknown applied revision, a revision left part-way.
+    pub async fn pending<'c, A>(&self, conn: A, target: &str) -> Result<Vec<&'m Migration>, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        let target = parse_target(target)?;
+        let table = self.table_name()?;
+        let graph = self.migrations.graph()?;
+        let mut conn = conn.acquire().await?;
+        let state = self
+            .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
+            .await?;
+        state.refuse_dirty()?;
+        let all = self.migrations.migrations();
+        Ok(plan::upgrade(graph, &state.applied, &target)?
+            .into_iter()
+            .map(|i| &all[i])
+            .collect())
     }
 
     /// Runs a whole upgrade or downgrade in one transaction: all of it or none of it.
@@ -371,6 +421,9 @@ impl<'m> Migrator<'m> {
                     .await?
                 }
             };
+            if let (Some(step), Some(hook)) = (&step, &self.on_step) {
+                (hook.0)(step);
+            }
             report.steps.extend(step);
         }
         Ok(report)
@@ -705,11 +758,16 @@ impl<'m> Migrator<'m> {
         }
     }
 
-    fn table_name(&self) -> Result<TableName, Error> {
+    /// The migrations this runner runs.
+    pub fn migrations(&self) -> &'m Migrations {
+        self.migrations
+    }
+
+    pub(crate) fn table_name(&self) -> Result<TableName, Error> {
         self.table.parse()
     }
 
-    fn file_of(&self, m: &Migration) -> String {
+    pub(crate) fn file_of(&self, m: &Migration) -> String {
         format!(
             "{}/{}",
             self.migrations.dir().trim_end_matches('/'),

@@ -51,6 +51,8 @@
 //!   `[build-dependencies]` entry needs.
 
 pub mod build;
+#[cfg(feature = "cli")]
+pub mod cli;
 
 /// Embeds a migrations folder, checked, at compile time.
 ///

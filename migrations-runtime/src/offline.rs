@@ -1,0 +1,256 @@
+//! Offline mode: a plan rendered as one SQL script, for DBAs who review and apply SQL by
+//! hand. Running the script gives the same version table as running online (times
+//! aside).
+
+use std::fmt::Write as _;
+
+use migrations_core::{Dialect, Migration, Target, plan, split_statements};
+
+use crate::driver::DialectSql;
+use crate::error::Error;
+use crate::migrator::Migrator;
+use crate::table::TableName;
+
+/// The revisions applied at the start of an offline script: everything `from` needs.
+fn start_state(m: &Migrator<'_>, from: &str) -> Result<Vec<bool>, Error> {
+    let graph = m.migrations().graph()?;
+    let target = parse(from)?;
+    let resolved = target
+        .resolve(graph, &vec![false; graph.len()])
+        .map_err(|e| Error::Plan(e.into()))?;
+    match resolved {
+        migrations_core::Resolved::Revisions(revs) => Ok(graph.ancestors(&revs)),
+        migrations_core::Resolved::BranchBase(_) => Ok(vec![false; graph.len()]),
+    }
+}
+
+fn parse(text: &str) -> Result<Target, Error> {
+    text.parse::<Target>()
+        .map_err(|e| Error::Plan(migrations_core::PlanError::Target(e)))
+}
+
+/// A string literal in `dialect`.
+fn literal(dialect: Dialect, text: &str) -> String {
+    let mut escaped = text.replace('\'', "''");
+    if dialect == Dialect::MySql {
+        escaped = escaped.replace('\\', "\\\\");
+    }
+    format!("'{escaped}'")
+}
+
+fn literal_or_null(dialect: Dialect, text: Option<&str>) -> String {
+    text.map_or_else(|| "NULL".to_owned(), |t| literal(dialect, t))
+}
+
+struct Script {
+    dialect: Dialect,
+    table: TableName,
+    out: String,
+}
+
+impl Script {
+    fn new(dialect: Dialect, table: TableName, title: &str) -> Self {
+        let mut out = String::new();
+        let _ = writeln!(out, "-- {title}");
+        let _ = writeln!(out, "-- dialect: {dialect}, version table: {table}\n");
+        Self {
+            dialect,
+            table,
+            out,
+        }
+    }
+
+    fn create_table(&mut self) {
+        let sql = self.dialect.create_table(&self.table);
+        let _ = writeln!(self.out, "{sql};\n");
+    }
+
+    /// A statement, with MySQL's client told about `;` inside it (trigger bodies).
+    fn statement(&mut self, sql: &str) {
+        if self.dialect == Dialect::MySql && sql.contains(';') {
+            let _ = writeln!(self.out, "DELIMITER $$\n{sql}$$\nDELIMITER ;");
+        } else {
+            let _ = writeln!(self.out, "{sql};");
+        }
+    }
+
+    fn section(&mut self, sql: &str) {
+        for statement in split_statements(sql, self.dialect) {
+            self.statement(statement.sql);
+        }
+    }
+
+    fn insert_row(&mut self, m: &Migration) {
+        let d = self.dialect;
+        let q = d.info().quote;
+        let sql = format!(
+            "INSERT INTO {} (revision, parents, message, checksum, downgrade_sql, execution_ms, state, error) VALUES ({}, {}, {}, {}, {}, 0, 'applied', NULL)",
+            self.table.quoted(q),
+            literal(d, m.revision()),
+            literal(d, &m.down_revisions().join(",")),
+            literal(d, m.message()),
+            literal(d, m.checksum()),
+            literal_or_null(d, m.downgrade_sql()),
+        );
+        self.statement(&sql);
+    }
+
+    fn delete_row(&mut self, revision: &str) {
+        let sql = format!(
+            "DELETE FROM {} WHERE revision = {}",
+            self.table.quoted(self.dialect.info().quote),
+            literal(self.dialect, revision)
+        );
+        self.statement(&sql);
+    }
+
+    /// Opens a transaction around one revision where the dialect's DDL is transactional.
+    fn begin(&mut self, transactional: bool) -> bool {
+        let wrap = transactional && self.dialect.info().transactional_ddl;
+        if wrap {
+            self.out.push_str("BEGIN;\n");
+        }
+        wrap
+    }
+
+    fn commit(&mut self, wrapped: bool) {
+        if wrapped {
+            self.out.push_str("COMMIT;\n");
+        }
+        self.out.push('\n');
+    }
+}
+
+impl Migrator<'_> {
+    fn script(&self, dialect: Dialect, title: &str) -> Result<Script, Error> {
+        Ok(Script::new(dialect, self.table_name()?, title))
+    }
+
+    /// The SQL script that upgrades a database at `from` (`base` for an empty one) to
+    /// `to`, version-table statements included, for `dialect`. Nothing is connected to.
+    ///
+    /// # Errors
+    ///
+    /// A bad target or table name, or a target behind `from`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(
+    ///     dir.path().join("a1_init.sql"),
+    ///     "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
+    /// )?;
+    /// let migrations = migrations_runtime::Migrations::from_dir(dir.path())?;
+    /// let sql = migrations.runner().upgrade_script(migrations_runtime::Dialect::Postgres, "base", "head")?;
+    /// assert!(sql.contains("-- Running upgrade  -> a1\nBEGIN;\nCREATE TABLE t (id INT);"));
+    /// # Ok(()) }
+    /// ```
+    pub fn upgrade_script(&self, dialect: Dialect, from: &str, to: &str) -> Result<String, Error> {
+        let graph = self.migrations().graph()?;
+        let applied = start_state(self, from)?;
+        let steps = plan::upgrade(graph, &applied, &parse(to)?)?;
+        let mut script = self.script(dialect, &format!("upgrade {from} -> {to}"))?;
+        script.create_table();
+        for i in steps {
+            let m = &self.migrations().migrations()[i];
+            let _ = writeln!(
+                script.out,
+                "-- Running upgrade {} -> {}",
+                m.down_revisions().join(", "),
+                m.revision()
+            );
+            let wrapped = script.begin(m.transactional());
+            script.section(m.upgrade_sql());
+            script.insert_row(m);
+            script.commit(wrapped);
+        }
+        Ok(script.out)
+    }
+
+    /// The SQL script that downgrades a database at `from` to `to` (a downgrade needs both
+    /// ends, as in Alembic: `head:base`).
+    ///
+    /// # Errors
+    ///
+    /// A bad target or table name, a target that is not below `from`, or a revision
+    /// without a downgrade section.
+    pub fn downgrade_script(
+        &self,
+        dialect: Dialect,
+        from: &str,
+        to: &str,
+    ) -> Result<String, Error> {
+        let graph = self.migrations().graph()?;
+        let applied = start_state(self, from)?;
+        let steps = plan::downgrade(graph, &applied, &parse(to)?)?;
+        let all = self.migrations().migrations();
+        if let Some(m) = steps
+            .iter()
+            .map(|&i| &all[i])
+            .find(|m| m.downgrade_sql().is_none())
+        {
+            return Err(Error::Irreversible {
+                revision: m.revision().to_owned(),
+                file: self.file_of(m),
+            });
+        }
+        let mut script = self.script(dialect, &format!("downgrade {from} -> {to}"))?;
+        for i in steps {
+            let m = &all[i];
+            let _ = writeln!(
+                script.out,
+                "-- Running downgrade {} -> {}",
+                m.revision(),
+                m.down_revisions().join(", ")
+            );
+            let wrapped = script.begin(m.transactional());
+            script.section(m.downgrade_sql().unwrap_or_default());
+            script.delete_row(m.revision());
+            script.commit(wrapped);
+        }
+        Ok(script.out)
+    }
+
+    /// The SQL script that stamps `targets` on a database at `from`: version-table rows
+    /// only.
+    ///
+    /// # Errors
+    ///
+    /// A bad target or table name.
+    pub fn stamp_script(
+        &self,
+        dialect: Dialect,
+        from: &str,
+        targets: &[&str],
+    ) -> Result<String, Error> {
+        let graph = self.migrations().graph()?;
+        let applied = start_state(self, from)?;
+        let targets = targets
+            .iter()
+            .map(|t| parse(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let plan = plan::stamp(graph, &applied, &targets)?;
+        let all = self.migrations().migrations();
+        let mut script = self.script(dialect, &format!("stamp {from} -> {}", join(&targets)))?;
+        script.create_table();
+        let wrapped = script.begin(true);
+        for &i in &plan.delete {
+            script.delete_row(all[i].revision());
+        }
+        for &i in &plan.insert {
+            script.insert_row(&all[i]);
+        }
+        script.commit(wrapped);
+        Ok(script.out)
+    }
+}
+
+fn join(targets: &[Target]) -> String {
+    targets
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,773 @@
+//! The commands that work on a set of migrations and a database.
+
+use std::io::Write;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use migrations_core::{Dialect, Graph, Migration};
+use serde_json::{Value, json};
+use sqlx::Pool;
+
+use super::{CliError, Context};
+use crate::{AcquiredConnection, AppliedRevision, Driver, Migrator, Repair, Report};
+
+/// The migration commands, for the `migrations` binary and for an application's own CLI.
+#[derive(Debug, Clone, Subcommand)]
+#[command(rename_all = "kebab-case")]
+pub enum Command {
+    /// Apply revisions up to TARGET (`head`, `heads`, an id or prefix, `+2`,
+    /// `feature@head`...).
+    ///
+    /// Example: `migrations upgrade head`; `migrations upgrade head --sql` prints the SQL
+    /// instead of running it.
+    Upgrade(Run),
+    /// Undo revisions down to TARGET (`-1`, `base`, an id, `feature@base`...).
+    ///
+    /// Example: `migrations downgrade -1`; offline: `migrations downgrade head:base --sql`.
+    Downgrade(Run),
+    /// Record TARGETs as applied without running any SQL (adopt an existing database).
+    ///
+    /// Example: `migrations stamp head`; `--purge` empties the version table first.
+    Stamp(Stamp),
+    /// Show the current revisions of the database.
+    ///
+    /// Example: `migrations current --json`.
+    Current(Read),
+    /// Show the heads of the revision graph.
+    Heads(Read),
+    /// Show the revisions where the graph branches.
+    Branches(Read),
+    /// List revisions, newest first.
+    ///
+    /// Example: `migrations history -r base:head`.
+    History(History),
+    /// Show one revision.
+    ///
+    /// Example: `migrations show 1975ea`.
+    Show(Show),
+    /// Exit 0 when the database is at head with matching checksums and nothing left
+    /// part-way, 1 otherwise (for CI and readiness probes).
+    Check(Read),
+    /// Settle a revision an earlier run left part-way, or re-record checksums.
+    ///
+    /// Example: `migrations repair 3c1d8e --applied`; `migrations repair --checksums`.
+    Repair(RepairArgs),
+}
+
+/// Arguments of `upgrade` and `downgrade`.
+#[derive(Debug, Clone, Args)]
+pub struct Run {
+    /// Where to go; with `--sql`, `FROM:TO` to start elsewhere than base.
+    #[arg(allow_hyphen_values = true)]
+    pub target: String,
+    /// Print the SQL script instead of running it (no database connection).
+    #[arg(long)]
+    pub sql: bool,
+    /// The SQL dialect of `--sql`: postgres, mysql or sqlite (default: from the URL).
+    #[arg(long, value_parser = parse_dialect)]
+    pub dialect: Option<Dialect>,
+    /// Run the whole upgrade or downgrade in one transaction (PostgreSQL, SQLite).
+    #[arg(long)]
+    pub single_transaction: bool,
+    /// Seconds to wait for another process's migration lock.
+    #[arg(long, default_value_t = 300)]
+    pub lock_timeout: u64,
+    /// Print what was done as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `stamp`.
+#[derive(Debug, Clone, Args)]
+pub struct Stamp {
+    /// The revisions to record (with `--sql`, the first may be `FROM:TO`).
+    #[arg(required = true, allow_hyphen_values = true)]
+    pub targets: Vec<String>,
+    /// Empty the version table first.
+    #[arg(long)]
+    pub purge: bool,
+    /// Print the SQL script instead of running it.
+    #[arg(long)]
+    pub sql: bool,
+    /// The SQL dialect of `--sql`.
+    #[arg(long, value_parser = parse_dialect)]
+    pub dialect: Option<Dialect>,
+    /// Print what was done as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of the read-only commands.
+#[derive(Debug, Clone, Args)]
+pub struct Read {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `history`.
+#[derive(Debug, Clone, Args)]
+pub struct History {
+    /// A range `A:B` (either end may be left out): revisions after A up to B.
+    #[arg(short = 'r', long = "rev-range", allow_hyphen_values = true)]
+    pub range: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `show`.
+#[derive(Debug, Clone, Args)]
+pub struct Show {
+    /// A revision id, unique prefix, or label.
+    pub revision: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `repair`.
+#[derive(Debug, Clone, Args)]
+pub struct RepairArgs {
+    /// The revision left part-way (or, with `--checksums`, the revisions to re-record;
+    /// none means every one that changed).
+    pub revisions: Vec<String>,
+    /// It was finished by hand: record it as applied.
+    #[arg(long, conflicts_with_all = ["rolled_back", "checksums"])]
+    pub applied: bool,
+    /// It was undone by hand: forget it.
+    #[arg(long, conflicts_with = "checksums")]
+    pub rolled_back: bool,
+    /// Re-record the checksums of applied revisions whose files changed on purpose.
+    #[arg(long)]
+    pub checksums: bool,
+}
+
+fn parse_dialect(s: &str) -> Result<Dialect, String> {
+    match s {
+        "postgres" | "postgresql" => Ok(Dialect::Postgres),
+        "mysql" | "mariadb" => Ok(Dialect::MySql),
+        "sqlite" => Ok(Dialect::Sqlite),
+        other => Err(format!(
+            "unknown dialect `{other}`: use postgres, mysql or sqlite"
+        )),
+    }
+}
+
+/// The dialect a database URL speaks.
+fn url_dialect(url: &str) -> Result<Dialect, CliError> {
+    let scheme = url.split(':').next().unwrap_or("");
+    match scheme {
+        "postgres" | "postgresql" => Ok(Dialect::Postgres),
+        "mysql" | "mariadb" => Ok(Dialect::MySql),
+        "sqlite" => Ok(Dialect::Sqlite),
+        _ => Err(CliError(format!(
+            "unsupported database URL `{url}`: it must start with postgres://, mysql://, mariadb:// or sqlite:"
+        ))),
+    }
+}
+
+/// Splits `FROM:TO`; `TO` alone starts at `default_from`.
+fn range<'a>(
+    target: &'a str,
+    default_from: Option<&'a str>,
+) -> Result<(&'a str, &'a str), CliError> {
+    match target.split_once(':') {
+        Some((from, to)) => Ok((if from.is_empty() { "base" } else { from }, to)),
+        None => default_from.map(|from| (from, target)).ok_or_else(|| {
+            CliError(format!(
+                "an offline downgrade needs a range FROM:TO, e.g. `head:{target}`: there is no database to say where it starts"
+            ))
+        }),
+    }
+}
+
+impl Command {
+    /// Whether the command needs a database connection.
+    fn needs_database(&self) -> bool {
+        match self {
+            Self::Upgrade(r) | Self::Downgrade(r) => !r.sql,
+            Self::Stamp(s) => !s.sql,
+            Self::Current(_) | Self::Check(_) | Self::Repair(_) => true,
+            Self::Heads(_) | Self::Branches(_) | Self::History(_) | Self::Show(_) => false,
+        }
+    }
+
+    /// Runs the command, writing its output to `out`. `Ok(false)` means "ran, but the
+    /// answer is no" (`check` on a database that is behind): exit code 1.
+    ///
+    /// # Errors
+    ///
+    /// One line saying what is wrong and what to do.
+    pub async fn run(&self, ctx: &Context<'_>, out: &mut dyn Write) -> Result<bool, CliError> {
+        let graph = ctx.migrations.graph()?;
+        let runner = ctx.migrations.runner().table(ctx.table.clone());
+        match self {
+            Self::Heads(a) => return heads(ctx, graph, a.json, out),
+            Self::Branches(a) => return branches(ctx, graph, a.json, out),
+            Self::History(a) => return history(ctx, graph, a, out),
+            Self::Show(a) => return show(ctx, graph, a, out),
+            Self::Upgrade(r) | Self::Downgrade(r) if r.sql => {
+                let dialect = dialect(ctx, r.dialect)?;
+                let script = if matches!(self, Self::Upgrade(_)) {
+                    let (from, to) = range(&r.target, Some("base"))?;
+                    runner.upgrade_script(dialect, from, to)?
+                } else {
+                    let (from, to) = range(&r.target, None)?;
+                    runner.downgrade_script(dialect, from, to)?
+                };
+                out.write_all(script.as_bytes())?;
+                return Ok(true);
+            }
+            Self::Stamp(s) if s.sql => {
+                let dialect = dialect(ctx, s.dialect)?;
+                let (from, first) = range(&s.targets[0], Some("base"))?;
+                let mut targets: Vec<&str> = vec![first];
+                targets.extend(s.targets[1..].iter().map(String::as_str));
+                out.write_all(runner.stamp_script(dialect, from, &targets)?.as_bytes())?;
+                return Ok(true);
+            }
+            _ => {}
+        }
+        debug_assert!(self.needs_database());
+        let url = ctx.database_url.as_deref().ok_or_else(|| {
+            CliError("no database: pass --database-url or set DATABASE_URL".to_owned())
+        })?;
+        match url_dialect(url)? {
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => {
+                let pool = connect::<sqlx::Postgres>(url).await?;
+                self.with_pool(ctx, runner, &pool, out).await
+            }
+            #[cfg(feature = "mysql")]
+            Dialect::MySql => {
+                let url = url.replacen("mariadb:", "mysql:", 1);
+                let pool = connect::<sqlx::MySql>(&url).await?;
+                self.with_pool(ctx, runner, &pool, out).await
+            }
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => {
+                let options: sqlx::sqlite::SqliteConnectOptions = url
+                    .parse()
+                    .map_err(|e| CliError(format!("bad SQLite URL `{url}`: {e}")))?;
+                let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(options.create_if_missing(true))
+                    .await
+                    .map_err(|e| CliError(format!("cannot open `{url}`: {e}")))?;
+                self.with_pool(ctx, runner, &pool, out).await
+            }
+            #[allow(unreachable_patterns)]
+            other => Err(CliError(format!(
+                "this binary was built without the {other} driver; enable the `{other}` feature of the migrations crate"
+            ))),
+        }
+    }
+
+    async fn with_pool<DB: Driver>(
+        &self,
+        ctx: &Context<'_>,
+        runner: Migrator<'_>,
+        pool: &Pool<DB>,
+        out: &mut dyn Write,
+    ) -> Result<bool, CliError>
+    where
+        sqlx::pool::PoolConnection<DB>: AcquiredConnection,
+    {
+        let result = self.with_pool_inner(ctx, runner, pool, out).await;
+        pool.close().await;
+        result
+    }
+
+    async fn with_pool_inner<DB: Driver>(
+        &self,
+        ctx: &Context<'_>,
+        runner: Migrator<'_>,
+        pool: &Pool<DB>,
+        out: &mut dyn Write,
+    ) -> Result<bool, CliError>
+    where
+        sqlx::pool::PoolConnection<DB>: AcquiredConnection,
+    {
+        match self {
+            Self::Upgrade(r) | Self::Downgrade(r) => {
+                let runner = runner
+                    .single_transaction(r.single_transaction)
+                    .lock_timeout(Duration::from_secs(r.lock_timeout));
+                let report = if matches!(self, Self::Upgrade(_)) {
+                    runner.upgrade(pool, &r.target).await?
+                } else {
+                    runner.downgrade(pool, &r.target).await?
+                };
+                write_report(ctx, &report, r.json, out)?;
+                Ok(true)
+            }
+            Self::Stamp(s) => {
+                let targets: Vec<&str> = s.targets.iter().map(String::as_str).collect();
+                let report = if s.purge {
+                    runner.purge_and_stamp(pool, &targets).await?
+                } else {
+                    runner.stamp(pool, &targets).await?
+                };
+                write_report(ctx, &report, s.json, out)?;
+                Ok(true)
+            }
+            Self::Current(a) => {
+                let rows = runner.applied(pool).await?;
+                let current = runner.current(pool).await?;
+                current_output(ctx, &rows, &current, a.json, out)?;
+                Ok(true)
+            }
+            Self::Check(a) => {
+                let verdict = match runner.pending(pool, "heads").await {
+                    Ok(pending) if pending.is_empty() => Ok(()),
+                    Ok(pending) => Err(format!(
+                        "the database is behind: {} revision(s) to apply ({})",
+                        pending.len(),
+                        pending
+                            .iter()
+                            .map(|m| m.revision())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                    Err(e @ (crate::Error::Database(_) | crate::Error::InvalidTable { .. })) => {
+                        return Err(e.into());
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                if a.json {
+                    let v = match &verdict {
+                        Ok(()) => json!({"ok": true}),
+                        Err(problem) => json!({"ok": false, "problem": problem}),
+                    };
+                    writeln!(out, "{v}")?;
+                } else {
+                    match &verdict {
+                        Ok(()) => writeln!(out, "ok: the database is at head")?,
+                        Err(problem) => writeln!(out, "not ok: {problem}")?,
+                    }
+                }
+                Ok(verdict.is_ok())
+            }
+            Self::Repair(a) => {
+                let names: Vec<&str> = a.revisions.iter().map(String::as_str).collect();
+                if a.checksums {
+                    let done = runner.repair_checksums(pool, &names).await?;
+                    if done.is_empty() {
+                        writeln!(out, "every checksum already matches")?;
+                    }
+                    for revision in done {
+                        writeln!(out, "re-recorded the checksum of {revision}")?;
+                    }
+                    return Ok(true);
+                }
+                let how = match (a.applied, a.rolled_back) {
+                    (true, false) => Repair::Applied,
+                    (false, true) => Repair::RolledBack,
+                    _ => {
+                        return Err(CliError(
+                            "say how the revision was settled: --applied (finished by hand) or --rolled-back (undone by hand)".to_owned(),
+                        ));
+                    }
+                };
+                let [revision] = names.as_slice() else {
+                    return Err(CliError("name one revision to repair".to_owned()));
+                };
+                runner.repair(pool, revision, how).await?;
+                writeln!(
+                    out,
+                    "repaired {revision}: marked {}",
+                    match how {
+                        Repair::Applied => "applied",
+                        Repair::RolledBack => "rolled back",
+                    }
+                )?;
+                Ok(true)
+            }
+            Self::Heads(_) | Self::Branches(_) | Self::History(_) | Self::Show(_) => Ok(true),
+        }
+    }
+}
+
+async fn connect<DB: sqlx::Database>(url: &str) -> Result<Pool<DB>, CliError> {
+    sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await
+        .map_err(|e| CliError(format!("cannot connect to `{}`: {e}", redact(url))))
+}
+
+/// The URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn dialect(ctx: &Context<'_>, given: Option<Dialect>) -> Result<Dialect, CliError> {
+    match (given, &ctx.database_url) {
+        (Some(d), _) => Ok(d),
+        (None, Some(url)) => url_dialect(url),
+        (None, None) => Err(CliError(
+            "--sql needs a dialect: pass --dialect postgres|mysql|sqlite, or a database URL"
+                .to_owned(),
+        )),
+    }
+}
+
+fn paint(ctx: &Context<'_>, code: &str, text: &str) -> String {
+    if ctx.color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+fn write_report(
+    ctx: &Context<'_>,
+    report: &Report,
+    as_json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    if as_json {
+        let steps: Vec<Value> = report
+            .steps
+            .iter()
+            .map(|s| {
+                json!({
+                    "revision": s.revision,
+                    "message": s.message,
+                    "action": s.action.to_string(),
+                    "ms": s.duration.as_secs_f64() * 1000.0,
+                })
+            })
+            .collect();
+        writeln!(out, "{}", json!({ "steps": steps }))?;
+        return Ok(());
+    }
+    if report.is_empty() {
+        writeln!(out, "nothing to do")?;
+    }
+    for s in &report.steps {
+        writeln!(
+            out,
+            "{} {} {} ({:.1?})",
+            paint(ctx, "32", &s.action.to_string()),
+            s.revision,
+            s.message,
+            s.duration
+        )?;
+    }
+    Ok(())
+}
+
+fn row_json(r: &AppliedRevision) -> Value {
+    json!({
+        "revision": r.revision,
+        "parents": r.parents,
+        "message": r.message,
+        "checksum": r.checksum,
+        "applied_at": r.applied_at,
+        "execution_ms": r.execution_ms,
+        "state": r.state.as_str(),
+        "error": r.error,
+    })
+}
+
+fn current_output(
+    ctx: &Context<'_>,
+    rows: &[AppliedRevision],
+    current: &[AppliedRevision],
+    as_json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let graph = ctx.migrations.graph()?;
+    let dirty: Vec<&AppliedRevision> = rows
+        .iter()
+        .filter(|r| r.state != crate::RevisionState::Applied)
+        .collect();
+    if as_json {
+        let v = json!({
+            "current": current.iter().map(row_json).collect::<Vec<_>>(),
+            "dirty": dirty.iter().map(|r| row_json(r)).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{v}")?;
+        return Ok(());
+    }
+    if current.is_empty() && dirty.is_empty() {
+        writeln!(out, "base (nothing applied)")?;
+    }
+    for r in current {
+        let head = graph
+            .find(&r.revision)
+            .is_some_and(|i| graph.children(i).is_empty());
+        let known = graph.find(&r.revision).is_some();
+        let mut line = r.revision.clone();
+        if head {
+            line += " (head)";
+        }
+        if !known {
+            line += &paint(ctx, "33", " (not in these migrations)");
+        }
+        writeln!(out, "{line} {}", r.message)?;
+    }
+    for r in dirty {
+        writeln!(
+            out,
+            "{} {} is {}{}",
+            paint(ctx, "31", "dirty:"),
+            r.revision,
+            r.state,
+            r.error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
+fn describe(graph: &Graph, m: &Migration, i: usize) -> String {
+    let mut tags = Vec::new();
+    if graph.children(i).is_empty() {
+        tags.push("head");
+    }
+    if graph.children(i).len() > 1 {
+        tags.push("branchpoint");
+    }
+    if graph.parents(i).len() > 1 {
+        tags.push("mergepoint");
+    }
+    let tags = if tags.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", tags.join(", "))
+    };
+    let parents = if m.down_revisions().is_empty() {
+        "<base>".to_owned()
+    } else {
+        m.down_revisions().join(", ")
+    };
+    format!("{parents} -> {}{tags}, {}", m.revision(), m.message())
+}
+
+fn migration_json(graph: &Graph, m: &Migration, i: usize) -> Value {
+    json!({
+        "revision": m.revision(),
+        "down_revision": m.down_revisions(),
+        "children": graph.children(i).iter().map(|&c| graph.id(c)).collect::<Vec<_>>(),
+        "branch_labels": m.branch_labels(),
+        "depends_on": m.depends_on(),
+        "message": m.message(),
+        "created": m.created(),
+        "file": m.file_name(),
+        "checksum": m.checksum(),
+        "transaction": m.transactional(),
+        "head": graph.children(i).is_empty(),
+    })
+}
+
+fn heads(
+    ctx: &Context<'_>,
+    graph: &Graph,
+    as_json: bool,
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let all = ctx.migrations.migrations();
+    if as_json {
+        let v: Vec<Value> = graph
+            .heads()
+            .iter()
+            .map(|&i| migration_json(graph, &all[i], i))
+            .collect();
+        writeln!(out, "{}", Value::Array(v))?;
+        return Ok(true);
+    }
+    for &i in graph.heads() {
+        let labels = all[i].branch_labels();
+        let labels = if labels.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", labels.join(", "))
+        };
+        writeln!(
+            out,
+            "{} (head){labels} {}",
+            all[i].revision(),
+            all[i].message()
+        )?;
+    }
+    Ok(true)
+}
+
+fn branches(
+    ctx: &Context<'_>,
+    graph: &Graph,
+    as_json: bool,
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let all = ctx.migrations.migrations();
+    let points: Vec<usize> = (0..graph.len())
+        .filter(|&i| graph.children(i).len() > 1)
+        .collect();
+    if as_json {
+        let v: Vec<Value> = points
+            .iter()
+            .map(|&i| migration_json(graph, &all[i], i))
+            .collect();
+        writeln!(out, "{}", Value::Array(v))?;
+        return Ok(true);
+    }
+    for i in points {
+        let children: Vec<&str> = graph.children(i).iter().map(|&c| graph.id(c)).collect();
+        writeln!(
+            out,
+            "{} (branchpoint) {} -> {}",
+            all[i].revision(),
+            all[i].message(),
+            children.join(", ")
+        )?;
+    }
+    Ok(true)
+}
+
+fn history(
+    ctx: &Context<'_>,
+    graph: &Graph,
+    args: &History,
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let all = ctx.migrations.migrations();
+    let mut wanted = vec![true; graph.len()];
+    if let Some(range) = &args.range {
+        let (from, to) = range.split_once(':').ok_or_else(|| {
+            CliError(format!(
+                "`{range}` is not a range: write A:B, e.g. base:head"
+            ))
+        })?;
+        let none = vec![false; graph.len()];
+        let resolve = |t: &str| -> Result<Vec<usize>, CliError> {
+            let target: migrations_core::Target = t
+                .parse()
+                .map_err(|e: migrations_core::TargetError| CliError(e.to_string()))?;
+            match target
+                .resolve(graph, &none)
+                .map_err(|e| CliError(e.to_string()))?
+            {
+                migrations_core::Resolved::Revisions(r) => Ok(r),
+                migrations_core::Resolved::BranchBase(_) => {
+                    Err(CliError(format!("`{t}` cannot end a range")))
+                }
+            }
+        };
+        let upper = if to.is_empty() {
+            graph.heads().to_vec()
+        } else {
+            resolve(to)?
+        };
+        let lower = if from.is_empty() {
+            Vec::new()
+        } else {
+            resolve(from)?
+        };
+        let up_to = graph.ancestors(&upper);
+        let below = graph.ancestors(&lower);
+        for i in 0..graph.len() {
+            wanted[i] = up_to[i] && !below[i];
+        }
+    }
+    let mut order = graph.topological(&wanted);
+    order.reverse();
+    if args.json {
+        let v: Vec<Value> = order
+            .iter()
+            .map(|&i| migration_json(graph, &all[i], i))
+            .collect();
+        writeln!(out, "{}", Value::Array(v))?;
+        return Ok(true);
+    }
+    for i in order {
+        writeln!(out, "{}", describe(graph, &all[i], i))?;
+    }
+    Ok(true)
+}
+
+fn show(
+    ctx: &Context<'_>,
+    graph: &Graph,
+    args: &Show,
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let target: migrations_core::Target = args
+        .revision
+        .parse()
+        .map_err(|e: migrations_core::TargetError| CliError(e.to_string()))?;
+    let none = vec![false; graph.len()];
+    let i = match target
+        .resolve(graph, &none)
+        .map_err(|e| CliError(e.to_string()))?
+    {
+        migrations_core::Resolved::Revisions(r) if r.len() == 1 => r[0],
+        _ => return Err(CliError(format!("`{}` is not one revision", args.revision))),
+    };
+    let m = &ctx.migrations.migrations()[i];
+    if args.json {
+        let mut v = migration_json(graph, m, i);
+        v["upgrade"] = json!(m.upgrade_sql());
+        v["downgrade"] = json!(m.downgrade_sql());
+        writeln!(out, "{v}")?;
+        return Ok(true);
+    }
+    writeln!(
+        out,
+        "Rev: {}{}",
+        m.revision(),
+        if graph.children(i).is_empty() {
+            " (head)"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(
+        out,
+        "Parent: {}",
+        if m.down_revisions().is_empty() {
+            "<base>".to_owned()
+        } else {
+            m.down_revisions().join(", ")
+        }
+    )?;
+    let children: Vec<&str> = graph.children(i).iter().map(|&c| graph.id(c)).collect();
+    if !children.is_empty() {
+        writeln!(out, "Children: {}", children.join(", "))?;
+    }
+    if !m.branch_labels().is_empty() {
+        writeln!(out, "Branch labels: {}", m.branch_labels().join(", "))?;
+    }
+    if !m.depends_on().is_empty() {
+        writeln!(out, "Depends on: {}", m.depends_on().join(", "))?;
+    }
+    writeln!(out, "File: {}", m.file_name())?;
+    if !m.created().is_empty() {
+        writeln!(out, "Created: {}", m.created())?;
+    }
+    writeln!(out, "Checksum: {}", m.checksum())?;
+    if !m.transactional() {
+        writeln!(out, "Transaction: false")?;
+    }
+    writeln!(out, "\n    {}\n", m.message())?;
+    writeln!(out, "-- migrate:upgrade\n{}", m.upgrade_sql())?;
+    match m.downgrade_sql() {
+        Some(sql) => writeln!(out, "-- migrate:downgrade\n{sql}")?,
+        None => writeln!(out, "(no downgrade: irreversible)")?,
+    }
+    Ok(true)
+}

@@ -1,0 +1,106 @@
+//! The migration commands: the `migrations` binary, and [`Command`], the same commands as
+//! a clap subcommand that an application nests in its own CLI to carry its migration tool
+//! in its own binary.
+//!
+//! ```no_run
+//! use clap::Parser;
+//!
+//! static MIGRATIONS: migrations::Migrations =
+//!     migrations::embed_migrations!("examples/quickstart/migrations");
+//!
+//! #[derive(Parser)]
+//! enum App {
+//!     /// Run the service.
+//!     Serve,
+//!     /// Database migrations: `myapp migrate upgrade head`, `myapp migrate current`...
+//!     #[command(subcommand)]
+//!     Migrate(migrations::cli::Command),
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     match App::parse() {
+//!         App::Serve => std::process::ExitCode::SUCCESS,
+//!         App::Migrate(command) => command.execute(&MIGRATIONS, None).await,
+//!     }
+//! }
+//! ```
+
+mod commands;
+mod standalone;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+pub use commands::Command;
+pub use standalone::{Cli, StandaloneCommand, TEMPLATES, main, run_args};
+
+use crate::Migrations;
+
+/// What a command runs against.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    /// The migrations: embedded, or loaded from a directory.
+    pub migrations: &'a Migrations,
+    /// Where the database is; `postgres://`, `mysql://`, `mariadb://` or `sqlite:`.
+    pub database_url: Option<String>,
+    /// The version table.
+    pub table: String,
+    /// Whether to colour the output (a terminal).
+    pub color: bool,
+}
+
+/// A command's failure: one line saying what is wrong and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CliError(pub String);
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<crate::Error> for CliError {
+    fn from(e: crate::Error) -> Self {
+        Self(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        Self(format!("cannot write output: {e}"))
+    }
+}
+
+impl Command {
+    /// Runs the command against an application's embedded migrations and the database at
+    /// `database_url` (`None`: the `DATABASE_URL` variable); prints to stdout, errors to
+    /// stderr. The exit code is 0 on success, 1 on error or when `check` finds the
+    /// database behind.
+    pub async fn execute(&self, migrations: &Migrations, database_url: Option<&str>) -> ExitCode {
+        let ctx = Context {
+            migrations,
+            database_url: database_url
+                .map(str::to_owned)
+                .or_else(|| std::env::var("DATABASE_URL").ok()),
+            table: crate::DEFAULT_TABLE.to_owned(),
+            color: std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        };
+        let mut out = std::io::stdout().lock();
+        finish(self.run(&ctx, &mut out).await, &mut std::io::stderr())
+    }
+}
+
+/// Turns a command's result into an exit code, printing the error.
+fn finish(result: Result<bool, CliError>, err: &mut dyn Write) -> ExitCode {
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
