@@ -79,6 +79,32 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// The diagnostic on one line, `file:line: message; help`, for command-line output.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use migrations_core::Diagnostic;
+    ///
+    /// let d = Diagnostic::new("unknown parent `a2`").at("m/b2.sql", 2).with_help("did you mean `a1`?");
+    /// assert_eq!(d.one_line(), "m/b2.sql:2: unknown parent `a2`; did you mean `a1`?");
+    /// ```
+    pub fn one_line(&self) -> String {
+        let mut line = match (&self.file, self.line) {
+            (Some(file), Some(n)) => format!("{file}:{n}: "),
+            (Some(file), None) => format!("{file}: "),
+            _ => String::new(),
+        };
+        line += &self.message;
+        if let Some(help) = &self.help {
+            line += "; ";
+            line += help;
+        }
+        line
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;

@@ -344,3 +344,46 @@ macro_rules! on_every_database {
         }
     )*};
 }
+
+/// The workspace's root folder.
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// The workspace's target folder, as cargo reports it (`CARGO_TARGET_DIR` or `target`).
+pub fn target_dir() -> std::path::PathBuf {
+    let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(workspace_root())
+        .output()
+        .unwrap();
+    let json = String::from_utf8(out.stdout).unwrap();
+    let key = "\"target_directory\":\"";
+    let start = json.find(key).unwrap() + key.len();
+    let end = start + json[start..].find('"').unwrap();
+    std::path::PathBuf::from(&json[start..end])
+}
+
+/// Builds the cargo project in `dir` with the target folder that the tests which build
+/// small crates share (next to the workspace's, so their dependencies are built once),
+/// using the workspace's lock file so that the versions match. Returns that folder.
+///
+/// # Panics
+///
+/// When the build fails.
+pub fn cargo_build(dir: &std::path::Path) -> std::path::PathBuf {
+    let target = target_dir().join("scratch-crates");
+    std::fs::copy(workspace_root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "--quiet"])
+            .env("CARGO_TARGET_DIR", &target)
+            .current_dir(dir)
+            .status()
+            .unwrap();
+    assert!(status.success(), "cargo build in {}", dir.display());
+    target
+}

@@ -10,6 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use migrations_tests::{cargo_build, workspace_root};
+
 const A1: &str = "-- revision: a1\n-- down_revision: none\n-- message: first\n-- migrate:upgrade\nCREATE TABLE first_table (id INTEGER PRIMARY KEY);\n";
 const B2: &str = "-- revision: b2\n-- down_revision: a1\n-- message: second\n-- migrate:upgrade\nCREATE TABLE second_table (id INTEGER PRIMARY KEY);\n";
 
@@ -28,32 +30,12 @@ async fn main() {
 }
 "#;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-fn target_dir() -> PathBuf {
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .current_dir(workspace())
-        .output()
-        .unwrap();
-    let json = String::from_utf8(out.stdout).unwrap();
-    let key = "\"target_directory\":\"";
-    let start = json.find(key).unwrap() + key.len();
-    let end = start + json[start..].find('"').unwrap();
-    PathBuf::from(&json[start..end]).join("rebuild-test")
-}
-
 /// A crate embedding `migrations/`, with or without the build-script helper.
 fn project(root: &Path, name: &str, with_helper: bool) -> PathBuf {
     let dir = root.join(name);
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::create_dir_all(dir.join("migrations")).unwrap();
-    let facade = workspace().join("migrations");
+    let facade = workspace_root().join("migrations");
     let build_dep = if with_helper {
         format!(
             "[build-dependencies]\nmigrations = {{ path = {facade:?}, default-features = false }}\n"
@@ -79,24 +61,15 @@ fn project(root: &Path, name: &str, with_helper: bool) -> PathBuf {
         .unwrap();
     }
     std::fs::write(dir.join("src/main.rs"), MAIN).unwrap();
-    // The workspace's lock file pins the same versions, so the builds share artifacts.
-    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     std::fs::write(dir.join("migrations/a1_first.sql"), A1).unwrap();
     dir
 }
 
 /// Builds the project and runs its binary; returns what it printed.
 fn build_and_run(dir: &Path) -> String {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(&cargo)
-        .args(["build", "--quiet"])
-        .env("CARGO_TARGET_DIR", target_dir())
-        .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(status.success(), "cargo build in {}", dir.display());
+    let target = cargo_build(dir);
     let name = dir.file_name().unwrap().to_str().unwrap();
-    let out = Command::new(target_dir().join("debug").join(name))
+    let out = Command::new(target.join("debug").join(name))
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap()

@@ -212,8 +212,7 @@ impl Cli {
                 write_revision(&self.dir, &header, out)
             }
             StandaloneCommand::Run(command) => {
-                let migrations =
-                    Migrations::from_dir(&self.dir).map_err(|d| CliError(d.to_string()))?;
+                let migrations = Migrations::from_dir(&self.dir).map_err(one_line)?;
                 let ctx = Context {
                     migrations: &migrations,
                     database_url: self.database_url.clone(),
@@ -234,7 +233,19 @@ fn load(dir: &Path) -> Result<Directory, CliError> {
             allow_multiple_heads: true,
         },
     )
-    .map_err(|d| CliError(d.to_string()))
+    .map_err(one_line)
+}
+
+/// Every problem of a directory, one line each.
+fn one_line(problems: migrations_core::Diagnostics) -> CliError {
+    CliError(
+        problems
+            .into_vec()
+            .iter()
+            .map(migrations_core::Diagnostic::one_line)
+            .collect::<Vec<_>>()
+            .join("\nerror: "),
+    )
 }
 
 /// The revision ids a target names (`heads` names several).

@@ -1,0 +1,569 @@
+//! The `migrations` command line, run in-process on real files and databases: output,
+//! exit codes and errors; offline scripts checked by running them with `psql`, `mysql`
+//! and `sqlite3`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+
+use migrations::core::{Directory, LoadOptions};
+use migrations_tests::{TestDb, migrations_dir};
+use serde_json::Value;
+
+/// Runs `migrations ARGS`; returns the exit code, stdout and stderr.
+fn cli(args: &[&str]) -> (ExitCode, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let argv = std::iter::once("migrations").chain(args.iter().copied());
+    let code = migrations::cli::run_args(argv, false, &mut out, &mut err);
+    let (out, err) = (
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    );
+    assert!(
+        !err.contains("panicked") && !out.contains("panicked"),
+        "{err}"
+    );
+    (code, out, err)
+}
+
+/// Runs and expects success; returns stdout.
+fn ok(args: &[&str]) -> String {
+    let (code, out, err) = cli(args);
+    assert_eq!(code, ExitCode::SUCCESS, "migrations {args:?}: {err}");
+    out
+}
+
+/// Runs and expects failure (exit 1) with one error line; returns it.
+fn fails(args: &[&str]) -> String {
+    let (code, out, err) = cli(args);
+    assert_eq!(
+        code,
+        ExitCode::FAILURE,
+        "migrations {args:?} succeeded: {out}"
+    );
+    assert!(err.starts_with("error: "), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    err
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+const BASIC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/db/basic");
+
+#[test]
+fn init_writes_a_template_and_refuses_a_non_empty_folder() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("migrations");
+    let d = dir.to_str().unwrap();
+    let out = ok(&["init", d, "-t", "postgres"]);
+    assert!(out.contains("2 files from template `postgres`"), "{out}");
+    assert!(dir.join("README.md").exists());
+    let loaded = Directory::load(&dir, d, LoadOptions::default()).unwrap();
+    assert_eq!(loaded.files.len(), 1);
+    assert!(
+        loaded.files[0]
+            .migration
+            .upgrade_sql()
+            .contains("GENERATED ALWAYS AS IDENTITY")
+    );
+    let err = fails(&["init", d, "-t", "sqlite"]);
+    assert!(err.contains("exists and is not empty"), "{err}");
+    let err = fails(&[
+        "init",
+        root.path().join("x").to_str().unwrap(),
+        "-t",
+        "oracle",
+    ]);
+    assert!(
+        err.contains("no template `oracle`") && err.contains("postgres"),
+        "{err}"
+    );
+    let list = ok(&["list-templates"]);
+    for t in ["app", "mysql", "postgres", "sqlite"] {
+        assert!(list.lines().any(|l| l.starts_with(t)), "{list}");
+    }
+}
+
+#[test]
+fn revision_revision_merge_makes_files_the_macro_and_the_cli_accept() {
+    let root = tempfile::tempdir().unwrap();
+    let d = root.path().join("m");
+    let d = d.to_str().unwrap();
+    ok(&["init", d, "-t", "sqlite"]);
+    let first = Directory::load(Path::new(d), d, LoadOptions::default())
+        .unwrap()
+        .files[0]
+        .migration
+        .revision()
+        .to_owned();
+    let a = ok(&["--dir", d, "revision", "-m", "Add e-mail to account!"]);
+    assert!(a.trim().ends_with("_add_e_mail_to_account.sql"), "{a}");
+    // A second revision on the first one: a branch, and so two heads.
+    let err = fails(&["--dir", d, "revision", "-m", "other", "--head", &first]);
+    assert!(
+        err.contains("is not a head") && err.contains("--splice"),
+        "{err}"
+    );
+    ok(&[
+        "--dir",
+        d,
+        "revision",
+        "-m",
+        "other branch",
+        "--head",
+        &first,
+        "--splice",
+        "--rev-id",
+        "b0b",
+    ]);
+    let err = fails(&["--dir", d, "revision", "-m", "third"]);
+    assert!(
+        err.contains("several heads") && err.contains("migrations merge"),
+        "{err}"
+    );
+    // The compile-time rules refuse two unlabelled heads; the merge fixes that.
+    assert!(Directory::load(Path::new(d), d, LoadOptions::default()).is_err());
+    let merge = ok(&["--dir", d, "merge", "-m", "merge heads", "heads"]);
+    assert!(merge.contains("_merge_heads.sql"), "{merge}");
+    let loaded = Directory::load(Path::new(d), d, LoadOptions::default()).unwrap();
+    assert_eq!(loaded.files.len(), 4);
+    assert_eq!(loaded.graph.heads().len(), 1);
+    let merged = &loaded.files[loaded.graph.heads()[0]].migration;
+    assert_eq!(merged.down_revisions().len(), 2);
+    let heads = ok(&["--dir", d, "heads"]);
+    assert_eq!(heads.lines().count(), 1, "{heads}");
+    assert!(ok(&["--dir", d, "branches"]).contains(&format!("{first} (branchpoint)")));
+    // And the result migrates.
+    let db = root.path().join("t.db");
+    let url = format!("sqlite:{}", db.display());
+    let out = ok(&["--dir", d, "--database-url", &url, "upgrade", "head"]);
+    assert_eq!(out.lines().count(), 4, "{out}");
+}
+
+#[test]
+fn every_command_on_sqlite() {
+    let root = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", root.path().join("t.db").display());
+    let run = |args: &[&str]| {
+        let mut all = vec!["--dir", BASIC, "--database-url", &url];
+        all.extend_from_slice(args);
+        ok(&all)
+    };
+    assert_eq!(run(&["current"]).trim(), "base (nothing applied)");
+    let out = run(&["upgrade", "b2"]);
+    assert!(
+        out.starts_with("upgrade a1 create account") && out.contains("\nupgrade b2 create note"),
+        "{out}"
+    );
+    let (code, out, _) = cli(&["--dir", BASIC, "--database-url", &url, "check"]);
+    assert_eq!(code, ExitCode::FAILURE);
+    assert!(out.contains("behind") && out.contains("c3"), "{out}");
+    let json: Value = serde_json::from_str(&run(&["upgrade", "head", "--json"])).unwrap();
+    assert_eq!(json["steps"][0]["revision"], "c3");
+    assert_eq!(json["steps"][0]["action"], "upgrade");
+    assert_eq!(run(&["upgrade", "head"]).trim(), "nothing to do");
+    assert!(run(&["check"]).starts_with("ok"));
+    assert_eq!(run(&["current"]).trim(), "c3 (head) create tag");
+    let current: Value = serde_json::from_str(&run(&["current", "--json"])).unwrap();
+    assert_eq!(current["current"][0]["revision"], "c3");
+    assert_eq!(current["current"][0]["state"], "applied");
+    assert_eq!(run(&["downgrade", "-1"]).trim_end().lines().count(), 1);
+    assert_eq!(run(&["current"]).trim(), "b2 create note");
+    assert!(run(&["downgrade", "base"]).contains("downgrade a1"));
+    let stamped = run(&["stamp", "b2"]);
+    assert!(
+        stamped.contains("stamp a1") && stamped.contains("stamp b2"),
+        "{stamped}"
+    );
+    assert!(run(&["stamp", "--purge", "a1"]).contains("unstamp b2"));
+    let history = run(&["history"]);
+    assert_eq!(
+        history.lines().collect::<Vec<_>>(),
+        [
+            "b2 -> c3 (head), create tag",
+            "a1 -> b2, create note",
+            "<base> -> a1, create account"
+        ]
+    );
+    assert_eq!(
+        run(&["history", "-r", "a1:b2"]).trim(),
+        "a1 -> b2, create note"
+    );
+    let history: Value = serde_json::from_str(&run(&["history", "--json"])).unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 3);
+    let show = run(&["show", "b"]);
+    assert!(
+        show.contains("Rev: b2") && show.contains("Parent: a1") && show.contains("Children: c3"),
+        "{show}"
+    );
+    assert!(
+        show.contains("-- migrate:downgrade\nDROP TABLE note;"),
+        "{show}"
+    );
+    let show: Value = serde_json::from_str(&run(&["show", "c3", "--json"])).unwrap();
+    assert_eq!(show["head"], true);
+    assert!(run(&["repair", "--checksums"]).contains("already matches"));
+}
+
+#[test]
+fn errors_are_one_line_with_exit_code_1() {
+    let root = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", root.path().join("t.db").display());
+    let with = |args: &[&str]| {
+        let mut all = vec!["--dir", BASIC, "--database-url", &url];
+        all.extend_from_slice(args);
+        fails(&all)
+    };
+    assert!(with(&["show", "x9"]).contains("no revision or branch label `x9`"));
+    assert!(with(&["upgrade", "b3"]).contains("did you mean `b2`?"));
+    let ambiguous = migrations_dir(&[
+        (
+            "a1_x.sql",
+            "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\n",
+        ),
+        (
+            "a2_y.sql",
+            "-- revision: a2\n-- down_revision: a1\n-- migrate:upgrade\n",
+        ),
+    ]);
+    let err = fails(&["--dir", ambiguous.path().to_str().unwrap(), "show", "a"]);
+    assert!(
+        err.contains("`a` is ambiguous") && err.contains("a1, a2"),
+        "{err}"
+    );
+    let branched = migrations_dir(&[
+        (
+            "a1_x.sql",
+            "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\n",
+        ),
+        (
+            "b1_y.sql",
+            "-- revision: b1\n-- down_revision: a1\n-- migrate:upgrade\n",
+        ),
+        (
+            "c1_z.sql",
+            "-- revision: c1\n-- down_revision: a1\n-- migrate:upgrade\n",
+        ),
+    ]);
+    let err = fails(&[
+        "--dir",
+        branched.path().to_str().unwrap(),
+        "--database-url",
+        &url,
+        "upgrade",
+        "head",
+    ]);
+    assert!(
+        err.contains("several heads (b1, c1)") && err.contains("merge"),
+        "{err}"
+    );
+    let err = fails(&[
+        "--dir",
+        BASIC,
+        "--database-url",
+        "oracle://db",
+        "upgrade",
+        "head",
+    ]);
+    assert!(err.contains("unsupported database URL"), "{err}");
+    let err = fails(&["--dir", BASIC, "upgrade", "head"]);
+    assert!(
+        err.contains("no database") && err.contains("DATABASE_URL"),
+        "{err}"
+    );
+    let err = fails(&["--dir", "/no/such/dir", "heads"]);
+    assert!(
+        err.contains("migrations directory `/no/such/dir` not found"),
+        "{err}"
+    );
+    let err = fails(&[
+        "--dir",
+        BASIC,
+        "downgrade",
+        "base",
+        "--sql",
+        "--dialect",
+        "sqlite",
+    ]);
+    assert!(err.contains("needs a range"), "{err}");
+    // A usage error is clap's, with exit code 2.
+    let (code, _, err) = cli(&["upgrade"]);
+    assert_eq!(code, ExitCode::from(2));
+    assert!(err.contains("TARGET"), "{err}");
+}
+
+#[test]
+fn a_dirty_database_is_refused_until_repaired() {
+    let root = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", root.path().join("t.db").display());
+    let dir = migrations_dir(&[
+        (
+            "a1_x.sql",
+            "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INTEGER);\n",
+        ),
+        (
+            "b2_y.sql",
+            "-- revision: b2\n-- down_revision: a1\n-- transaction: false\n-- migrate:upgrade\nCREATE TABLE u (id INTEGER);\nINSERT INTO nowhere VALUES (1);\n",
+        ),
+    ]);
+    let d = dir.path().to_str().unwrap();
+    let err = fails(&["--dir", d, "--database-url", &url, "upgrade", "head"]);
+    assert!(err.contains("at statement 2"), "{err}");
+    let err = fails(&["--dir", d, "--database-url", &url, "upgrade", "head"]);
+    assert!(
+        err.contains("`b2` is `failed`") && err.contains("repair"),
+        "{err}"
+    );
+    let current = ok(&["--dir", d, "--database-url", &url, "current"]);
+    assert!(
+        current.contains("dirty: b2 is failed: statement 2 of 2"),
+        "{current}"
+    );
+    let (code, out, _) = cli(&["--dir", d, "--database-url", &url, "check"]);
+    assert_eq!(code, ExitCode::FAILURE);
+    assert!(out.contains("not ok") && out.contains("b2"), "{out}");
+    let err = fails(&["--dir", d, "--database-url", &url, "repair", "b2"]);
+    assert!(
+        err.contains("--applied") && err.contains("--rolled-back"),
+        "{err}"
+    );
+    assert!(
+        ok(&[
+            "--dir",
+            d,
+            "--database-url",
+            &url,
+            "repair",
+            "b2",
+            "--applied"
+        ])
+        .contains("repaired b2")
+    );
+    assert!(ok(&["--dir", d, "--database-url", &url, "check"]).starts_with("ok"));
+}
+
+/// Upgrade, downgrade, current and check on a server database.
+fn server_commands(url: &str) {
+    let run = |args: &[&str]| {
+        let mut all = vec!["--dir", BASIC, "--database-url", url];
+        all.extend_from_slice(args);
+        cli(&all)
+    };
+    assert_eq!(run(&["check"]).0, ExitCode::FAILURE);
+    let (code, out, err) = run(&["upgrade", "head"]);
+    assert_eq!(code, ExitCode::SUCCESS, "{err}");
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert_eq!(run(&["current"]).1.trim(), "c3 (head) create tag");
+    assert_eq!(run(&["check"]).0, ExitCode::SUCCESS);
+    assert!(run(&["downgrade", "a1"]).1.contains("downgrade b2"));
+    assert_eq!(run(&["current"]).1.trim(), "a1 create account");
+    assert_eq!(run(&["check"]).0, ExitCode::FAILURE);
+}
+
+#[test]
+fn upgrade_downgrade_current_check_on_postgres() {
+    let rt = runtime();
+    let Some(db) = rt.block_on(TestDb::<sqlx::Postgres>::postgres()) else {
+        return;
+    };
+    server_commands(&db.url);
+}
+
+#[test]
+fn upgrade_downgrade_current_check_on_mariadb() {
+    let rt = runtime();
+    let Some(db) = rt.block_on(TestDb::<sqlx::MySql>::mysql()) else {
+        return;
+    };
+    server_commands(&db.url);
+    // The mariadb:// scheme works too.
+    let mariadb = db.url.replacen("mysql:", "mariadb:", 1);
+    assert_eq!(
+        cli(&["--dir", BASIC, "--database-url", &mariadb, "current"])
+            .1
+            .trim(),
+        "a1 create account"
+    );
+}
+
+/// What the version table and schema hold, for comparing online and offline runs.
+async fn snapshot<DB: migrations_tests::Backend>(db: &TestDb<DB>) -> (Vec<String>, Vec<bool>, i64) {
+    let m = migrations::Migrations::from_dir(BASIC).unwrap();
+    let rows: Vec<String> = m
+        .runner()
+        .applied(&db.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            format!(
+                "{} {:?} {} {} {:?} {}",
+                r.revision, r.parents, r.message, r.checksum, r.downgrade_sql, r.state
+            )
+        })
+        .collect();
+    let mut tables = Vec::new();
+    for t in ["account", "note", "tag"] {
+        tables.push(DB::table_exists(&db.pool, t).await);
+    }
+    let notes = if tables[1] {
+        DB::scalar(&db.pool, "SELECT COUNT(*) FROM note").await
+    } else {
+        -1
+    };
+    let mut rows = rows;
+    rows.sort();
+    (rows, tables, notes)
+}
+
+/// Runs `script` with the database's own client.
+fn run_script(client: &[String], script: &str) {
+    let mut child = Command::new(&client[0])
+        .args(&client[1..])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", client[0]));
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{} failed:\n{}\n{script}",
+        client[0],
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Online and offline runs of `upgrade head` and `downgrade head:base` leave the same
+/// version table and schema.
+async fn offline_matches_online<DB: migrations_tests::Backend>(
+    online: &TestDb<DB>,
+    offline: &TestDb<DB>,
+    dialect: &str,
+    client: &[String],
+) {
+    let upgrade = tokio::task::spawn_blocking({
+        let url = online.url.clone();
+        let dialect = dialect.to_owned();
+        move || {
+            ok(&["--dir", BASIC, "--database-url", &url, "upgrade", "head"]);
+            ok(&[
+                "--dir",
+                BASIC,
+                "upgrade",
+                "head",
+                "--sql",
+                "--dialect",
+                &dialect,
+            ])
+        }
+    })
+    .await
+    .unwrap();
+    assert!(upgrade.contains("-- Running upgrade a1 -> b2"), "{upgrade}");
+    run_script(client, &upgrade);
+    let after_upgrade = snapshot(online).await;
+    assert_eq!(after_upgrade.0.len(), 3);
+    assert_eq!(after_upgrade.2, 1);
+    assert_eq!(snapshot(offline).await, after_upgrade);
+
+    let downgrade = tokio::task::spawn_blocking({
+        let url = online.url.clone();
+        let dialect = dialect.to_owned();
+        move || {
+            ok(&["--dir", BASIC, "--database-url", &url, "downgrade", "base"]);
+            ok(&[
+                "--dir",
+                BASIC,
+                "downgrade",
+                "head:base",
+                "--sql",
+                "--dialect",
+                &dialect,
+            ])
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        downgrade.contains("-- Running downgrade c3 -> b2"),
+        "{downgrade}"
+    );
+    run_script(client, &downgrade);
+    let after_downgrade = snapshot(online).await;
+    assert!(after_downgrade.0.is_empty());
+    assert_eq!(snapshot(offline).await, after_downgrade);
+}
+
+#[test]
+fn offline_scripts_give_what_online_runs_give_on_sqlite() {
+    let rt = runtime();
+    rt.block_on(async {
+        let online = TestDb::<sqlx::Sqlite>::sqlite().await.unwrap();
+        let offline = TestDb::<sqlx::Sqlite>::sqlite().await.unwrap();
+        let file = offline
+            .url
+            .trim_start_matches("sqlite:")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let client = vec!["sqlite3".to_owned(), "-bail".to_owned(), file];
+        offline_matches_online(&online, &offline, "sqlite", &client).await;
+    });
+}
+
+#[test]
+fn offline_scripts_give_what_online_runs_give_on_postgres() {
+    let rt = runtime();
+    rt.block_on(async {
+        let (Some(online), Some(offline)) = (
+            TestDb::<sqlx::Postgres>::postgres().await,
+            TestDb::<sqlx::Postgres>::postgres().await,
+        ) else {
+            return;
+        };
+        let client = vec![
+            "psql".to_owned(),
+            "-v".to_owned(),
+            "ON_ERROR_STOP=1".to_owned(),
+            "-q".to_owned(),
+            offline.url.clone(),
+        ];
+        offline_matches_online(&online, &offline, "postgres", &client).await;
+    });
+}
+
+#[test]
+fn offline_scripts_give_what_online_runs_give_on_mariadb() {
+    let rt = runtime();
+    rt.block_on(async {
+        let (Some(online), Some(offline)) = (
+            TestDb::<sqlx::MySql>::mysql().await,
+            TestDb::<sqlx::MySql>::mysql().await,
+        ) else {
+            return;
+        };
+        // mysql://user@host:port/name
+        let rest = offline.url.trim_start_matches("mysql://");
+        let (user, rest) = rest.split_once('@').unwrap();
+        let (host_port, name) = rest.split_once('/').unwrap();
+        let (host, port) = host_port.split_once(':').unwrap_or((host_port, "3306"));
+        let client = vec![
+            "mysql".to_owned(),
+            format!("--host={host}"),
+            format!("--port={port}"),
+            format!("--user={user}"),
+            format!("--database={}", name.split('?').next().unwrap()),
+        ];
+        offline_matches_online(&online, &offline, "mysql", &client).await;
+    });
+}
