@@ -350,3 +350,33 @@ async fn killed_runs_on_postgres() {
 async fn killed_runs_on_sqlite() {
     killed_runs_leave_a_database_that_a_new_run_completes(TestDb::<sqlx::Sqlite>::sqlite).await;
 }
+
+on_every_database!(a_panicking_progress_hook_releases_the_lock);
+
+async fn a_panicking_progress_hook_releases_the_lock<DB: Backend>(db: &TestDb<DB>) {
+    let b2 = "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nCREATE TABLE second_table (id INTEGER PRIMARY KEY);\n";
+    let dir = migrations_dir(&[("a1_first.sql", A1), ("b2_second.sql", b2)]);
+    let m = std::sync::Arc::new(Migrations::from_dir(dir.path()).unwrap());
+    let pool = db.pool.clone();
+    let panicking = {
+        let m = m.clone();
+        tokio::spawn(async move {
+            m.runner()
+                .on_step(|step| panic!("a caller's hook fails after {}", step.revision))
+                .upgrade(&pool, "head")
+                .await
+        })
+    };
+    assert!(panicking.await.unwrap_err().is_panic());
+    // a1 was done when the hook panicked; b2 was never started. Another run, from another
+    // pool, gets the lock at once and finishes.
+    let other = sqlx::Pool::<DB>::connect(&db.url).await.unwrap();
+    let report = m
+        .runner()
+        .lock_timeout(Duration::from_secs(2))
+        .upgrade(&other, "head")
+        .await
+        .unwrap();
+    assert_eq!(report.revisions(), ["b2"]);
+    other.close().await;
+}

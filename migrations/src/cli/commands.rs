@@ -291,9 +291,22 @@ impl Command {
     {
         match self {
             Self::Upgrade(r) | Self::Downgrade(r) => {
-                let runner = runner
+                let mut runner = runner
                     .single_transaction(r.single_transaction)
                     .lock_timeout(Duration::from_secs(r.lock_timeout));
+                if ctx.color && !r.json {
+                    // On a terminal, each revision shows as it finishes; the summary
+                    // follows on stdout.
+                    runner = runner.on_step(|step| {
+                        let _ = writeln!(
+                            std::io::stderr(),
+                            "  {} {} ... {:.1?}",
+                            step.action,
+                            step.revision,
+                            step.duration
+                        );
+                    });
+                }
                 let report = if matches!(self, Self::Upgrade(_)) {
                     runner.upgrade(pool, &r.target).await?
                 } else {
