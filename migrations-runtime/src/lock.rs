@@ -68,7 +68,7 @@ pub(crate) struct Held {
 }
 
 /// Takes the migration lock, waiting up to `timeout`.
-pub(crate) async fn acquire<DB: Driver>(
+async fn acquire<DB: Driver>(
     conn: &mut DB::Connection,
     table: &TableName,
     timeout: Duration,
@@ -104,10 +104,30 @@ pub(crate) async fn acquire<DB: Driver>(
     }
 }
 
+/// Runs `work` on `conn` holding the migration lock, and releases the lock on every way
+/// out of it: its result, or an error. Should `work` be dropped or panic, the pooled
+/// connection is closed instead (see [`AcquiredConnection`]).
+pub(crate) async fn with_lock<DB, C, T>(
+    conn: &mut C,
+    table: &TableName,
+    timeout: Duration,
+    work: impl AsyncFnOnce(&mut DB::Connection) -> Result<T, Error>,
+) -> Result<T, Error>
+where
+    DB: Driver,
+    C: AcquiredConnection + std::ops::DerefMut<Target = DB::Connection>,
+{
+    conn.close_if_abandoned();
+    let held = acquire::<DB>(conn, table, timeout).await?;
+    let result = work(conn).await;
+    release::<DB>(conn, table, held).await;
+    result
+}
+
 /// Releases the migration lock. A failure is logged, not returned: the run's own result
 /// matters more, and a connection that cannot unlock is broken, which ends its session
 /// and the lock with it.
-pub(crate) async fn release<DB: Driver>(conn: &mut DB::Connection, table: &TableName, held: Held) {
+async fn release<DB: Driver>(conn: &mut DB::Connection, table: &TableName, held: Held) {
     if let Err(error) = DB::unlock(conn, &key(table)).await {
         tracing::warn!(table = %table, %error, "could not release the migration lock");
     }

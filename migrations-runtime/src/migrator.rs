@@ -264,25 +264,21 @@ impl<'m> Migrator<'m> {
         {
             return Ok(Report::default());
         }
-        conn.close_if_abandoned();
-        let held = lock::acquire::<A::Database>(&mut conn, &table, self.lock_timeout).await?;
-        let result = async {
+        lock::with_lock::<A::Database, _, _>(&mut conn, &table, self.lock_timeout, async |conn| {
             // Read again under the lock: another process may have done the work.
             let state = self
-                .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
+                .read_state::<A::Database>(&mut *conn, &table, graph, STRICT)
                 .await?;
             state.refuse_dirty()?;
             if !state.table_exists {
-                <A::Database as Driver>::create_table(&mut conn, &table)
+                <A::Database as Driver>::create_table(&mut *conn, &table)
                     .await
                     .map_err(|e| self.database_error::<A::Database>(&table, e))?;
             }
             let work = self.plan(graph, &state, &direction)?;
-            self.execute::<A::Database>(&mut conn, &table, &work).await
-        }
-        .await;
-        lock::release::<A::Database>(&mut conn, &table, held).await;
-        result
+            self.execute::<A::Database>(&mut *conn, &table, &work).await
+        })
+        .await
     }
 
     /// What to run, in order: applied revisions this binary does not know, undone with
@@ -501,17 +497,15 @@ impl<'m> Migrator<'m> {
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
         let mut conn = conn.acquire().await?;
-        conn.close_if_abandoned();
-        let held = lock::acquire::<A::Database>(&mut conn, &table, self.lock_timeout).await?;
-        let result = self
-            .stamp_locked::<A::Database>(&mut conn, &table, graph, &targets, purge)
-            .await
-            .map_err(|e| match e {
-                Error::Database(e) => self.database_error::<A::Database>(&table, e),
-                other => other,
-            });
-        lock::release::<A::Database>(&mut conn, &table, held).await;
-        result
+        lock::with_lock::<A::Database, _, _>(&mut conn, &table, self.lock_timeout, async |conn| {
+            self.stamp_locked::<A::Database>(conn, &table, graph, &targets, purge)
+                .await
+                .map_err(|e| match e {
+                    Error::Database(e) => self.database_error::<A::Database>(&table, e),
+                    other => other,
+                })
+        })
+        .await
     }
 
     async fn stamp_locked<DB: Driver>(
@@ -595,10 +589,8 @@ impl<'m> Migrator<'m> {
     {
         let table = self.table_name()?;
         let mut conn = conn.acquire().await?;
-        conn.close_if_abandoned();
-        let held = lock::acquire::<A::Database>(&mut conn, &table, self.lock_timeout).await?;
-        let result = async {
-            let rows = <A::Database as Driver>::read_rows(&mut conn, &table)
+        lock::with_lock::<A::Database, _, _>(&mut conn, &table, self.lock_timeout, async |conn| {
+            let rows = <A::Database as Driver>::read_rows(&mut *conn, &table)
                 .await?
                 .unwrap_or_default();
             let refuse = |reason: &str| Error::Repair {
@@ -616,13 +608,11 @@ impl<'m> Migrator<'m> {
                 Repair::Applied => RowFix::MarkApplied(revision),
                 Repair::RolledBack => RowFix::Remove(revision),
             };
-            <A::Database as Driver>::fix_rows(&mut conn, &table, &[fix]).await?;
+            <A::Database as Driver>::fix_rows(&mut *conn, &table, &[fix]).await?;
             tracing::info!(revision, ?how, "repaired");
             Ok(())
-        }
-        .await;
-        lock::release::<A::Database>(&mut conn, &table, held).await;
-        result
+        })
+        .await
     }
 
     /// Re-records the checksums (and downgrade SQL) of applied revisions whose files
@@ -646,10 +636,8 @@ impl<'m> Migrator<'m> {
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
         let mut conn = conn.acquire().await?;
-        conn.close_if_abandoned();
-        let held = lock::acquire::<A::Database>(&mut conn, &table, self.lock_timeout).await?;
-        let result = async {
-            let rows = <A::Database as Driver>::read_rows(&mut conn, &table)
+        lock::with_lock::<A::Database, _, _>(&mut conn, &table, self.lock_timeout, async |conn| {
+            let rows = <A::Database as Driver>::read_rows(&mut *conn, &table)
                 .await?
                 .unwrap_or_default();
             for &named in revisions {
@@ -679,7 +667,7 @@ impl<'m> Migrator<'m> {
                     downgrade_sql: m.downgrade_sql(),
                 })
                 .collect();
-            <A::Database as Driver>::fix_rows(&mut conn, &table, &fixes).await?;
+            <A::Database as Driver>::fix_rows(&mut *conn, &table, &fixes).await?;
             let done: Vec<String> = fixes
                 .iter()
                 .filter_map(|f| match f {
@@ -689,10 +677,8 @@ impl<'m> Migrator<'m> {
                 .collect();
             tracing::info!(revisions = ?done, "re-recorded checksums");
             Ok(done)
-        }
-        .await;
-        lock::release::<A::Database>(&mut conn, &table, held).await;
-        result
+        })
+        .await
     }
 
     /// The current revisions: applied revisions that no other applied revision follows.
