@@ -28,10 +28,8 @@ pub struct TestDb<DB: sqlx::Database> {
     _dir: Option<tempfile::TempDir>,
 }
 
-enum Cleanup {
-    Postgres { admin: String, name: String },
-    MySql { admin: String, name: String },
-}
+/// Drops the database.
+type Cleanup = Box<dyn FnOnce() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
 fn unique_name() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -83,57 +81,80 @@ fn with_database(url: &str, name: &str) -> String {
     out
 }
 
-impl TestDb<sqlx::Postgres> {
-    /// A fresh PostgreSQL database, or `None` when no server is configured.
-    pub async fn postgres() -> Option<Self> {
-        let admin = url_from("MIGRATIONS_TEST_POSTGRES_URL")?;
+/// What a server database of the tests needs, per server (PostgreSQL, MySQL).
+pub trait Server: sqlx::Database {
+    /// The variable with the URL of an account that may create databases.
+    const URL_VAR: &'static str;
+    /// How a database name is quoted.
+    const QUOTE: char;
+    /// SQL that drops a database even when it is in use.
+    const DROP: &'static str;
+}
+
+impl Server for sqlx::Postgres {
+    const URL_VAR: &'static str = "MIGRATIONS_TEST_POSTGRES_URL";
+    const QUOTE: char = '"';
+    const DROP: &'static str = "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)";
+}
+
+impl Server for sqlx::MySql {
+    const URL_VAR: &'static str = "MIGRATIONS_TEST_MYSQL_URL";
+    const QUOTE: char = '`';
+    const DROP: &'static str = "DROP DATABASE IF EXISTS `{name}`";
+}
+
+/// Runs one statement on a fresh connection to `url`.
+async fn execute_on<DB: sqlx::Database>(url: &str, sql: String) -> Result<(), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let mut conn = <DB::Connection as sqlx::Connection>::connect(url).await?;
+    sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut conn).await?;
+    Ok(())
+}
+
+impl<DB: Server> TestDb<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    async fn server() -> Option<Self> {
+        let admin = url_from(DB::URL_VAR)?;
         let name = unique_name();
-        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
-            .await
-            .unwrap();
-        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut conn)
+        let q = DB::QUOTE;
+        execute_on::<DB>(&admin, format!("CREATE DATABASE {q}{name}{q}"))
             .await
             .unwrap();
         let url = with_database(&admin, &name);
-        let pool = sqlx::postgres::PgPoolOptions::new()
+        let pool = sqlx::pool::PoolOptions::<DB>::new()
             .max_connections(4)
             .connect(&url)
             .await
             .unwrap();
+        let drop_sql = DB::DROP.replace("{name}", &name);
         Some(Self {
             pool,
             url,
-            cleanup: Some(Cleanup::Postgres { admin, name }),
+            cleanup: Some(Box::new(move || {
+                Box::pin(async move {
+                    let _ = execute_on::<DB>(&admin, drop_sql).await;
+                })
+            })),
             _dir: None,
         })
+    }
+}
+
+impl TestDb<sqlx::Postgres> {
+    /// A fresh PostgreSQL database, or `None` when no server is configured.
+    pub async fn postgres() -> Option<Self> {
+        Self::server().await
     }
 }
 
 impl TestDb<sqlx::MySql> {
     /// A fresh MySQL/MariaDB database, or `None` when no server is configured.
     pub async fn mysql() -> Option<Self> {
-        let admin = url_from("MIGRATIONS_TEST_MYSQL_URL")?;
-        let name = unique_name();
-        let mut conn = <sqlx::MySqlConnection as sqlx::Connection>::connect(&admin)
-            .await
-            .unwrap();
-        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let url = with_database(&admin, &name);
-        let pool = sqlx::mysql::MySqlPoolOptions::new()
-            .max_connections(4)
-            .connect(&url)
-            .await
-            .unwrap();
-        Some(Self {
-            pool,
-            url,
-            cleanup: Some(Cleanup::MySql { admin, name }),
-            _dir: None,
-        })
+        Self::server().await
     }
 }
 
@@ -170,32 +191,7 @@ impl<DB: sqlx::Database> Drop for TestDb<DB> {
                 .enable_all()
                 .build()
                 .unwrap();
-            rt.block_on(async move {
-                match cleanup {
-                    Cleanup::Postgres { admin, name } => {
-                        if let Ok(mut c) =
-                            <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await
-                        {
-                            let _ = sqlx::raw_sql(AssertSqlSafe(format!(
-                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                            )))
-                            .execute(&mut c)
-                            .await;
-                        }
-                    }
-                    Cleanup::MySql { admin, name } => {
-                        if let Ok(mut c) =
-                            <sqlx::MySqlConnection as sqlx::Connection>::connect(&admin).await
-                        {
-                            let _ = sqlx::raw_sql(AssertSqlSafe(format!(
-                                "DROP DATABASE IF EXISTS `{name}`"
-                            )))
-                            .execute(&mut c)
-                            .await;
-                        }
-                    }
-                }
-            });
+            rt.block_on(cleanup());
         })
         .join();
     }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sqlx::Pool;
 
 use super::{CliError, Context};
-use crate::{AcquiredConnection, AppliedRevision, Driver, Migrator, Repair, Report};
+use crate::{AppliedRevision, Driver, Migrator, Repair, Report};
 
 /// The migration commands, for the `migrations` binary and for an application's own CLI.
 #[derive(Debug, Clone, Subcommand)]
@@ -264,31 +264,26 @@ impl Command {
         }
     }
 
+    /// Runs a database command on `pool`, then closes the pool.
     async fn with_pool<DB: Driver>(
         &self,
         ctx: &Context<'_>,
         runner: Migrator<'_>,
         pool: &Pool<DB>,
         out: &mut dyn Write,
-    ) -> Result<bool, CliError>
-    where
-        sqlx::pool::PoolConnection<DB>: AcquiredConnection,
-    {
-        let result = self.with_pool_inner(ctx, runner, pool, out).await;
+    ) -> Result<bool, CliError> {
+        let result = self.database_command(ctx, runner, pool, out).await;
         pool.close().await;
         result
     }
 
-    async fn with_pool_inner<DB: Driver>(
+    async fn database_command<DB: Driver>(
         &self,
         ctx: &Context<'_>,
         runner: Migrator<'_>,
         pool: &Pool<DB>,
         out: &mut dyn Write,
-    ) -> Result<bool, CliError>
-    where
-        sqlx::pool::PoolConnection<DB>: AcquiredConnection,
-    {
+    ) -> Result<bool, CliError> {
         match self {
             Self::Upgrade(r) | Self::Downgrade(r) => {
                 let mut runner = runner
