@@ -4,20 +4,8 @@
 
 mod common;
 
-use common::{applied, graph, ids};
+use common::{applied, branched, ids};
 use migrations_core::{Graph, PlanError, Target, plan};
-
-fn branched() -> Graph {
-    graph(&[
-        "a1",
-        "b1 <- a1",
-        "c1 <- b1 label=left",
-        "c2 <- c1",
-        "d1 <- b1 label=right",
-        "d2 <- d1 dep=c1",
-    ])
-    .1
-}
 
 fn t(s: &str) -> Target {
     s.parse().unwrap()

@@ -4,22 +4,8 @@
 
 mod common;
 
-use common::{applied, graph, ids};
+use common::{applied, branched, graph, ids};
 use migrations_core::{Graph, Resolved, Target, TargetError};
-
-/// a1 - b1 - c1 (left) - c2
-///         \ d1 (right) - d2 (depends on c1)
-fn branched() -> Graph {
-    graph(&[
-        "a1",
-        "b1 <- a1",
-        "c1 <- b1 label=left",
-        "c2 <- c1",
-        "d1 <- b1 label=right",
-        "d2 <- d1 dep=c1",
-    ])
-    .1
-}
 
 fn resolve(g: &Graph, target: &str, current: &[&str]) -> Result<Vec<String>, TargetError> {
     let t: Target = target.parse()?;

@@ -309,7 +309,7 @@ impl<'m> Migrator<'m> {
                 }
             }
             Direction::Down(target) => {
-                for i in self.downgrade_plan(graph, state, target)? {
+                for i in self.downgrade_plan(graph, &state.applied, target)? {
                     work.push(Work::Known(&all[i], Action::Downgrade));
                 }
             }
@@ -426,13 +426,13 @@ impl<'m> Migrator<'m> {
     }
 
     /// The downgrade plan, refused as a whole if any revision in it cannot be undone.
-    fn downgrade_plan(
+    pub(crate) fn downgrade_plan(
         &self,
         graph: &Graph,
-        state: &State,
+        applied: &[bool],
         target: &Target,
     ) -> Result<Vec<usize>, Error> {
-        let steps = plan::downgrade(graph, &state.applied, target)?;
+        let steps = plan::downgrade(graph, applied, target)?;
         let all = self.migrations.migrations();
         if let Some(m) = steps
             .iter()

@@ -184,18 +184,8 @@ impl Migrator<'_> {
     ) -> Result<String, Error> {
         let graph = self.migrations().graph()?;
         let applied = start_state(self, from)?;
-        let steps = plan::downgrade(graph, &applied, &parse(to)?)?;
+        let steps = self.downgrade_plan(graph, &applied, &parse(to)?)?;
         let all = self.migrations().migrations();
-        if let Some(m) = steps
-            .iter()
-            .map(|&i| &all[i])
-            .find(|m| m.downgrade_sql().is_none())
-        {
-            return Err(Error::Irreversible {
-                revision: m.revision().to_owned(),
-                file: self.file_of(m),
-            });
-        }
         let mut script = self.script(dialect, &format!("downgrade {from} -> {to}"))?;
         for i in steps {
             let m = &all[i];

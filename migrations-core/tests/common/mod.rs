@@ -68,3 +68,21 @@ pub(crate) fn applied(graph: &Graph, revs: &[&str]) -> Vec<bool> {
 pub(crate) fn ids(graph: &Graph, indices: &[usize]) -> Vec<String> {
     indices.iter().map(|&i| graph.id(i).to_owned()).collect()
 }
+
+/// The graph most tests use:
+///
+/// ```text
+/// a1 - b1 - c1 (left) - c2
+///         \ d1 (right) - d2 (depends on c1)
+/// ```
+pub fn branched() -> Graph {
+    graph(&[
+        "a1",
+        "b1 <- a1",
+        "c1 <- b1 label=left",
+        "c2 <- c1",
+        "d1 <- b1 label=right",
+        "d2 <- d1 dep=c1",
+    ])
+    .1
+}
