@@ -567,3 +567,25 @@ fn offline_scripts_give_what_online_runs_give_on_mariadb() {
         offline_matches_online(&online, &offline, "mysql", &client).await;
     });
 }
+
+#[test]
+fn on_a_terminal_the_output_is_coloured_and_shows_progress() {
+    let root = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", root.path().join("t.db").display());
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let args = [
+        "migrations",
+        "--dir",
+        BASIC,
+        "--database-url",
+        &url,
+        "upgrade",
+        "head",
+    ];
+    let code = migrations::cli::run_args(args, true, &mut out, &mut err);
+    assert_eq!(code, ExitCode::SUCCESS, "{}", String::from_utf8_lossy(&err));
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("\x1b[32mupgrade\x1b[0m a1"), "{out:?}");
+    assert_eq!(out.lines().count(), 3);
+}

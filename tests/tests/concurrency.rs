@@ -380,3 +380,27 @@ async fn a_panicking_progress_hook_releases_the_lock<DB: Backend>(db: &TestDb<DB
     assert_eq!(report.revisions(), ["b2"]);
     other.close().await;
 }
+
+on_every_database!(two_version_tables_do_not_block_each_other);
+
+async fn two_version_tables_do_not_block_each_other<DB: Backend>(db: &TestDb<DB>) {
+    let m = Migrations::from_dir(migrations_dir(&[("a1_first.sql", A1)]).path()).unwrap();
+    // Another application holds the lock of `_migrations`...
+    let holder = DB::hold_lock(&db.pool).await;
+    let runner = m
+        .runner()
+        .table("other_app_versions")
+        .lock_timeout(Duration::from_secs(1));
+    let result = runner.upgrade(&db.pool, "head").await;
+    if DB::HOLD_LOCK.starts_with("BEGIN") {
+        // ...which on SQLite is a write transaction on the whole file: this one waits.
+        assert!(
+            matches!(result, Err(Error::LockTimeout { .. })),
+            "{result:?}"
+        );
+    } else {
+        // ...and an application with its own version table goes on.
+        assert_eq!(result.unwrap().revisions(), ["a1"]);
+    }
+    holder.close().await.unwrap();
+}

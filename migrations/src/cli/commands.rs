@@ -34,8 +34,12 @@ pub enum Command {
     /// Example: `migrations current --json`.
     Current(Read),
     /// Show the heads of the revision graph.
+    ///
+    /// Example: `migrations heads --json`.
     Heads(Read),
     /// Show the revisions where the graph branches.
+    ///
+    /// Example: `migrations branches`.
     Branches(Read),
     /// List revisions, newest first.
     ///
@@ -47,6 +51,8 @@ pub enum Command {
     Show(Show),
     /// Exit 0 when the database is at head with matching checksums and nothing left
     /// part-way, 1 otherwise (for CI and readiness probes).
+    ///
+    /// Example: `migrations check || echo "migrate first"`.
     Check(Read),
     /// Settle a revision an earlier run left part-way, or re-record checksums.
     ///
@@ -289,25 +295,38 @@ impl Command {
                 let mut runner = runner
                     .single_transaction(r.single_transaction)
                     .lock_timeout(Duration::from_secs(r.lock_timeout));
-                if ctx.color && !r.json {
-                    // On a terminal, each revision shows as it finishes; the summary
-                    // follows on stdout.
-                    runner = runner.on_step(|step| {
-                        let _ = writeln!(
-                            std::io::stderr(),
-                            "  {} {} ... {:.1?}",
-                            step.action,
-                            step.revision,
-                            step.duration
-                        );
+                // On a terminal, a progress bar follows the revisions; the summary
+                // follows on stdout.
+                let bar = if ctx.color && !r.json {
+                    let bar = if matches!(self, Self::Upgrade(_)) {
+                        let total = runner.pending(pool, &r.target).await.map_or(0, |p| p.len());
+                        indicatif::ProgressBar::new(total as u64)
+                    } else {
+                        indicatif::ProgressBar::new_spinner()
+                    };
+                    if let Ok(style) = indicatif::ProgressStyle::with_template(
+                        "{spinner} [{bar:30}] {pos}/{len} {msg} ({elapsed})",
+                    ) {
+                        bar.set_style(style.progress_chars("=> "));
+                    }
+                    let hook = bar.clone();
+                    runner = runner.on_step(move |step| {
+                        hook.inc(1);
+                        hook.set_message(format!("{} {}", step.action, step.revision));
                     });
-                }
-                let report = if matches!(self, Self::Upgrade(_)) {
-                    runner.upgrade(pool, &r.target).await?
+                    Some(bar)
                 } else {
-                    runner.downgrade(pool, &r.target).await?
+                    None
                 };
-                write_report(ctx, &report, r.json, out)?;
+                let report = if matches!(self, Self::Upgrade(_)) {
+                    runner.upgrade(pool, &r.target).await
+                } else {
+                    runner.downgrade(pool, &r.target).await
+                };
+                if let Some(bar) = bar {
+                    bar.finish_and_clear();
+                }
+                write_report(ctx, &report?, r.json, out)?;
                 Ok(true)
             }
             Self::Stamp(s) => {

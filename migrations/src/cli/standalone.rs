@@ -49,6 +49,8 @@ pub enum StandaloneCommand {
         template: String,
     },
     /// List the templates of `init`.
+    ///
+    /// Example: `migrations list-templates`.
     ListTemplates,
     /// Write a new revision file after the current head.
     ///
