@@ -8,8 +8,10 @@
 //! process applied it meanwhile.
 //!
 //! The lock is released on every path that returns. If the future is dropped or a panic
-//! unwinds while it is held, a pooled connection is closed instead of going back to the
-//! pool, which ends the session and with it the lock.
+//! unwinds while a session lock is held, a pooled connection is closed instead of going
+//! back to the pool, which ends the session and with it the lock. (SQLite's lock is a
+//! transaction, which sqlx rolls back; its connection, perhaps the only one holding an
+//! in-memory database, is kept.)
 
 use std::time::{Duration, Instant};
 
@@ -105,8 +107,8 @@ async fn acquire<DB: Driver>(
 }
 
 /// Runs `work` on `conn` holding the migration lock, and releases the lock on every way
-/// out of it: its result, or an error. Should `work` be dropped or panic, the pooled
-/// connection is closed instead (see [`AcquiredConnection`]).
+/// out of it: its result, or an error. Should `work` be dropped or panic while a session
+/// lock is held, the pooled connection is closed instead (see [`AcquiredConnection`]).
 pub(crate) async fn with_lock<DB, C, T>(
     conn: &mut C,
     table: &TableName,
@@ -117,7 +119,9 @@ where
     DB: Driver,
     C: AcquiredConnection + std::ops::DerefMut<Target = DB::Connection>,
 {
-    conn.close_if_abandoned();
+    if DB::SESSION_LOCK {
+        conn.close_if_abandoned();
+    }
     let held = acquire::<DB>(conn, table, timeout).await?;
     let result = work(conn).await;
     release::<DB>(conn, table, held).await;

@@ -439,3 +439,27 @@ async fn a_custom_version_table_is_used<DB: Backend>(db: &TestDb<DB>) {
         .unwrap_err();
     assert!(matches!(err, Error::InvalidTable { .. }), "{err}");
 }
+
+/// An in-memory SQLite database lives as long as its connection: a run must not close it.
+#[tokio::test]
+async fn an_in_memory_sqlite_database_survives_runs() {
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect("sqlite::memory:")
+        .await
+        .unwrap();
+    assert_eq!(
+        MIGRATIONS.upgrade(&pool, "b2").await.unwrap().revisions(),
+        ["a1", "b2"]
+    );
+    assert_eq!(
+        MIGRATIONS.upgrade(&pool, "head").await.unwrap().revisions(),
+        ["c3"]
+    );
+    assert!(MIGRATIONS.upgrade(&pool, "head").await.unwrap().is_empty());
+    assert_eq!(
+        MIGRATIONS.downgrade(&pool, "-1").await.unwrap().revisions(),
+        ["c3"]
+    );
+    assert_eq!(MIGRATIONS.current(&pool).await.unwrap()[0].revision, "b2");
+}

@@ -269,6 +269,11 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
     #[doc(hidden)]
     const DIALECT_HAS_TRANSACTIONAL_DDL: bool;
 
+    /// Whether the migration lock belongs to the session (so that a connection dropped
+    /// while holding it must be closed).
+    #[doc(hidden)]
+    const SESSION_LOCK: bool;
+
     /// Reads every row of the version table; `None` when the table does not exist.
     #[doc(hidden)]
     fn read_rows<'e>(
@@ -411,6 +416,7 @@ macro_rules! impl_driver {
         impl $crate::driver::Driver for $db {
             const DIALECT: $crate::driver::Dialect = $dialect;
             const DIALECT_HAS_TRANSACTIONAL_DDL: bool = INFO.transactional_ddl;
+            const SESSION_LOCK: bool = INFO.try_lock.is_some();
 
             fn read_rows<'e>(
                 conn: &'e mut <Self as sqlx::Database>::Connection,
