@@ -63,6 +63,29 @@ pub fn url_from(var: &str) -> Option<String> {
     }
 }
 
+/// Whether the command-line program `name` can be run; when it cannot, prints that the
+/// test is skipped.
+///
+/// # Panics
+///
+/// When it cannot and `MIGRATIONS_TEST_REQUIRE_DATABASES=1`.
+pub fn tool_available(name: &str) -> bool {
+    let found = std::process::Command::new(name)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var("MIGRATIONS_TEST_REQUIRE_DATABASES").as_deref() != Ok("1"),
+            "`{name}` is not installed, and MIGRATIONS_TEST_REQUIRE_DATABASES=1 requires it"
+        );
+        eprintln!("skipped: `{name}` is not installed");
+    }
+    found
+}
+
 /// Replaces the database part (the path) of a URL.
 fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
