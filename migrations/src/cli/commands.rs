@@ -149,6 +149,23 @@ pub struct RepairArgs {
     pub checksums: bool,
 }
 
+/// The revisions a target names, judged on the graph alone (nothing applied): what the
+/// commands that read files use.
+pub(super) fn revisions_of(graph: &Graph, text: &str) -> Result<Vec<usize>, CliError> {
+    let target: migrations_core::Target = text
+        .parse()
+        .map_err(|e: migrations_core::TargetError| CliError(e.to_string()))?;
+    match target
+        .resolve(graph, &vec![false; graph.len()])
+        .map_err(|e| CliError(e.to_string()))?
+    {
+        migrations_core::Resolved::Revisions(r) => Ok(r),
+        migrations_core::Resolved::BranchBase(_) => Err(CliError(format!(
+            "`{text}` names a branch's base, not a revision"
+        ))),
+    }
+}
+
 fn parse_dialect(s: &str) -> Result<Dialect, String> {
     match s {
         "postgres" | "postgresql" => Ok(Dialect::Postgres),
@@ -189,16 +206,6 @@ fn range<'a>(
 }
 
 impl Command {
-    /// Whether the command needs a database connection.
-    fn needs_database(&self) -> bool {
-        match self {
-            Self::Upgrade(r) | Self::Downgrade(r) => !r.sql,
-            Self::Stamp(s) => !s.sql,
-            Self::Current(_) | Self::Check(_) | Self::Repair(_) => true,
-            Self::Heads(_) | Self::Branches(_) | Self::History(_) | Self::Show(_) => false,
-        }
-    }
-
     /// Runs the command, writing its output to `out`. `Ok(false)` means "ran, but the
     /// answer is no" (`check` on a database that is behind): exit code 1.
     ///
@@ -235,7 +242,6 @@ impl Command {
             }
             _ => {}
         }
-        debug_assert!(self.needs_database());
         let url = ctx.database_url.as_deref().ok_or_else(|| {
             CliError("no database: pass --database-url or set DATABASE_URL".to_owned())
         })?;
@@ -602,6 +608,22 @@ fn migration_json(graph: &Graph, m: &Migration, i: usize) -> Value {
     })
 }
 
+/// Revisions `indices` as a JSON array.
+fn json_list(
+    ctx: &Context<'_>,
+    graph: &Graph,
+    indices: &[usize],
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let all = ctx.migrations.migrations();
+    let v: Vec<Value> = indices
+        .iter()
+        .map(|&i| migration_json(graph, &all[i], i))
+        .collect();
+    writeln!(out, "{}", Value::Array(v))?;
+    Ok(true)
+}
+
 fn heads(
     ctx: &Context<'_>,
     graph: &Graph,
@@ -610,13 +632,7 @@ fn heads(
 ) -> Result<bool, CliError> {
     let all = ctx.migrations.migrations();
     if as_json {
-        let v: Vec<Value> = graph
-            .heads()
-            .iter()
-            .map(|&i| migration_json(graph, &all[i], i))
-            .collect();
-        writeln!(out, "{}", Value::Array(v))?;
-        return Ok(true);
+        return json_list(ctx, graph, graph.heads(), out);
     }
     for &i in graph.heads() {
         let labels = all[i].branch_labels();
@@ -646,12 +662,7 @@ fn branches(
         .filter(|&i| graph.children(i).len() > 1)
         .collect();
     if as_json {
-        let v: Vec<Value> = points
-            .iter()
-            .map(|&i| migration_json(graph, &all[i], i))
-            .collect();
-        writeln!(out, "{}", Value::Array(v))?;
-        return Ok(true);
+        return json_list(ctx, graph, &points, out);
     }
     for i in points {
         let children: Vec<&str> = graph.children(i).iter().map(|&c| graph.id(c)).collect();
@@ -680,30 +691,15 @@ fn history(
                 "`{range}` is not a range: write A:B, e.g. base:head"
             ))
         })?;
-        let none = vec![false; graph.len()];
-        let resolve = |t: &str| -> Result<Vec<usize>, CliError> {
-            let target: migrations_core::Target = t
-                .parse()
-                .map_err(|e: migrations_core::TargetError| CliError(e.to_string()))?;
-            match target
-                .resolve(graph, &none)
-                .map_err(|e| CliError(e.to_string()))?
-            {
-                migrations_core::Resolved::Revisions(r) => Ok(r),
-                migrations_core::Resolved::BranchBase(_) => {
-                    Err(CliError(format!("`{t}` cannot end a range")))
-                }
-            }
-        };
         let upper = if to.is_empty() {
             graph.heads().to_vec()
         } else {
-            resolve(to)?
+            revisions_of(graph, to)?
         };
         let lower = if from.is_empty() {
             Vec::new()
         } else {
-            resolve(from)?
+            revisions_of(graph, from)?
         };
         let up_to = graph.ancestors(&upper);
         let below = graph.ancestors(&lower);
@@ -714,12 +710,7 @@ fn history(
     let mut order = graph.topological(&wanted);
     order.reverse();
     if args.json {
-        let v: Vec<Value> = order
-            .iter()
-            .map(|&i| migration_json(graph, &all[i], i))
-            .collect();
-        writeln!(out, "{}", Value::Array(v))?;
-        return Ok(true);
+        return json_list(ctx, graph, &order, out);
     }
     for i in order {
         writeln!(out, "{}", describe(graph, &all[i], i))?;
@@ -733,16 +724,8 @@ fn show(
     args: &Show,
     out: &mut dyn Write,
 ) -> Result<bool, CliError> {
-    let target: migrations_core::Target = args
-        .revision
-        .parse()
-        .map_err(|e: migrations_core::TargetError| CliError(e.to_string()))?;
-    let none = vec![false; graph.len()];
-    let i = match target
-        .resolve(graph, &none)
-        .map_err(|e| CliError(e.to_string()))?
-    {
-        migrations_core::Resolved::Revisions(r) if r.len() == 1 => r[0],
+    let i = match revisions_of(graph, &args.revision)?.as_slice() {
+        [i] => *i,
         _ => return Err(CliError(format!("`{}` is not one revision", args.revision))),
     };
     let m = &ctx.migrations.migrations()[i];

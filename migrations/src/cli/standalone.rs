@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use include_dir::{Dir, include_dir};
-use migrations_core::{Directory, LoadOptions, Resolved, Target};
+use migrations_core::{Directory, LoadOptions};
 
 use super::{CliError, Command, Context, finish};
 use crate::Migrations;
@@ -253,16 +253,10 @@ fn one_line(problems: migrations_core::Diagnostics) -> CliError {
 /// The revision ids a target names (`heads` names several).
 fn resolve(loaded: &Directory, text: &str) -> Result<Vec<String>, CliError> {
     let graph = &loaded.graph;
-    let target: Target = text
-        .parse()
-        .map_err(|e: migrations_core::TargetError| CliError(e.to_string()))?;
-    match target
-        .resolve(graph, &vec![false; graph.len()])
-        .map_err(|e| CliError(e.to_string()))?
-    {
-        Resolved::Revisions(r) => Ok(r.into_iter().map(|i| graph.id(i).to_owned()).collect()),
-        Resolved::BranchBase(_) => Err(CliError(format!("`{text}` is not a revision"))),
-    }
+    Ok(super::commands::revisions_of(graph, text)?
+        .into_iter()
+        .map(|i| graph.id(i).to_owned())
+        .collect())
 }
 
 /// The parents of a new revision: the single head, or `--head`.
