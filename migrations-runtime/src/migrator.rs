@@ -693,18 +693,11 @@ impl<'m> Migrator<'m> {
         A: Acquire<'c>,
         A::Database: Driver,
     {
-        let mut rows = self.applied(conn).await?;
-        rows.retain(|r| r.state == RevisionState::Applied);
-        let parents: std::collections::HashSet<&str> = rows
-            .iter()
-            .flat_map(|r| r.parents.iter().map(String::as_str))
-            .collect();
-        let current = rows
-            .iter()
-            .filter(|r| !parents.contains(r.revision.as_str()))
+        let rows = self.applied(conn).await?;
+        Ok(AppliedRevision::current(&rows)
+            .into_iter()
             .cloned()
-            .collect();
-        Ok(current)
+            .collect())
     }
 
     /// Every row of the version table, in the order applied. Empty when the table does not

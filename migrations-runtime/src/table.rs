@@ -167,3 +167,39 @@ pub struct AppliedRevision {
     /// The error it failed with, for a failed row.
     pub error: Option<String>,
 }
+
+impl AppliedRevision {
+    /// The current revisions among `rows` (the version table): applied rows that no other
+    /// applied row names as a parent. Empty means `base`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use migrations_runtime::{AppliedRevision, RevisionState};
+    ///
+    /// let row = |revision: &str, parents: &[&str]| AppliedRevision {
+    ///     revision: revision.into(),
+    ///     parents: parents.iter().map(|p| p.to_string()).collect(),
+    ///     message: String::new(),
+    ///     checksum: String::new(),
+    ///     downgrade_sql: None,
+    ///     applied_at: String::new(),
+    ///     execution_ms: 0,
+    ///     state: RevisionState::Applied,
+    ///     error: None,
+    /// };
+    /// let rows = [row("a1", &[]), row("b2", &["a1"])];
+    /// let current = AppliedRevision::current(&rows);
+    /// assert_eq!(current.len(), 1);
+    /// assert_eq!(current[0].revision, "b2");
+    /// ```
+    pub fn current(rows: &[AppliedRevision]) -> Vec<&AppliedRevision> {
+        let applied = || rows.iter().filter(|r| r.state == RevisionState::Applied);
+        let parents: std::collections::HashSet<&str> = applied()
+            .flat_map(|r| r.parents.iter().map(String::as_str))
+            .collect();
+        applied()
+            .filter(|r| !parents.contains(r.revision.as_str()))
+            .collect()
+    }
+}

@@ -346,8 +346,9 @@ impl Command {
                 Ok(true)
             }
             Self::Current(a) => {
+                // One read of the version table gives both the current and the dirty rows.
                 let rows = runner.applied(pool).await?;
-                let current = runner.current(pool).await?;
+                let current = AppliedRevision::current(&rows);
                 current_output(ctx, &rows, &current, a.json, out)?;
                 Ok(true)
             }
@@ -518,7 +519,7 @@ fn row_json(r: &AppliedRevision) -> Value {
 fn current_output(
     ctx: &Context<'_>,
     rows: &[AppliedRevision],
-    current: &[AppliedRevision],
+    current: &[&AppliedRevision],
     as_json: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
@@ -529,7 +530,7 @@ fn current_output(
         .collect();
     if as_json {
         let v = json!({
-            "current": current.iter().map(row_json).collect::<Vec<_>>(),
+            "current": current.iter().map(|r| row_json(r)).collect::<Vec<_>>(),
             "dirty": dirty.iter().map(|r| row_json(r)).collect::<Vec<_>>(),
         });
         writeln!(out, "{v}")?;
