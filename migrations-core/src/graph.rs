@@ -313,6 +313,32 @@ impl Graph {
         self.closure(from, |i| self.children[i].iter())
     }
 
+    /// Marks `from` and its ancestors along `down_revision` links only.
+    pub fn ancestors_by_parent(&self, from: &[usize]) -> Vec<bool> {
+        self.closure(from, |i| self.parents[i].iter())
+    }
+
+    /// Marks the revisions on the line through `i`: its ancestors and descendants along
+    /// `down_revision` links, `i` included. This is how a revision named before `@` in a
+    /// target (`<rev>@head`) scopes the target to its branch, as Alembic does.
+    pub fn lineage(&self, i: usize) -> Vec<bool> {
+        let mut on = self.ancestors_by_parent(&[i]);
+        for (o, d) in on.iter_mut().zip(self.descendants_by_parent(&[i])) {
+            *o |= d;
+        }
+        on
+    }
+
+    /// The heads that no other revision depends on either: what the `heads` target
+    /// names (a head that exists only as another head's dependency comes along with it).
+    pub fn heads_not_depended_on(&self) -> Vec<usize> {
+        self.heads
+            .iter()
+            .copied()
+            .filter(|&h| self.dependents[h].is_empty())
+            .collect()
+    }
+
     fn closure<'s, I>(&'s self, from: &[usize], next: impl Fn(usize) -> I) -> Vec<bool>
     where
         I: Iterator<Item = &'s usize>,

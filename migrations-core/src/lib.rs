@@ -39,5 +39,5 @@ pub use file::{
 };
 pub use graph::{Graph, GraphProblem};
 pub use plan::{PlanError, StampPlan};
-pub use split::{Dialect, Statement, split_statements};
-pub use target::{BranchAt, Resolved, Target, TargetError, current_heads};
+pub use split::{Dialect, Statement, contains_semicolon, split_statements};
+pub use target::{Anchor, Resolved, Target, TargetError, current_heads};

@@ -4,7 +4,7 @@
 //! the graph). Plans are deterministic: parents before children, ties broken by file name.
 
 use crate::graph::Graph;
-use crate::target::{Resolved, Target, TargetError, current_heads};
+use crate::target::{Anchor, Overwalk, Resolved, Target, TargetError, current_heads};
 
 /// Why no plan could be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,16 +21,6 @@ pub enum PlanError {
         /// The revision it is an ancestor of.
         of: String,
     },
-    /// `upgrade` to a revision that is behind what is applied.
-    #[error(
-        "`{target}` is behind the applied revision `{ahead}`; to go back to it, run `downgrade {target}`"
-    )]
-    BehindCurrent {
-        /// The target.
-        target: String,
-        /// An applied descendant of it.
-        ahead: String,
-    },
     /// `downgrade` to a revision that is not applied.
     #[error(
         "`{target}` is not applied, so there is nothing to downgrade to it (current: {current}); did you mean `upgrade {target}`?"
@@ -40,6 +30,22 @@ pub enum PlanError {
         target: String,
         /// The current revisions, or `base`.
         current: String,
+    },
+    /// A downgrade scoped to a branch whose target has nothing of that branch above it.
+    #[error("`{target}` is not a valid downgrade target: nothing above it is on branch `{branch}`")]
+    NothingOnBranch {
+        /// The target.
+        target: String,
+        /// The branch it was scoped to.
+        branch: String,
+    },
+    /// A history range that is not `A:B`, or whose ends are not in order.
+    #[error("`{range}` is not a revision range: {reason}")]
+    Range {
+        /// The range given.
+        range: String,
+        /// What is wrong with it.
+        reason: String,
     },
     /// A target that makes no sense for this command.
     #[error("`{target}` cannot be used with {command}: {reason}")]
@@ -62,15 +68,36 @@ pub struct StampPlan {
     pub delete: Vec<usize>,
 }
 
+/// A relative target counting from the current revision in the wrong direction for the
+/// command (`upgrade -1`, `downgrade +1`) takes no steps: Alembic's error.
+fn refuse_wrong_direction(target: &Target, up: bool) -> Result<(), PlanError> {
+    if target.is_current_relative() && (target.steps > 0) != up {
+        return Err(TargetError::TooFewSteps {
+            target: target.to_string(),
+            steps: target.steps,
+            reason: format!(
+                "{} counts {} from the current revision; use {}",
+                if up { "upgrade" } else { "downgrade" },
+                if up { "up" } else { "down" },
+                if up { "`+N`" } else { "`-N`" },
+            ),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// The revisions to apply, in order, to reach `target` from `applied`.
 ///
 /// Everything the target needs (ancestors and `depends_on`, transitively) that is not
-/// applied yet; branches unrelated to the target are left alone.
+/// applied yet; branches unrelated to the target are left alone. A target that is
+/// already applied, even with revisions above it, needs nothing (as in Alembic).
 ///
 /// # Errors
 ///
-/// An unresolvable target, a target behind what is applied (use `downgrade`), two
-/// targets of which one is the other's ancestor, or `<label>@base`.
+/// An unresolvable target, two targets of which one is the other's ancestor, a relative
+/// target that cannot take its steps (`-1` counts down: use `downgrade`), or
+/// `<label>@base`.
 ///
 /// # Examples
 ///
@@ -84,29 +111,17 @@ pub struct StampPlan {
 /// assert_eq!(steps, vec![1, 2]);
 /// ```
 pub fn upgrade(graph: &Graph, applied: &[bool], target: &Target) -> Result<Vec<usize>, PlanError> {
-    let targets = match target.resolve(graph, applied)? {
-        Resolved::Revisions(t) => t,
-        Resolved::BranchBase(_) => {
-            return Err(PlanError::WrongCommand {
-                target: target.to_string(),
-                command: "upgrade",
-                reason: "`<label>@base` removes a branch; use it with downgrade",
-            });
-        }
-    };
-    check_no_ancestor_targets(graph, &targets)?;
-    for &t in &targets {
-        if applied[t] {
-            let ahead = graph.descendants_by_parent(&[t]);
-            if let Some(a) = (0..graph.len()).find(|&i| i != t && ahead[i] && applied[i]) {
-                return Err(PlanError::BehindCurrent {
-                    target: target.to_string(),
-                    ahead: graph.id(a).to_owned(),
-                });
-            }
-        }
+    refuse_wrong_direction(target, true)?;
+    let resolved = target.resolve(graph, applied)?;
+    if resolved.branch_base {
+        return Err(PlanError::WrongCommand {
+            target: target.to_string(),
+            command: "upgrade",
+            reason: "`<label>@base` removes a branch; use it with downgrade",
+        });
     }
-    let mut needed = graph.ancestors(&targets);
+    check_no_ancestor_targets(graph, &resolved.revisions)?;
+    let mut needed = graph.ancestors(&resolved.revisions);
     for (n, &a) in needed.iter_mut().zip(applied) {
         *n &= !a;
     }
@@ -115,13 +130,17 @@ pub fn upgrade(graph: &Graph, applied: &[bool], target: &Target) -> Result<Vec<u
 
 /// The revisions to undo, in order (children first), to go back to `target`.
 ///
-/// Every applied revision that descends from the target (the target itself stays),
-/// including revisions that `depends_on` them; `base` undoes everything, and
-/// `<label>@base` that branch only.
+/// As in Alembic: the revisions above the target along `down_revision` links, and
+/// whatever depends on them; the target itself stays, and so does a revision that only
+/// depends on it. Scoped to a branch (`left@s`, `left@-2`), only the way up that leads
+/// to the branch is undone. `base` undoes everything, and `<label>@base` the branch back
+/// to where it forks from the others (see `docs/design.md`).
 ///
 /// # Errors
 ///
-/// An unresolvable target, or a target that is not applied (nothing to go back to).
+/// An unresolvable target, a target that is not applied (nothing to go back to), a
+/// relative target that cannot take its steps, or a branch-scoped target with nothing of
+/// the branch above it.
 ///
 /// # Examples
 ///
@@ -139,35 +158,43 @@ pub fn downgrade(
     applied: &[bool],
     target: &Target,
 ) -> Result<Vec<usize>, PlanError> {
-    let mut undo = match target.resolve(graph, applied)? {
-        Resolved::Revisions(keep) if keep.is_empty() => applied.to_vec(),
-        Resolved::Revisions(keep) => {
-            if let Some(&missing) = keep.iter().find(|&&k| !applied[k]) {
-                let current: Vec<&str> = current_heads(graph, applied, None)
-                    .into_iter()
-                    .map(|i| graph.id(i))
-                    .collect();
-                return Err(PlanError::NotApplied {
-                    target: graph.id(missing).to_owned(),
-                    current: if current.is_empty() {
-                        "base".to_owned()
-                    } else {
-                        current.join(", ")
-                    },
+    refuse_wrong_direction(target, false)?;
+    let resolved = target.resolve(graph, applied)?;
+    let undo_from: Vec<usize> = if let (true, Some(b)) = (resolved.branch_base, resolved.branch) {
+        let on = graph.branch(b);
+        (0..graph.len()).filter(|&i| on[i]).collect()
+    } else {
+        let mut roots: Vec<usize> = if resolved.revisions.is_empty() {
+            graph.bases().to_vec()
+        } else {
+            if let Some(&missing) = resolved.revisions.iter().find(|&&k| !applied[k]) {
+                return Err(not_applied(graph, applied, missing));
+            }
+            let mut roots: Vec<usize> = resolved
+                .revisions
+                .iter()
+                .flat_map(|&k| graph.children(k).iter().copied())
+                .filter(|c| !resolved.revisions.contains(c))
+                .collect();
+            roots.sort_unstable();
+            roots.dedup();
+            roots
+        };
+        if let Some(b) = resolved.branch
+            && roots.len() > 1
+        {
+            let towards = graph.ancestors_by_parent(&[b]);
+            roots.retain(|&r| towards[r]);
+            if roots.is_empty() {
+                return Err(PlanError::NothingOnBranch {
+                    target: target.to_string(),
+                    branch: target.branch.clone().unwrap_or_default(),
                 });
             }
-            let mut undo = graph.descendants(&keep);
-            for k in keep {
-                undo[k] = false;
-            }
-            undo
         }
-        Resolved::BranchBase(labelled) => {
-            let branch = graph.branch(labelled);
-            let members: Vec<usize> = (0..graph.len()).filter(|&i| branch[i]).collect();
-            graph.descendants(&members)
-        }
+        roots
     };
+    let mut undo = graph.descendants(&undo_from);
     for (u, &a) in undo.iter_mut().zip(applied) {
         *u &= a;
     }
@@ -176,12 +203,31 @@ pub fn downgrade(
     Ok(order)
 }
 
-/// The rows to insert and delete so that the applied set is exactly what `targets` need.
+fn not_applied(graph: &Graph, applied: &[bool], missing: usize) -> PlanError {
+    let current: Vec<&str> = current_heads(graph, applied, None)
+        .into_iter()
+        .map(|i| graph.id(i))
+        .collect();
+    PlanError::NotApplied {
+        target: graph.id(missing).to_owned(),
+        current: if current.is_empty() {
+            "base".to_owned()
+        } else {
+            current.join(", ")
+        },
+    }
+}
+
+/// The rows to insert and delete to stamp `targets`, moving heads as Alembic does.
+///
+/// Each target replaces the current heads on its line (heads that are its ancestors or
+/// descendants, dependencies included) and leaves the other heads alone; a target on a
+/// line with no current head adds a head; `base`, or `<label>@base`, removes the heads
+/// on its line. The applied set after is everything the resulting heads need.
 ///
 /// # Errors
 ///
-/// An unresolvable target, two targets of which one is the other's ancestor, or
-/// `<label>@base`.
+/// An unresolvable target, or two targets of which one is the other's ancestor.
 ///
 /// # Examples
 ///
@@ -196,23 +242,40 @@ pub fn downgrade(
 /// assert_eq!(plan.delete, vec![2, 1]);
 /// ```
 pub fn stamp(graph: &Graph, applied: &[bool], targets: &[Target]) -> Result<StampPlan, PlanError> {
-    let mut revisions = Vec::new();
+    let current = current_heads(graph, applied, None);
+    let mut heads = vec![false; graph.len()];
+    for &h in &current {
+        heads[h] = true;
+    }
+    let mut added = Vec::new();
     for target in targets {
-        match target.resolve(graph, applied)? {
-            Resolved::Revisions(t) => revisions.extend(t),
-            Resolved::BranchBase(_) => {
-                return Err(PlanError::WrongCommand {
-                    target: target.to_string(),
-                    command: "stamp",
-                    reason: "stamp names the revisions to record; use `base` for none",
-                });
+        let resolved = target.resolve(graph, applied)?;
+        let refs: Vec<usize> = resolved
+            .revisions
+            .iter()
+            .copied()
+            .chain(resolved.branch)
+            .collect();
+        // The heads on the target's line: ancestors or descendants of what it names.
+        let mut line = graph.ancestors(&refs);
+        for (l, d) in line.iter_mut().zip(graph.descendants(&refs)) {
+            *l |= d;
+        }
+        for &h in &current {
+            if refs.is_empty() || line[h] {
+                heads[h] = false;
             }
         }
+        added.extend(resolved.revisions);
     }
-    revisions.sort_unstable();
-    revisions.dedup();
-    check_no_ancestor_targets(graph, &revisions)?;
-    let wanted = graph.ancestors(&revisions);
+    added.sort_unstable();
+    added.dedup();
+    check_no_ancestor_targets(graph, &added)?;
+    for a in added {
+        heads[a] = true;
+    }
+    let keep: Vec<usize> = (0..graph.len()).filter(|&i| heads[i]).collect();
+    let wanted = graph.ancestors(&keep);
     let insert: Vec<bool> = wanted.iter().zip(applied).map(|(&w, &a)| w && !a).collect();
     let delete: Vec<bool> = wanted.iter().zip(applied).map(|(&w, &a)| a && !w).collect();
     let mut delete = graph.topological(&delete);
@@ -221,6 +284,116 @@ pub fn stamp(graph: &Graph, applied: &[bool], targets: &[Target]) -> Result<Stam
         insert: graph.topological(&insert),
         delete,
     })
+}
+
+/// The revisions of a history range `A:B`, newest first, as Alembic lists them: those
+/// that descend from A (along `down_revision` links) and that B needs, both ends
+/// included. An empty A is base, an empty B the heads; `current` is the database's
+/// current revisions (`current` must then be given); a relative end (`-2:r3`, `r1:+2`)
+/// counts from the other end, and a walk past the end of the graph stops there.
+///
+/// # Errors
+///
+/// [`PlanError::Range`] for a text that is not `A:B`, `current` without a database, or
+/// an A that is not an ancestor of B; an unresolvable end.
+///
+/// # Examples
+///
+/// ```
+/// use migrations_core::{Graph, Migration, plan};
+///
+/// let m = |r: &str, d: &str| Migration::parse(&format!("{r}.sql"),
+///     &format!("-- revision: {r}\n-- down_revision: {d}\n-- migrate:upgrade\n")).unwrap();
+/// let graph = Graph::build(&[m("r1", "none"), m("r2", "r1"), m("r3", "r2")]).unwrap();
+/// assert_eq!(plan::history(&graph, None, "r1:r2").unwrap(), vec![1, 0]);
+/// assert_eq!(plan::history(&graph, None, "-2:r3").unwrap(), vec![2, 1, 0]);
+/// assert_eq!(plan::history(&graph, Some(&[true, true, false]), "current:").unwrap(), vec![2, 1]);
+/// ```
+pub fn history(
+    graph: &Graph,
+    current: Option<&[bool]>,
+    range: &str,
+) -> Result<Vec<usize>, PlanError> {
+    let bad = |reason: &str| PlanError::Range {
+        range: range.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let (lo, hi) = range
+        .trim()
+        .split_once(':')
+        .ok_or_else(|| bad("write A:B, A: or :B, e.g. base:head"))?;
+    let end = |text: &str, default: Target| -> Result<End, PlanError> {
+        match text.trim() {
+            "" => Ok(End::Target(default)),
+            "current" => current
+                .map(|c| End::Revisions(current_heads(graph, c, None)))
+                .ok_or_else(|| bad("`current` reads the version table; give a database URL")),
+            t => Ok(End::Target(t.parse()?)),
+        }
+    };
+    let lower = end(lo, Target::base())?;
+    let upper = end(hi, Target::heads())?;
+    let nothing = vec![false; graph.len()];
+    // A relative end without a revision counts from the other end.
+    let resolve_from = |end: &End, other: Option<&[usize]>| -> Result<Resolved, PlanError> {
+        match end {
+            End::Revisions(r) => Ok(Resolved {
+                revisions: r.clone(),
+                branch: None,
+                branch_base: false,
+            }),
+            End::Target(t) => {
+                let state = match other {
+                    Some(o) if t.is_current_relative() => graph.ancestors(o),
+                    _ => nothing.clone(),
+                };
+                Ok(t.resolve_with(graph, &state, Overwalk::Clamp)?)
+            }
+        }
+    };
+    let relative = |e: &End| matches!(e, End::Target(t) if t.anchor == Anchor::Current);
+    let (low, high) = match (relative(&lower), relative(&upper)) {
+        (true, true) => return Err(bad("one end must name a revision")),
+        (_, true) => {
+            let low = resolve_from(&lower, None)?;
+            let high = resolve_from(&upper, Some(&low.revisions))?;
+            (low, high)
+        }
+        _ => {
+            let high = resolve_from(&upper, None)?;
+            let low = resolve_from(&lower, Some(&high.revisions))?;
+            (low, high)
+        }
+    };
+    let mut tops = high.revisions;
+    if let Some(b) = low.branch {
+        // `label@base:heads`: the heads of that branch only.
+        let on = graph.branch(b);
+        tops.retain(|&t| on[t]);
+    }
+    let mut wanted = graph.ancestors(&tops);
+    if let Some(&outside) = low.revisions.iter().find(|&&l| !wanted[l]) {
+        return Err(bad(&format!(
+            "`{}` is not an ancestor of `{}`",
+            graph.id(outside),
+            if hi.is_empty() { "heads" } else { hi }
+        )));
+    }
+    if !low.revisions.is_empty() {
+        let above = graph.descendants_by_parent(&low.revisions);
+        for (w, a) in wanted.iter_mut().zip(above) {
+            *w &= a;
+        }
+    }
+    let mut order = graph.topological(&wanted);
+    order.reverse();
+    Ok(order)
+}
+
+/// One end of a history range.
+enum End {
+    Target(Target),
+    Revisions(Vec<usize>),
 }
 
 /// Forbids asking for a revision together with one of its descendants (along

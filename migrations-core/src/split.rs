@@ -126,6 +126,27 @@ pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
     out
 }
 
+/// Whether `sql` has a `;` outside strings, quoted identifiers and comments: a statement
+/// that does (a trigger or routine body) needs `DELIMITER` for MySQL's command-line
+/// client, which ends a statement at every such `;`.
+///
+/// # Examples
+///
+/// ```
+/// use migrations_core::{Dialect, contains_semicolon};
+///
+/// assert!(!contains_semicolon("INSERT INTO t VALUES ('a;b') -- c;", Dialect::MySql));
+/// assert!(contains_semicolon("CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END", Dialect::MySql));
+/// ```
+pub fn contains_semicolon(sql: &str, dialect: Dialect) -> bool {
+    let mut lexer = Lexer {
+        src: sql.as_bytes(),
+        pos: 0,
+        dialect,
+    };
+    std::iter::from_fn(|| lexer.next()).any(|t| t == Token::Semicolon)
+}
+
 /// Whether a `BEGIN` followed by `next` (a word, or `None` for punctuation) opens a block
 /// rather than a transaction.
 fn begin_opens_block(dialect: Dialect, next: Option<&str>) -> bool {

@@ -1,6 +1,14 @@
-//! Target expressions in Alembic's grammar: `head`, `heads`, `base`, ids and unique
-//! prefixes, branch labels, `+N`, `-N`, `<rev>+N`, `<rev>-N`, `<label>@head`,
-//! `<label>@base`, `<label>@<rev>`, `<label>@+N`, `<label>@-N`.
+//! Target expressions in Alembic's grammar and with Alembic's meaning.
+//!
+//! A target is `[<branch>@]<anchor>[+N|-N]`:
+//!
+//! - the anchor is `head`, `heads`, `base`, a revision (full id, exact branch label, or a
+//!   unique prefix of an id or label longer than 3 characters), or nothing, which means
+//!   the database's current revision (`+1`, `-2`, `billing@-1`);
+//! - `+N` / `-N` walks that many steps up (towards the heads) or down;
+//! - `<branch>@` scopes everything to one branch. The branch is a label, a unique prefix of
+//!   one, or a revision (`q1@head`): the revisions on it are those that are ancestors or
+//!   descendants of the revision it names, along `down_revision` links.
 
 use std::fmt;
 use std::str::FromStr;
@@ -13,76 +21,90 @@ use crate::graph::Graph;
 /// # Examples
 ///
 /// ```
-/// use migrations_core::{BranchAt, Target};
+/// use migrations_core::{Anchor, Target};
 ///
-/// assert_eq!("head".parse::<Target>().unwrap(), Target::Head);
-/// assert_eq!("-2".parse::<Target>().unwrap(), Target::Relative { from: None, steps: -2 });
-/// assert_eq!(
-///     "ae1+1".parse::<Target>().unwrap(),
-///     Target::Relative { from: Some("ae1".into()), steps: 1 }
-/// );
-/// assert_eq!(
-///     "feature@head".parse::<Target>().unwrap(),
-///     Target::Branch { label: "feature".into(), at: BranchAt::Head }
-/// );
+/// assert_eq!("head".parse::<Target>().unwrap(), Target::from(Anchor::Head));
+/// let t: Target = "billing@head-1".parse().unwrap();
+/// assert_eq!(t.branch.as_deref(), Some("billing"));
+/// assert_eq!(t.anchor, Anchor::Head);
+/// assert_eq!(t.steps, -1);
+/// assert_eq!(t.to_string(), "billing@head-1");
 /// assert!("a b".parse::<Target>().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// `base`: nothing applied.
-    Base,
-    /// `head`: the single head.
-    Head,
-    /// `heads`: every head.
-    Heads,
-    /// A full id, a unique prefix of one, or a branch label.
-    Name(String),
-    /// `+N` / `-N` from the current revision (`from: None`) or from a named one.
-    Relative {
-        /// The revision to count from; `None` for the current one.
-        from: Option<String>,
-        /// Steps up (positive) or down (negative).
-        steps: i64,
-    },
-    /// `<label>@...`: a position on a labelled branch.
-    Branch {
-        /// The branch label.
-        label: String,
-        /// Where on the branch.
-        at: BranchAt,
-    },
+pub struct Target {
+    /// The branch the target is scoped to: the part before `@`.
+    pub branch: Option<String>,
+    /// Where the target starts.
+    pub anchor: Anchor,
+    /// Steps to walk from the anchor: up when positive, down when negative.
+    pub steps: i64,
 }
 
-/// A position on a labelled branch, the part after `@`.
+/// Where a target starts, before any relative steps.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BranchAt {
-    /// `<label>@head`
-    Head,
-    /// `<label>@base`
+pub enum Anchor {
+    /// Nothing written: the database's current revision (only with steps).
+    Current,
+    /// `base`: before the first revision.
     Base,
-    /// `<label>@<rev>`: a revision that must be on the branch.
+    /// `head`: the single head (of the branch, with `<branch>@`).
+    Head,
+    /// `heads`: every head (of the branch, with `<branch>@`).
+    Heads,
+    /// A full id, an exact branch label, or a unique prefix of one.
     Revision(String),
-    /// `<label>@+N` / `<label>@-N`, from the branch's current revision.
-    Relative(i64),
+}
+
+impl From<Anchor> for Target {
+    fn from(anchor: Anchor) -> Self {
+        Self {
+            branch: None,
+            anchor,
+            steps: 0,
+        }
+    }
+}
+
+impl Target {
+    /// `base`.
+    pub fn base() -> Self {
+        Anchor::Base.into()
+    }
+
+    /// `heads`.
+    pub fn heads() -> Self {
+        Anchor::Heads.into()
+    }
+
+    /// A revision by id, label or prefix.
+    pub fn revision(name: impl Into<String>) -> Self {
+        Anchor::Revision(name.into()).into()
+    }
+
+    /// Whether the target counts from the database's current revision (`+1`, `-2`,
+    /// `billing@-1`).
+    pub fn is_current_relative(&self) -> bool {
+        self.anchor == Anchor::Current
+    }
 }
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Target::Base => f.write_str("base"),
-            Target::Head => f.write_str("head"),
-            Target::Heads => f.write_str("heads"),
-            Target::Name(n) => f.write_str(n),
-            Target::Relative { from, steps } => {
-                write!(f, "{}{steps:+}", from.as_deref().unwrap_or(""))
-            }
-            Target::Branch { label, at } => match at {
-                BranchAt::Head => write!(f, "{label}@head"),
-                BranchAt::Base => write!(f, "{label}@base"),
-                BranchAt::Revision(r) => write!(f, "{label}@{r}"),
-                BranchAt::Relative(n) => write!(f, "{label}@{n:+}"),
-            },
+        if let Some(b) = &self.branch {
+            write!(f, "{b}@")?;
         }
+        match &self.anchor {
+            Anchor::Current => {}
+            Anchor::Base => f.write_str("base")?,
+            Anchor::Head => f.write_str("head")?,
+            Anchor::Heads => f.write_str("heads")?,
+            Anchor::Revision(r) => f.write_str(r)?,
+        }
+        if self.steps != 0 {
+            write!(f, "{:+}", self.steps)?;
+        }
+        Ok(())
     }
 }
 
@@ -99,14 +121,14 @@ pub enum TargetError {
         reason: String,
     },
     /// No revision or label has that name or prefix.
-    #[error("no revision or branch label `{name}`{}", suggest(.suggestion))]
+    #[error("no revision or branch label `{name}`{}{}", short_hint(.name), suggest(.suggestion))]
     Unknown {
         /// The name given.
         name: String,
         /// A near match.
         suggestion: Option<String>,
     },
-    /// Several revision ids start with the prefix.
+    /// Several revision ids (or labels) start with the prefix.
     #[error("`{prefix}` is ambiguous: it starts {}; give more characters", .candidates.join(", "))]
     Ambiguous {
         /// The prefix given.
@@ -114,7 +136,7 @@ pub enum TargetError {
         /// The ids it matches.
         candidates: Vec<String>,
     },
-    /// `head` (or `<label>@head`) with more than one head.
+    /// `head` (or `<branch>@head`) with more than one head.
     #[error("`{target}` is ambiguous: there are several heads ({}); use `heads`, `<label>@head`, a revision id, or run `migrations merge` to join them", .heads.join(", "))]
     MultipleHeads {
         /// The target given.
@@ -122,7 +144,7 @@ pub enum TargetError {
         /// The heads.
         heads: Vec<String>,
     },
-    /// `<label>@<rev>` where the revision is not on that branch.
+    /// `<branch>@<rev>` where the revision is not on that branch.
     #[error("revision `{revision}` is not on branch `{label}`")]
     NotOnBranch {
         /// The revision.
@@ -130,7 +152,7 @@ pub enum TargetError {
         /// The branch label.
         label: String,
     },
-    /// A relative walk ran past the first or last revision.
+    /// A walk from a named revision ran past the first or last revision.
     #[error("`{target}` walks past the {} of the graph (from {from})", if *.up { "head" } else { "base" })]
     WalkedTooFar {
         /// The target given.
@@ -139,6 +161,16 @@ pub enum TargetError {
         from: String,
         /// Whether it walked up (towards heads).
         up: bool,
+    },
+    /// A walk from the current revision could not take every step it asks for.
+    #[error("relative revision `{target}` didn't produce {} migrations: {reason}", .steps.unsigned_abs())]
+    TooFewSteps {
+        /// The target given.
+        target: String,
+        /// The steps it asked for.
+        steps: i64,
+        /// Why not.
+        reason: String,
     },
     /// A relative walk reached a revision with several children or parents.
     #[error("`{target}` is ambiguous: at `{at}` the graph {} ({}); name the revision instead", if *.up { "branches" } else { "merges" }, .options.join(", "))]
@@ -153,14 +185,14 @@ pub enum TargetError {
         options: Vec<String>,
     },
     /// A walk from "current" where several revisions are current.
-    #[error("`{target}` is ambiguous: several revisions are current ({}); count from one of them, e.g. `{}{}`", .current.join(", "), .current.first().map_or("", String::as_str), .relative)]
+    #[error("`{target}` is ambiguous: several revisions are current ({}); say which to count from: {}", .current.join(", "), .forms.join(", "))]
     SeveralCurrent {
         /// The target given.
         target: String,
         /// The current revisions.
         current: Vec<String>,
-        /// The relative part, e.g. `-1`.
-        relative: String,
+        /// Targets that say which, e.g. `left@-1` or `c1-1`.
+        forms: Vec<String>,
     },
 }
 
@@ -168,6 +200,14 @@ fn suggest(s: &Option<String>) -> String {
     s.as_ref()
         .map(|s| format!("; did you mean `{s}`?"))
         .unwrap_or_default()
+}
+
+fn short_hint(name: &str) -> &'static str {
+    if name.len() < 4 {
+        " (a prefix matches only ids and labels longer than 3 characters; give short ones in full)"
+    } else {
+        ""
+    }
 }
 
 fn parse_steps(text: &str) -> Option<i64> {
@@ -192,54 +232,72 @@ fn check_name(target: &str, name: &str) -> Result<String, TargetError> {
     Ok(name.to_owned())
 }
 
+fn parse_anchor(target: &str, text: &str) -> Result<Anchor, TargetError> {
+    Ok(match text {
+        "base" => Anchor::Base,
+        "head" => Anchor::Head,
+        "heads" => Anchor::Heads,
+        name => Anchor::Revision(check_name(target, name)?),
+    })
+}
+
 impl FromStr for Target {
     type Err = TargetError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        match s {
-            "base" => return Ok(Target::Base),
-            "head" => return Ok(Target::Head),
-            "heads" => return Ok(Target::Heads),
-            _ => {}
+        let syntax = |reason: &str| TargetError::Syntax {
+            target: s.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let (branch, rest) = match s.split_once('@') {
+            Some((b, rest)) => (Some(check_name(s, b)?), rest),
+            None => (None, s),
+        };
+        let (anchor, steps) = if let Some(steps) = parse_steps(rest) {
+            (Anchor::Current, steps)
+        } else if let Some(pos) = rest.rfind(['+', '-']) {
+            let steps = parse_steps(&rest[pos..])
+                .ok_or_else(|| syntax("a relative step is `+N` or `-N` with N a number"))?;
+            (parse_anchor(s, &rest[..pos])?, steps)
+        } else {
+            (parse_anchor(s, rest)?, 0)
+        };
+        if steps == 0 && (anchor == Anchor::Current || rest.contains(['+', '-'])) {
+            return Err(syntax("a relative step counts at least 1"));
         }
-        if let Some((label, at)) = s.split_once('@') {
-            let label = check_name(s, label)?;
-            let at = match at {
-                "head" => BranchAt::Head,
-                "base" => BranchAt::Base,
-                _ => match parse_steps(at) {
-                    Some(n) => BranchAt::Relative(n),
-                    None => BranchAt::Revision(check_name(s, at)?),
-                },
-            };
-            return Ok(Target::Branch { label, at });
+        if anchor == Anchor::Heads && steps != 0 {
+            return Err(syntax(
+                "`heads` names several revisions; walk from `head` or a revision",
+            ));
         }
-        if let Some(steps) = parse_steps(s) {
-            return Ok(Target::Relative { from: None, steps });
-        }
-        if let Some(pos) = s.rfind(['+', '-']) {
-            let steps = parse_steps(&s[pos..]).ok_or_else(|| TargetError::Syntax {
-                target: s.to_owned(),
-                reason: "a relative step is `+N` or `-N` with N a number".to_owned(),
-            })?;
-            let from = check_name(s, &s[..pos])?;
-            return Ok(Target::Relative {
-                from: Some(from),
-                steps,
-            });
-        }
-        Ok(Target::Name(check_name(s, s)?))
+        Ok(Target {
+            branch,
+            anchor,
+            steps,
+        })
     }
 }
 
 /// A target resolved against a graph.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resolved {
-    /// These revisions (empty means `base`: nothing applied).
-    Revisions(Vec<usize>),
-    /// `<label>@base`: the branch starting at this labelled revision, removed.
-    BranchBase(usize),
+pub struct Resolved {
+    /// The revisions named; empty means base (nothing applied).
+    pub revisions: Vec<usize>,
+    /// The revision that names the branch the target was scoped to (`<branch>@...`).
+    pub branch: Option<usize>,
+    /// Whether the target was written `<branch>@base`: that branch back to where it
+    /// forks from the others.
+    pub branch_base: bool,
+}
+
+/// What to do when a walk runs out of graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Overwalk {
+    /// Fail: the target asked for steps that are not there.
+    Refuse,
+    /// Stop at the end (history ranges).
+    Clamp,
 }
 
 impl Target {
@@ -253,7 +311,7 @@ impl Target {
     /// # Examples
     ///
     /// ```
-    /// use migrations_core::{Graph, Migration, Resolved, Target};
+    /// use migrations_core::{Graph, Migration, Target};
     ///
     /// let files = [
     ///     Migration::parse("a1.sql", "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\n").unwrap(),
@@ -262,90 +320,131 @@ impl Target {
     /// let graph = Graph::build(&files).unwrap();
     /// let applied = [true, true];
     /// let t: Target = "-1".parse().unwrap();
-    /// assert_eq!(t.resolve(&graph, &applied).unwrap(), Resolved::Revisions(vec![0]));
+    /// assert_eq!(t.resolve(&graph, &applied).unwrap().revisions, vec![0]);
+    /// // Ids of 3 characters or fewer are never matched by a prefix.
     /// let err = "a".parse::<Target>().unwrap().resolve(&graph, &applied).unwrap_err();
-    /// assert!(err.to_string().contains("ambiguous"));
+    /// assert!(err.to_string().contains("no revision"));
     /// ```
     pub fn resolve(&self, graph: &Graph, applied: &[bool]) -> Result<Resolved, TargetError> {
+        self.resolve_with(graph, applied, Overwalk::Refuse)
+    }
+
+    pub(crate) fn resolve_with(
+        &self,
+        graph: &Graph,
+        applied: &[bool],
+        overwalk: Overwalk,
+    ) -> Result<Resolved, TargetError> {
         let text = self.to_string();
-        let one = |i: usize| Ok(Resolved::Revisions(vec![i]));
-        match self {
-            Target::Base => Ok(Resolved::Revisions(Vec::new())),
-            Target::Heads => Ok(Resolved::Revisions(graph.heads().to_vec())),
-            Target::Head => match graph.heads() {
-                [] => Ok(Resolved::Revisions(Vec::new())),
-                [h] => one(*h),
-                heads => Err(multiple_heads(graph, &text, heads)),
+        let branch = match &self.branch {
+            Some(b) => Some(resolve_branch(graph, b)?),
+            None => None,
+        };
+        let lineage = branch.map(|b| graph.lineage(b));
+        let on = |i: usize| lineage.as_ref().is_none_or(|l| l[i]);
+        let heads_on =
+            || -> Vec<usize> { graph.heads().iter().copied().filter(|&h| on(h)).collect() };
+        let walker = Walker {
+            graph,
+            target: &text,
+            lineage: lineage.as_deref(),
+            overwalk,
+            from_current: self.anchor == Anchor::Current,
+        };
+        let revisions = match &self.anchor {
+            Anchor::Base if self.steps > 0 => walker.walk(Start::Base, self.steps)?,
+            Anchor::Base if self.steps < 0 => walker.overwalk(&Start::Base, false)?,
+            Anchor::Base => Vec::new(),
+            Anchor::Heads => match lineage {
+                Some(_) => heads_on(),
+                None => graph.heads_not_depended_on(),
             },
-            Target::Name(name) => one(resolve_name(graph, name)?),
-            Target::Relative {
-                from: Some(from),
-                steps,
-            } => {
-                let start = resolve_name(graph, from)?;
-                walk(graph, &text, Start::At(start), *steps)
+            Anchor::Head => {
+                let start = match heads_on().as_slice() {
+                    [] => Start::Base,
+                    [h] => Start::At(*h),
+                    heads => return Err(multiple_heads(graph, &text, heads)),
+                };
+                walker.walk(start, self.steps)?
             }
-            Target::Relative { from: None, steps } => {
-                let current = current_heads(graph, applied, None);
-                let start = start_from(graph, &text, &current, *steps)?;
-                walk(graph, &text, start, *steps)
-            }
-            Target::Branch { label, at } => {
-                let labelled = graph
-                    .find_label(label)
-                    .ok_or_else(|| TargetError::Unknown {
-                        name: label.clone(),
-                        suggestion: did_you_mean(label, graph.labels().map(|(l, _)| l))
-                            .map(Into::into),
-                    })?;
-                let branch = graph.branch(labelled);
-                match at {
-                    BranchAt::Base => Ok(Resolved::BranchBase(labelled)),
-                    BranchAt::Head => {
-                        let heads: Vec<usize> = graph
-                            .heads()
-                            .iter()
-                            .copied()
-                            .filter(|&h| branch[h])
-                            .collect();
-                        match heads.as_slice() {
-                            [h] => one(*h),
-                            _ => Err(multiple_heads(graph, &text, &heads)),
-                        }
-                    }
-                    BranchAt::Revision(name) => {
-                        let rev = resolve_name(graph, name)?;
-                        if branch[rev] {
-                            one(rev)
-                        } else {
-                            Err(TargetError::NotOnBranch {
-                                revision: graph.id(rev).to_owned(),
-                                label: label.clone(),
-                            })
-                        }
-                    }
-                    BranchAt::Relative(steps) => {
-                        let current = current_heads(graph, applied, Some(&branch));
-                        let start = if current.is_empty() && *steps > 0 {
-                            // Nothing of the branch applied: its first revision is step one.
-                            let first: Vec<usize> = (0..graph.len())
-                                .filter(|&i| {
-                                    branch[i] && !graph.parents(i).iter().any(|&p| branch[p])
-                                })
-                                .collect();
-                            match first.as_slice() {
-                                [f] => return walk(graph, &text, Start::At(*f), steps - 1),
-                                _ => Start::Base,
-                            }
-                        } else {
-                            start_from(graph, &text, &current, *steps)?
-                        };
-                        walk(graph, &text, start, *steps)
-                    }
+            Anchor::Revision(name) => {
+                let rev = resolve_name(graph, name, lineage.as_deref())?;
+                if !on(rev) {
+                    return Err(TargetError::NotOnBranch {
+                        revision: graph.id(rev).to_owned(),
+                        label: self.branch.clone().unwrap_or_default(),
+                    });
                 }
+                walker.walk(Start::At(rev), self.steps)?
             }
+            Anchor::Current => {
+                let start = self.current_start(graph, applied, lineage.as_deref(), &text)?;
+                walker.walk(start, self.steps)?
+            }
+        };
+        Ok(Resolved {
+            revisions,
+            branch,
+            branch_base: branch.is_some() && self.anchor == Anchor::Base && self.steps == 0,
+        })
+    }
+
+    /// Where a walk from the current revision starts: the current head (of the branch,
+    /// when scoped to one). Up a branch that has nothing current of its own, it starts at
+    /// the newest applied revision on its line, or at base.
+    fn current_start(
+        &self,
+        graph: &Graph,
+        applied: &[bool],
+        lineage: Option<&[bool]>,
+        text: &str,
+    ) -> Result<Start, TargetError> {
+        let current = current_heads(graph, applied, None);
+        let mut start: Vec<usize> = match lineage {
+            None => current,
+            Some(l) => current.iter().copied().filter(|&h| l[h]).collect(),
+        };
+        if start.is_empty()
+            && let Some(l) = lineage
+        {
+            // Nothing current on the branch itself: the newest applied revisions on its
+            // line, the trunk it shares with the current heads.
+            start = current_heads(graph, applied, Some(l));
+        }
+        match start.as_slice() {
+            [] if self.steps < 0 => Err(TargetError::TooFewSteps {
+                target: text.to_owned(),
+                steps: self.steps,
+                reason: "nothing is applied".to_owned(),
+            }),
+            [] => Ok(Start::Base),
+            [s] => Ok(Start::At(*s)),
+            many => Err(TargetError::SeveralCurrent {
+                target: text.to_owned(),
+                current: many.iter().map(|&i| graph.id(i).to_owned()).collect(),
+                forms: several_current_forms(graph, many, self.steps),
+            }),
         }
     }
+}
+
+/// The targets that say which current revision to count from: `<label>@-1` for each head
+/// on a labelled branch, then `<rev>-1` for each.
+fn several_current_forms(graph: &Graph, current: &[usize], steps: i64) -> Vec<String> {
+    let mut labels: Vec<(&str, usize)> = graph.labels().collect();
+    labels.sort_unstable();
+    let mut forms = Vec::new();
+    for &c in current {
+        if let Some((label, _)) = labels.iter().find(|&&(_, l)| graph.branch(l)[c]) {
+            forms.push(format!("`{label}@{steps:+}`"));
+        }
+    }
+    forms.extend(
+        current
+            .iter()
+            .map(|&c| format!("`{}{steps:+}`", graph.id(c))),
+    );
+    forms
 }
 
 fn multiple_heads(graph: &Graph, target: &str, heads: &[usize]) -> TargetError {
@@ -355,22 +454,53 @@ fn multiple_heads(graph: &Graph, target: &str, heads: &[usize]) -> TargetError {
     }
 }
 
-/// Finds a revision by full id, then branch label, then unique id prefix.
-pub(crate) fn resolve_name(graph: &Graph, name: &str) -> Result<usize, TargetError> {
+/// The revision a `<branch>@` names: an exact label, or else any revision name.
+fn resolve_branch(graph: &Graph, name: &str) -> Result<usize, TargetError> {
+    graph
+        .find_label(name)
+        .map_or_else(|| resolve_name(graph, name, None), Ok)
+}
+
+/// Finds a revision by full id or exact branch label, then by a unique prefix of an id or
+/// label longer than 3 characters; within `lineage`, only revisions on it are candidates
+/// for a prefix.
+pub(crate) fn resolve_name(
+    graph: &Graph,
+    name: &str,
+    lineage: Option<&[bool]>,
+) -> Result<usize, TargetError> {
     if let Some(i) = graph.find(name).or_else(|| graph.find_label(name)) {
         return Ok(i);
     }
-    match graph.with_prefix(name).as_slice() {
-        [i] => Ok(*i),
+    let mut candidates: Vec<(String, usize)> = graph
+        .with_prefix(name)
+        .into_iter()
+        .map(|i| (graph.id(i).to_owned(), i))
+        .chain(
+            graph
+                .labels()
+                .filter(|(l, _)| l.starts_with(name))
+                .map(|(l, i)| (l.to_owned(), i)),
+        )
+        .filter(|(n, i)| n.len() > 3 && lineage.is_none_or(|l| l[*i]))
+        .collect();
+    candidates.sort_unstable_by_key(|&(_, i)| i);
+    candidates.dedup_by_key(|&mut (_, i)| i);
+    match candidates.as_slice() {
+        [(_, i)] => Ok(*i),
         [] => Err(TargetError::Unknown {
             name: name.to_owned(),
             suggestion: did_you_mean(name, graph.ids().chain(graph.labels().map(|(l, _)| l)))
                 .map(Into::into),
         }),
-        many => Err(TargetError::Ambiguous {
-            prefix: name.to_owned(),
-            candidates: many.iter().map(|&i| graph.id(i).to_owned()).collect(),
-        }),
+        many => {
+            let mut names: Vec<String> = many.iter().map(|(n, _)| n.clone()).collect();
+            names.sort_unstable();
+            Err(TargetError::Ambiguous {
+                prefix: name.to_owned(),
+                candidates: names,
+            })
+        }
     }
 }
 
@@ -382,71 +512,104 @@ pub fn current_heads(graph: &Graph, applied: &[bool], within: Option<&[bool]>) -
         .collect()
 }
 
-enum Start {
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Start {
     Base,
     At(usize),
 }
 
-fn start_from(
-    graph: &Graph,
-    target: &str,
-    current: &[usize],
-    steps: i64,
-) -> Result<Start, TargetError> {
-    match current {
-        [] => Ok(Start::Base),
-        [c] => Ok(Start::At(*c)),
-        many => Err(TargetError::SeveralCurrent {
-            target: target.to_owned(),
-            current: many.iter().map(|&i| graph.id(i).to_owned()).collect(),
-            relative: format!("{steps:+}"),
-        }),
-    }
+struct Walker<'a> {
+    graph: &'a Graph,
+    target: &'a str,
+    lineage: Option<&'a [bool]>,
+    overwalk: Overwalk,
+    from_current: bool,
 }
 
-/// Walks `steps` along single parent/child links; a fork or merge on the way is an error,
-/// except that the last step down from a merge lands on all its parents.
-fn walk(graph: &Graph, target: &str, start: Start, steps: i64) -> Result<Resolved, TargetError> {
-    let names = |ids: &[usize]| ids.iter().map(|&i| graph.id(i).to_owned()).collect();
-    let too_far = |from: &Start, up: bool| TargetError::WalkedTooFar {
-        target: target.to_owned(),
-        from: match from {
+impl Walker<'_> {
+    fn name(&self, at: &Start) -> String {
+        match at {
             Start::Base => "base".to_owned(),
-            Start::At(i) => graph.id(*i).to_owned(),
-        },
-        up,
-    };
-    let mut at = start;
-    let up = steps > 0;
-    for step in 0..steps.unsigned_abs() {
-        let last = step + 1 == steps.unsigned_abs();
-        let next: &[usize] = match (&at, up) {
-            (Start::Base, true) => graph.bases(),
-            (Start::Base, false) => return Err(too_far(&at, false)),
-            (Start::At(i), true) => graph.children(*i),
-            (Start::At(i), false) => graph.parents(*i),
-        };
-        at = match next {
-            [] if up => return Err(too_far(&at, true)),
-            [] if last => return Ok(Resolved::Revisions(Vec::new())),
-            [] => return Err(too_far(&at, false)),
-            [n] => Start::At(*n),
-            many if !up && last => return Ok(Resolved::Revisions(many.to_vec())),
-            many => {
-                return Err(TargetError::Fork {
-                    target: target.to_owned(),
-                    at: match at {
-                        Start::Base => "base".to_owned(),
-                        Start::At(i) => graph.id(i).to_owned(),
-                    },
-                    up,
-                    options: names(many),
-                });
-            }
-        };
+            Start::At(i) => self.graph.id(*i).to_owned(),
+        }
     }
-    Ok(Resolved::Revisions(match at {
-        Start::Base => Vec::new(),
-        Start::At(i) => vec![i],
-    }))
+
+    /// What running out of graph at `at` gives: an error, or (clamped) `at` itself.
+    fn overwalk(&self, at: &Start, up: bool) -> Result<Vec<usize>, TargetError> {
+        match self.overwalk {
+            Overwalk::Clamp => Ok(match at {
+                Start::Base => Vec::new(),
+                Start::At(i) => vec![*i],
+            }),
+            Overwalk::Refuse => Err(TargetError::WalkedTooFar {
+                target: self.target.to_owned(),
+                from: self.name(at),
+                up,
+            }),
+        }
+    }
+
+    /// Walks `steps` along single `down_revision` links (up, only to children on the
+    /// branch when scoped to one); a fork or merge on the way is an error, except that
+    /// the last step down from a merge lands on all its parents.
+    fn walk(&self, start: Start, steps: i64) -> Result<Vec<usize>, TargetError> {
+        let graph = self.graph;
+        let up = steps > 0;
+        let mut at = start;
+        for step in 0..steps.unsigned_abs() {
+            let last = step + 1 == steps.unsigned_abs();
+            let next: Vec<usize> = match (&at, up) {
+                (Start::Base, true) => graph.bases().to_vec(),
+                (Start::Base, false) => {
+                    return self
+                        .overwalk(&at, false)
+                        .map_err(|e| self.too_few(e, steps));
+                }
+                (Start::At(i), true) => graph.children(*i).to_vec(),
+                (Start::At(i), false) => graph.parents(*i).to_vec(),
+            };
+            let next: Vec<usize> = if up {
+                next.into_iter()
+                    .filter(|&n| self.lineage.is_none_or(|l| l[n]))
+                    .collect()
+            } else {
+                next
+            };
+            at = match next.as_slice() {
+                [] if up => return self.overwalk(&at, true).map_err(|e| self.too_few(e, steps)),
+                [] => Start::Base,
+                [n] => Start::At(*n),
+                many if !up && last => return Ok(many.to_vec()),
+                many => {
+                    return Err(TargetError::Fork {
+                        target: self.target.to_owned(),
+                        at: self.name(&at),
+                        up,
+                        options: many.iter().map(|&i| graph.id(i).to_owned()).collect(),
+                    });
+                }
+            };
+        }
+        Ok(match at {
+            Start::Base => Vec::new(),
+            Start::At(i) => vec![i],
+        })
+    }
+
+    /// A walk from the current revision that runs out says so in Alembic's words.
+    fn too_few(&self, e: TargetError, steps: i64) -> TargetError {
+        match e {
+            TargetError::WalkedTooFar { from, up, .. } if self.from_current => {
+                TargetError::TooFewSteps {
+                    target: self.target.to_owned(),
+                    steps,
+                    reason: format!(
+                        "the walk reached the {} at {from}",
+                        if up { "head" } else { "base" }
+                    ),
+                }
+            }
+            other => other,
+        }
+    }
 }

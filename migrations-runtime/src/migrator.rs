@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use migrations_core::{Graph, Migration, PlanError, Target, plan};
+use migrations_core::{Dialect, Graph, Migration, PlanError, Target, plan};
 use sqlx::Acquire;
 
-use crate::driver::{Change, Driver, NewRow, RowChange, RowFix};
+use crate::driver::{Change, DialectSql, Driver, NewRow, RowChange, RowFix};
 use crate::error::Error;
 use crate::lock::{self, AcquiredConnection};
 use crate::migrations::Migrations;
@@ -328,26 +328,13 @@ impl<'m> Migrator<'m> {
         if !self.single_transaction {
             return self.execute_each::<DB>(conn, table, work).await;
         }
-        if !DB::DIALECT_HAS_TRANSACTIONAL_DDL {
-            return Err(Error::SingleTransaction {
-                reason: format!(
-                    "{} commits DDL on its own, so a run cannot be undone as a whole",
-                    DB::DIALECT
-                ),
-            });
-        }
-        if let Some(Work::Known(m, _)) = work
-            .iter()
-            .find(|w| matches!(w, Work::Known(m, _) if !m.transactional()))
-        {
-            return Err(Error::SingleTransaction {
-                reason: format!(
-                    "revision `{}` ({}) says `transaction: false`",
-                    m.revision(),
-                    self.file_of(m)
-                ),
-            });
-        }
+        self.check_single_transaction(
+            DB::DIALECT,
+            work.iter().filter_map(|w| match w {
+                Work::Known(m, _) => Some(*m),
+                Work::Unknown(_) => None,
+            }),
+        )?;
         let mut tx = DB::begin_run(conn)
             .await
             .map_err(|e| self.database_error::<DB>(table, e))?;
@@ -423,6 +410,38 @@ impl<'m> Migrator<'m> {
             report.steps.extend(step);
         }
         Ok(report)
+    }
+
+    /// Refuses a whole-run transaction where it cannot hold: a dialect that commits DDL
+    /// on its own, or a revision that says `transaction: false`. Online and offline runs
+    /// share this check.
+    pub(crate) fn check_single_transaction<'a>(
+        &self,
+        dialect: Dialect,
+        mut revisions: impl Iterator<Item = &'a Migration>,
+    ) -> Result<(), Error> {
+        if !dialect.info().transactional_ddl {
+            return Err(Error::SingleTransaction {
+                reason: format!(
+                    "{dialect} commits DDL on its own, so a run cannot be undone as a whole"
+                ),
+            });
+        }
+        if let Some(m) = revisions.find(|m| !m.transactional()) {
+            return Err(Error::SingleTransaction {
+                reason: format!(
+                    "revision `{}` ({}) says `transaction: false`",
+                    m.revision(),
+                    self.file_of(m)
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the whole run goes in one transaction.
+    pub(crate) fn is_single_transaction(&self) -> bool {
+        self.single_transaction
     }
 
     /// The downgrade plan, refused as a whole if any revision in it cannot be undone.
@@ -521,10 +540,10 @@ impl<'m> Migrator<'m> {
             if rows.is_none() {
                 DB::create_table(conn, table).await?;
             }
-            let purged: Vec<String> = rows
+            let purged: Vec<(String, String)> = rows
                 .unwrap_or_default()
                 .into_iter()
-                .map(|r| r.revision)
+                .map(|r| (r.revision, r.message))
                 .collect();
             (vec![false; graph.len()], purged)
         } else {
@@ -543,7 +562,7 @@ impl<'m> Migrator<'m> {
         let all = self.migrations.migrations();
         let started = Instant::now();
         let insert: Vec<NewRow<'_>> = plan.insert.iter().map(|&i| new_row(&all[i])).collect();
-        let mut delete: Vec<&str> = purged.iter().map(String::as_str).collect();
+        let mut delete: Vec<&str> = purged.iter().map(|(r, _)| r.as_str()).collect();
         delete.extend(plan.delete.iter().map(|&i| all[i].revision()));
         DB::stamp(conn, table, &insert, &delete).await?;
         let duration = started.elapsed();
@@ -554,8 +573,8 @@ impl<'m> Migrator<'m> {
             duration,
         };
         let mut report = Report::default();
-        for revision in &purged {
-            report.steps.push(step(revision, "", Action::Unstamp));
+        for (revision, message) in &purged {
+            report.steps.push(step(revision, message, Action::Unstamp));
         }
         for &i in &plan.delete {
             report

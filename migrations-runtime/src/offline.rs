@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use migrations_core::{Dialect, Migration, Target, plan, split_statements};
+use migrations_core::{Dialect, Migration, Target, contains_semicolon, plan, split_statements};
 
 use crate::driver::DialectSql;
 use crate::error::Error;
@@ -18,10 +18,7 @@ fn start_state(m: &Migrator<'_>, from: &str) -> Result<Vec<bool>, Error> {
     let resolved = target
         .resolve(graph, &vec![false; graph.len()])
         .map_err(|e| Error::Plan(e.into()))?;
-    match resolved {
-        migrations_core::Resolved::Revisions(revs) => Ok(graph.ancestors(&revs)),
-        migrations_core::Resolved::BranchBase(_) => Ok(vec![false; graph.len()]),
-    }
+    Ok(graph.ancestors(&resolved.revisions))
 }
 
 fn parse(text: &str) -> Result<Target, Error> {
@@ -46,18 +43,32 @@ struct Script {
     dialect: Dialect,
     table: TableName,
     out: String,
+    /// One transaction around the whole script rather than one per revision.
+    whole: bool,
 }
 
 impl Script {
-    fn new(dialect: Dialect, table: TableName, title: &str) -> Self {
+    fn new(dialect: Dialect, table: TableName, title: &str, whole: bool) -> Self {
         let mut out = String::new();
         let _ = writeln!(out, "-- {title}");
         let _ = writeln!(out, "-- dialect: {dialect}, version table: {table}\n");
+        if whole {
+            out.push_str("BEGIN;\n\n");
+        }
         Self {
             dialect,
             table,
             out,
+            whole,
         }
+    }
+
+    /// Closes the whole-script transaction, if there is one, and returns the script.
+    fn finish(mut self) -> String {
+        if self.whole {
+            self.out.push_str("COMMIT;\n");
+        }
+        self.out
     }
 
     fn create_table(&mut self) {
@@ -65,9 +76,10 @@ impl Script {
         let _ = writeln!(self.out, "{sql};\n");
     }
 
-    /// A statement, with MySQL's client told about `;` inside it (trigger bodies).
+    /// A statement, with MySQL's client told about a `;` inside its code (trigger
+    /// bodies); a `;` inside a string or comment needs no telling.
     fn statement(&mut self, sql: &str) {
-        if self.dialect == Dialect::MySql && sql.contains(';') {
+        if self.dialect == Dialect::MySql && contains_semicolon(sql, self.dialect) {
             let _ = writeln!(self.out, "DELIMITER $$\n{sql}$$\nDELIMITER ;");
         } else {
             let _ = writeln!(self.out, "{sql};");
@@ -106,7 +118,7 @@ impl Script {
 
     /// Opens a transaction around one revision where the dialect's DDL is transactional.
     fn begin(&mut self, transactional: bool) -> bool {
-        let wrap = transactional && self.dialect.info().transactional_ddl;
+        let wrap = transactional && self.dialect.info().transactional_ddl && !self.whole;
         if wrap {
             self.out.push_str("BEGIN;\n");
         }
@@ -122,8 +134,15 @@ impl Script {
 }
 
 impl Migrator<'_> {
-    fn script(&self, dialect: Dialect, title: &str) -> Result<Script, Error> {
-        Ok(Script::new(dialect, self.table_name()?, title))
+    /// A script for `steps`, in one transaction when [`Migrator::single_transaction`] is
+    /// set (refused where an online run would be refused).
+    fn script(&self, dialect: Dialect, title: &str, steps: &[usize]) -> Result<Script, Error> {
+        let whole = self.is_single_transaction();
+        if whole {
+            let all = self.migrations().migrations();
+            self.check_single_transaction(dialect, steps.iter().map(|&i| &all[i]))?;
+        }
+        Ok(Script::new(dialect, self.table_name()?, title, whole))
     }
 
     /// The SQL script that upgrades a database at `from` (`base` for an empty one) to
@@ -131,7 +150,8 @@ impl Migrator<'_> {
     ///
     /// # Errors
     ///
-    /// A bad target or table name, or a target behind `from`.
+    /// A bad target or table name, a relative target that cannot take its steps, or
+    /// [`Migrator::single_transaction`] where an online run would refuse it.
     ///
     /// # Examples
     ///
@@ -151,8 +171,12 @@ impl Migrator<'_> {
         let graph = self.migrations().graph()?;
         let applied = start_state(self, from)?;
         let steps = plan::upgrade(graph, &applied, &parse(to)?)?;
-        let mut script = self.script(dialect, &format!("upgrade {from} -> {to}"))?;
-        script.create_table();
+        let mut script = self.script(dialect, &format!("upgrade {from} -> {to}"), &steps)?;
+        // A script that starts from base creates the version table; one that starts
+        // mid-graph runs where it exists already.
+        if !applied.contains(&true) {
+            script.create_table();
+        }
         for i in steps {
             let m = &self.migrations().migrations()[i];
             let _ = writeln!(
@@ -166,7 +190,7 @@ impl Migrator<'_> {
             script.insert_row(m);
             script.commit(wrapped);
         }
-        Ok(script.out)
+        Ok(script.finish())
     }
 
     /// The SQL script that downgrades a database at `from` to `to` (a downgrade needs both
@@ -186,7 +210,7 @@ impl Migrator<'_> {
         let applied = start_state(self, from)?;
         let steps = self.downgrade_plan(graph, &applied, &parse(to)?)?;
         let all = self.migrations().migrations();
-        let mut script = self.script(dialect, &format!("downgrade {from} -> {to}"))?;
+        let mut script = self.script(dialect, &format!("downgrade {from} -> {to}"), &steps)?;
         for i in steps {
             let m = &all[i];
             let _ = writeln!(
@@ -200,7 +224,7 @@ impl Migrator<'_> {
             script.delete_row(m.revision());
             script.commit(wrapped);
         }
-        Ok(script.out)
+        Ok(script.finish())
     }
 
     /// The SQL script that stamps `targets` on a database at `from`: version-table rows
@@ -223,8 +247,11 @@ impl Migrator<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         let plan = plan::stamp(graph, &applied, &targets)?;
         let all = self.migrations().migrations();
-        let mut script = self.script(dialect, &format!("stamp {from} -> {}", join(&targets)))?;
-        script.create_table();
+        let mut script =
+            self.script(dialect, &format!("stamp {from} -> {}", join(&targets)), &[])?;
+        if !applied.contains(&true) {
+            script.create_table();
+        }
         let wrapped = script.begin(true);
         for &i in &plan.delete {
             script.delete_row(all[i].revision());
@@ -233,7 +260,7 @@ impl Migrator<'_> {
             script.insert_row(&all[i]);
         }
         script.commit(wrapped);
-        Ok(script.out)
+        Ok(script.finish())
     }
 }
 

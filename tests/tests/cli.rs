@@ -192,13 +192,14 @@ fn every_command_on_sqlite() {
             "<base> -> a1, create account"
         ]
     );
+    // Both ends included, as in Alembic.
     assert_eq!(
         run(&["history", "-r", "a1:b2"]).trim(),
-        "a1 -> b2, create note"
+        "a1 -> b2, create note\n<base> -> a1, create account"
     );
     let history: Value = serde_json::from_str(&run(&["history", "--json"])).unwrap();
     assert_eq!(history.as_array().unwrap().len(), 3);
-    let show = run(&["show", "b"]);
+    let show = run(&["show", "b2"]);
     assert!(
         show.contains("Rev: b2") && show.contains("Parent: a1") && show.contains("Children: c3"),
         "{show}"
@@ -225,17 +226,17 @@ fn errors_are_one_line_with_exit_code_1() {
     assert!(with(&["upgrade", "b3"]).contains("did you mean `b2`?"));
     let ambiguous = migrations_dir(&[
         (
-            "a1_x.sql",
-            "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\n",
+            "a1aa_x.sql",
+            "-- revision: a1aa\n-- down_revision: none\n-- migrate:upgrade\n",
         ),
         (
-            "a2_y.sql",
-            "-- revision: a2\n-- down_revision: a1\n-- migrate:upgrade\n",
+            "a1bb_y.sql",
+            "-- revision: a1bb\n-- down_revision: a1aa\n-- migrate:upgrade\n",
         ),
     ]);
-    let err = fails(&["--dir", ambiguous.path().to_str().unwrap(), "show", "a"]);
+    let err = fails(&["--dir", ambiguous.path().to_str().unwrap(), "show", "a1"]);
     assert!(
-        err.contains("`a` is ambiguous") && err.contains("a1, a2"),
+        err.contains("`a1` is ambiguous") && err.contains("a1aa, a1bb"),
         "{err}"
     );
     let branched = migrations_dir(&[
@@ -453,54 +454,74 @@ async fn offline_matches_online<DB: migrations_tests::Backend>(
     if !migrations_tests::tool_available(&client[0]) {
         return;
     }
-    let upgrade = tokio::task::spawn_blocking({
-        let url = online.url.clone();
-        let dialect = dialect.to_owned();
-        move || {
-            ok(&["--dir", BASIC, "--database-url", &url, "upgrade", "head"]);
-            ok(&[
-                "--dir",
-                BASIC,
-                "upgrade",
-                "head",
-                "--sql",
-                "--dialect",
-                &dialect,
-            ])
-        }
+    // The command line runs its own runtime: off this one's thread.
+    let offline_sql = async |args: &[&str]| {
+        let mut all: Vec<String> = vec!["--dir".into(), BASIC.into()];
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        all.extend(["--sql".into(), "--dialect".into(), dialect.to_owned()]);
+        tokio::task::spawn_blocking(move || {
+            cli(&all.iter().map(String::as_str).collect::<Vec<_>>())
+        })
+        .await
+        .unwrap()
+    };
+    let url = online.url.clone();
+    tokio::task::spawn_blocking(move || {
+        ok(&["--dir", BASIC, "--database-url", &url, "upgrade", "head"]);
     })
     .await
     .unwrap();
-    assert!(upgrade.contains("-- Running upgrade a1 -> b2"), "{upgrade}");
-    run_script(client, &upgrade);
+    // Offline in two scripts: the second starts mid-graph, where the table exists.
+    let first = offline_sql(&["upgrade", ":b2"]).await.1;
+    let second = offline_sql(&["upgrade", "b2:head"]).await.1;
+    assert!(first.contains("-- Running upgrade a1 -> b2"), "{first}");
+    assert!(first.contains("CREATE TABLE IF NOT EXISTS"), "{first}");
+    assert!(!second.contains("CREATE TABLE IF NOT EXISTS"), "{second}");
+    assert!(second.contains("-- Running upgrade b2 -> c3"), "{second}");
+    // The version rows hold `;` only inside string literals: no DELIMITER for them.
+    assert!(!first.contains("DELIMITER"), "{first}");
+    run_script(client, &first);
+    run_script(client, &second);
     let after_upgrade = snapshot(online).await;
     assert_eq!(after_upgrade.0.len(), 3);
     assert_eq!(after_upgrade.2, 1);
     assert_eq!(snapshot(offline).await, after_upgrade);
 
-    let downgrade = tokio::task::spawn_blocking({
-        let url = online.url.clone();
-        let dialect = dialect.to_owned();
-        move || {
-            ok(&["--dir", BASIC, "--database-url", &url, "downgrade", "base"]);
-            ok(&[
-                "--dir",
-                BASIC,
-                "downgrade",
-                "head:base",
-                "--sql",
-                "--dialect",
-                &dialect,
-            ])
-        }
+    let url = online.url.clone();
+    tokio::task::spawn_blocking(move || {
+        ok(&["--dir", BASIC, "--database-url", &url, "downgrade", "base"]);
     })
     .await
     .unwrap();
+    // `--single-transaction`: one BEGIN/COMMIT around the whole script where DDL is
+    // transactional; refused on MySQL, as online.
+    let (code, downgrade, err) =
+        offline_sql(&["downgrade", "head:base", "--single-transaction"]).await;
+    if dialect == "mysql" {
+        assert_eq!(code, ExitCode::FAILURE);
+        assert!(err.contains("commits DDL on its own"), "{err}");
+        let (code, script, err) = offline_sql(&["downgrade", "head:base"]).await;
+        assert_eq!(code, ExitCode::SUCCESS, "{err}");
+        return run_downgrade_script(online, offline, client, &script).await;
+    }
+    assert_eq!(code, ExitCode::SUCCESS, "{err}");
+    assert_eq!(downgrade.matches("BEGIN;").count(), 1, "{downgrade}");
+    assert_eq!(downgrade.matches("COMMIT;").count(), 1, "{downgrade}");
+    assert!(downgrade.trim_end().ends_with("COMMIT;"), "{downgrade}");
+    run_downgrade_script(online, offline, client, &downgrade).await;
+}
+
+async fn run_downgrade_script<DB: migrations_tests::Backend>(
+    online: &TestDb<DB>,
+    offline: &TestDb<DB>,
+    client: &[String],
+    downgrade: &str,
+) {
     assert!(
         downgrade.contains("-- Running downgrade c3 -> b2"),
         "{downgrade}"
     );
-    run_script(client, &downgrade);
+    run_script(client, downgrade);
     let after_downgrade = snapshot(online).await;
     assert!(after_downgrade.0.is_empty());
     assert_eq!(snapshot(offline).await, after_downgrade);

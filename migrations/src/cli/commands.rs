@@ -64,7 +64,7 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct Run {
     /// Where to go; with `--sql`, `FROM:TO` to start elsewhere than base.
-    #[arg(allow_hyphen_values = true)]
+    #[arg(allow_negative_numbers = true)]
     pub target: String,
     /// Print the SQL script instead of running it (no database connection).
     #[arg(long)]
@@ -87,7 +87,7 @@ pub struct Run {
 #[derive(Debug, Clone, Args)]
 pub struct Stamp {
     /// The revisions to record (with `--sql`, the first may be `FROM:TO`).
-    #[arg(required = true, allow_hyphen_values = true)]
+    #[arg(required = true, allow_negative_numbers = true)]
     pub targets: Vec<String>,
     /// Empty the version table first.
     #[arg(long)]
@@ -114,12 +114,23 @@ pub struct Read {
 /// Arguments of `history`.
 #[derive(Debug, Clone, Args)]
 pub struct History {
-    /// A range `A:B` (either end may be left out): revisions after A up to B.
+    /// A range `A:B`, both ends included; either end may be left out (base, heads), be
+    /// `current` (reads the database), or count from the other end (`-2:r3`, `r1:+2`).
     #[arg(short = 'r', long = "rev-range", allow_hyphen_values = true)]
     pub range: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+impl History {
+    /// Whether an end of the range is `current`, which reads the version table.
+    fn mentions_current(&self) -> bool {
+        self.range
+            .as_deref()
+            .and_then(|r| r.split_once(':'))
+            .is_some_and(|(a, b)| a.trim() == "current" || b.trim() == "current")
+    }
 }
 
 /// Arguments of `show`.
@@ -155,15 +166,15 @@ pub(super) fn revisions_of(graph: &Graph, text: &str) -> Result<Vec<usize>, CliE
     let target: migrations_core::Target = text
         .parse()
         .map_err(|e: migrations_core::TargetError| CliError(e.to_string()))?;
-    match target
+    let resolved = target
         .resolve(graph, &vec![false; graph.len()])
-        .map_err(|e| CliError(e.to_string()))?
-    {
-        migrations_core::Resolved::Revisions(r) => Ok(r),
-        migrations_core::Resolved::BranchBase(_) => Err(CliError(format!(
+        .map_err(|e| CliError(e.to_string()))?;
+    if resolved.branch_base {
+        return Err(CliError(format!(
             "`{text}` names a branch's base, not a revision"
-        ))),
+        )));
     }
+    Ok(resolved.revisions)
 }
 
 fn parse_dialect(s: &str) -> Result<Dialect, String> {
@@ -218,10 +229,14 @@ impl Command {
         match self {
             Self::Heads(a) => return heads(ctx, graph, a.json, out),
             Self::Branches(a) => return branches(ctx, graph, a.json, out),
-            Self::History(a) => return history(ctx, graph, a, out),
+            // `current` in a range reads the version table; the rest is the graph's.
+            Self::History(a) if !(a.mentions_current() && ctx.database_url.is_some()) => {
+                return history(ctx, graph, a, None, out);
+            }
             Self::Show(a) => return show(ctx, graph, a, out),
             Self::Upgrade(r) | Self::Downgrade(r) if r.sql => {
                 let dialect = dialect(ctx, r.dialect)?;
+                let runner = runner.single_transaction(r.single_transaction);
                 let script = if matches!(self, Self::Upgrade(_)) {
                     let (from, to) = range(&r.target, Some("base"))?;
                     runner.upgrade_script(dialect, from, to)?
@@ -233,6 +248,11 @@ impl Command {
                 return Ok(true);
             }
             Self::Stamp(s) if s.sql => {
+                if s.purge {
+                    return Err(CliError(
+                        "--purge cannot be used with --sql: a script cannot know which rows the version table holds; delete them in the script by hand, or stamp online".to_owned(),
+                    ));
+                }
                 let dialect = dialect(ctx, s.dialect)?;
                 let (from, first) = range(&s.targets[0], Some("base"))?;
                 let mut targets: Vec<&str> = vec![first];
@@ -418,7 +438,21 @@ impl Command {
                 )?;
                 Ok(true)
             }
-            Self::Heads(_) | Self::Branches(_) | Self::History(_) | Self::Show(_) => Ok(true),
+            Self::History(a) => {
+                let graph = ctx.migrations.graph()?;
+                let rows = runner.applied(pool).await?;
+                let mut applied = vec![false; graph.len()];
+                for row in rows
+                    .iter()
+                    .filter(|r| r.state == crate::RevisionState::Applied)
+                {
+                    if let Some(i) = graph.find(&row.revision) {
+                        applied[i] = true;
+                    }
+                }
+                history(ctx, graph, a, Some(&applied), out)
+            }
+            Self::Heads(_) | Self::Branches(_) | Self::Show(_) => Ok(true),
         }
     }
 }
@@ -678,38 +712,19 @@ fn branches(
     Ok(true)
 }
 
+/// `history`: the revisions of the range (all of them without one), newest first;
+/// `current` is the applied set, when a range end says `current`.
 fn history(
     ctx: &Context<'_>,
     graph: &Graph,
     args: &History,
+    current: Option<&[bool]>,
     out: &mut dyn Write,
 ) -> Result<bool, CliError> {
     let all = ctx.migrations.migrations();
-    let mut wanted = vec![true; graph.len()];
-    if let Some(range) = &args.range {
-        let (from, to) = range.split_once(':').ok_or_else(|| {
-            CliError(format!(
-                "`{range}` is not a range: write A:B, e.g. base:head"
-            ))
-        })?;
-        let upper = if to.is_empty() {
-            graph.heads().to_vec()
-        } else {
-            revisions_of(graph, to)?
-        };
-        let lower = if from.is_empty() {
-            Vec::new()
-        } else {
-            revisions_of(graph, from)?
-        };
-        let up_to = graph.ancestors(&upper);
-        let below = graph.ancestors(&lower);
-        for i in 0..graph.len() {
-            wanted[i] = up_to[i] && !below[i];
-        }
-    }
-    let mut order = graph.topological(&wanted);
-    order.reverse();
+    let order =
+        migrations_core::plan::history(graph, current, args.range.as_deref().unwrap_or(":"))
+            .map_err(|e| CliError(e.to_string()))?;
     if args.json {
         return json_list(ctx, graph, &order, out);
     }

@@ -112,7 +112,8 @@ pub fn run_args(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(move_global_json(args)) {
         Ok(cli) => cli,
         Err(e) => {
             let text = if color {
@@ -146,6 +147,28 @@ pub fn run_args(
         }
     };
     finish(runtime.block_on(cli.run(color, out)), err)
+}
+
+/// `migrations --json current` means `migrations current --json`: `--json` belongs to
+/// the commands, so given among the global options it moves after the command.
+fn move_global_json(mut args: Vec<OsString>) -> Vec<OsString> {
+    const TAKES_VALUE: [&str; 3] = ["--dir", "--database-url", "--table"];
+    let mut i = 1;
+    while let Some(arg) = args.get(i).map(|a| a.to_string_lossy().into_owned()) {
+        if arg == "--json" {
+            let json = args.remove(i);
+            args.push(json);
+            break;
+        }
+        if TAKES_VALUE.contains(&arg.as_str()) {
+            i += 2;
+        } else if arg.starts_with('-') {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    args
 }
 
 impl Cli {
