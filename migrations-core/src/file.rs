@@ -53,6 +53,9 @@ pub struct Migration {
     file_name: Cow<'static, str>,
     upgrade: Cow<'static, str>,
     downgrade: Option<Cow<'static, str>>,
+    /// The file line of each section's first line (the line after its marker).
+    upgrade_line: usize,
+    downgrade_line: usize,
     transaction: bool,
     checksum: Cow<'static, str>,
 }
@@ -218,6 +221,8 @@ impl Migration {
         file_name: &'static str,
         upgrade: &'static str,
         downgrade: Option<&'static str>,
+        upgrade_line: usize,
+        downgrade_line: usize,
         transaction: bool,
         checksum: &'static str,
     ) -> Self {
@@ -234,6 +239,8 @@ impl Migration {
                 Some(sql) => Some(Cow::Borrowed(sql)),
                 None => None,
             },
+            upgrade_line,
+            downgrade_line,
             transaction,
             checksum: Cow::Borrowed(checksum),
         }
@@ -274,14 +281,28 @@ impl Migration {
         &self.file_name
     }
 
-    /// The SQL of the upgrade section, normalised (LF line ends, no trailing whitespace).
+    /// The SQL of the upgrade section exactly as the file has it, byte for byte, from the
+    /// line after `-- migrate:upgrade` to the last non-blank character before the next
+    /// marker (or the end). This is what runs; only the checksum sees it normalised.
     pub fn upgrade_sql(&self) -> &str {
         &self.upgrade
     }
 
-    /// The SQL of the downgrade section; `None` when the revision is irreversible.
+    /// The SQL of the downgrade section, byte for byte as in the file; `None` when the
+    /// revision is irreversible.
     pub fn downgrade_sql(&self) -> Option<&str> {
         self.downgrade.as_deref()
+    }
+
+    /// The line of the file on which the upgrade section's SQL starts (the line after its
+    /// marker): line `n` of the section is line `upgrade_line() + n - 1` of the file.
+    pub fn upgrade_line(&self) -> usize {
+        self.upgrade_line
+    }
+
+    /// The line of the file on which the downgrade section's SQL starts; 0 without one.
+    pub fn downgrade_line(&self) -> usize {
+        self.downgrade_line
     }
 
     /// Whether the revision runs inside a transaction (`transaction: true`, the default).
@@ -332,9 +353,18 @@ impl<'a> Parser<'a> {
     fn parse(mut self, text: &str) -> Result<(Migration, HeaderLines), Vec<Diagnostic>> {
         // (line number, value) per key, in HEADER_KEYS order.
         let mut header: [Option<(usize, &str)>; HEADER_KEYS.len()] = [None; HEADER_KEYS.len()];
-        let mut sections: [Option<(usize, Vec<&str>)>; 2] = [None, None];
+        // Per section: the marker's line and the byte range of its body in `text`.
+        let mut sections: [Option<(usize, std::ops::Range<usize>)>; 2] = [None, None];
         let mut current: Option<Section> = None;
         let lines: Vec<&str> = text.lines().collect();
+        // Where each line ends in `text`, its line break included.
+        let ends: Vec<usize> = text
+            .split_inclusive('\n')
+            .scan(0, |end, line| {
+                *end += line.len();
+                Some(*end)
+            })
+            .collect();
 
         for (i, raw) in lines.iter().enumerate() {
             let lineno = i + 1;
@@ -376,7 +406,8 @@ impl<'a> Parser<'a> {
                     );
                     current = None;
                 } else {
-                    *slot = Some((lineno, Vec::new()));
+                    let body = ends[i];
+                    *slot = Some((lineno, body..body));
                     current = Some(section);
                 }
                 continue;
@@ -384,7 +415,7 @@ impl<'a> Parser<'a> {
             match current {
                 Some(section) => {
                     if let Some((_, body)) = &mut sections[section as usize] {
-                        body.push(raw);
+                        body.end = ends[i];
                     }
                 }
                 None if sections.iter().any(Option::is_some) => {
@@ -490,9 +521,13 @@ impl<'a> Parser<'a> {
             return Err(self.errors);
         }
 
-        let upgrade = upgrade.map(|(_, body)| normalize_section(&body.join("\n")));
-        let upgrade = upgrade.unwrap_or_default();
-        let downgrade = downgrade.map(|(_, body)| normalize_section(&body.join("\n")));
+        // The sections run exactly as written; the checksum normalises its own copy.
+        let upgrade_line = upgrade.as_ref().map_or(0, |(marker, _)| marker + 1);
+        let downgrade_line = downgrade.as_ref().map_or(0, |(marker, _)| marker + 1);
+        // Whitespace after a section's last statement is outside every token: dropped.
+        let section = |body: std::ops::Range<usize>| text[body].trim_end().to_owned();
+        let upgrade = upgrade.map_or_else(String::new, |(_, body)| section(body));
+        let downgrade = downgrade.map(|(_, body)| section(body));
         let owned =
             |v: Vec<String>| -> Names { Cow::Owned(v.into_iter().map(Cow::Owned).collect()) };
         let text_of = |k: usize| header[k].map_or(String::new(), |(_, v)| v.to_owned());
@@ -508,6 +543,8 @@ impl<'a> Parser<'a> {
                 file_name: Cow::Owned(self.file_name.to_owned()),
                 upgrade: Cow::Owned(upgrade),
                 downgrade: downgrade.map(Cow::Owned),
+                upgrade_line,
+                downgrade_line,
                 transaction,
             },
             header_lines,
@@ -646,8 +683,30 @@ mod tests {
             .unwrap()
             .0;
         assert_eq!(a.checksum(), b.checksum());
-        assert_eq!(a.upgrade_sql(), b.upgrade_sql());
         assert_eq!(a.checksum().len(), 64);
+        // What runs is the file's bytes, line breaks included.
+        assert_eq!(a.upgrade_sql(), "SELECT 1;\nSELECT 2;");
+        assert_eq!(b.upgrade_sql(), "SELECT 1;  \r\nSELECT 2;");
+    }
+
+    #[test]
+    fn sections_keep_every_byte_of_the_sql_and_know_their_lines() {
+        let text = "-- revision: a\n-- down_revision: none\n\n-- migrate:upgrade\n\nINSERT INTO t VALUES ('two spaces:  \n\tend');  \r\nSELECT 1;\n\n\n-- migrate:downgrade\nDELETE FROM t;\n";
+        let m = parse("a.sql", text).unwrap();
+        assert_eq!(
+            m.upgrade_sql(),
+            "\nINSERT INTO t VALUES ('two spaces:  \n\tend');  \r\nSELECT 1;"
+        );
+        assert_eq!(m.upgrade_line(), 5);
+        assert_eq!(m.downgrade_sql(), Some("DELETE FROM t;"));
+        assert_eq!(m.downgrade_line(), 12);
+        let no_down = parse(
+            "a.sql",
+            "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\nSELECT 1;",
+        )
+        .unwrap();
+        assert_eq!(no_down.downgrade_line(), 0);
+        assert_eq!(no_down.upgrade_line(), 4);
     }
 
     #[test]

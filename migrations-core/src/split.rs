@@ -5,7 +5,9 @@
 //! quote, a comment, or a block: a trigger or routine body (`BEGIN ... END`), `BEGIN
 //! ATOMIC ... END`, or `CASE ... END`. What counts as a string or a comment depends on the
 //! dialect: `E''` strings, dollar quotes and nested comments are PostgreSQL's; backslash
-//! escapes, backquotes and `#` comments MySQL's; `[name]` SQLite's.
+//! escapes, backquotes and `#` comments MySQL's; `[name]` SQLite's. On MySQL,
+//! `/*! ... */` and `/*M! ... */` are not comments but code the server runs (mysqldump's
+//! version-guarded statements), so a statement made of one is kept.
 
 use std::fmt;
 
@@ -31,14 +33,18 @@ impl fmt::Display for Dialect {
     }
 }
 
-/// One statement of a section: from its first token (comments before it are left out)
-/// to its `;`.
+/// One statement of a section: from its first code token to its last, so comments
+/// before it and after it (before its `;`) are left out, and so is the `;`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Statement<'a> {
-    /// The statement's text, without its `;` and surrounding whitespace.
+    /// The statement's code, exactly as in the section.
     pub sql: &'a str,
     /// The 1-based line of the section on which it starts.
     pub line: usize,
+    /// Comments between the previous statement's `;` and this statement, trimmed.
+    pub before: &'a str,
+    /// Comments between the statement's last code token and its `;`, trimmed.
+    pub after: &'a str,
 }
 
 /// Splits `sql` into statements. Empty statements and statements that are only comments
@@ -65,7 +71,10 @@ pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
         dialect,
     };
     let mut out = Vec::new();
+    // Where the text since the last `;` starts, where its code starts and ends.
+    let mut gap = 0;
     let mut start = 0;
+    let mut code_end = 0;
     let mut depth = 0usize;
     let mut has_code = false;
     // A `BEGIN` or `END` waits for the next token: `BEGIN;` is a transaction, `BEGIN
@@ -102,15 +111,16 @@ pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
         match (token, word) {
             (Token::Semicolon, _) if depth == 0 => {
                 if has_code {
-                    push(sql, start, lexer.pos - 1, &mut out);
+                    push(sql, [gap, start, code_end, lexer.pos - 1], &mut out);
                 }
-                start = lexer.pos;
+                gap = lexer.pos;
                 has_code = false;
                 continue;
             }
             _ if !has_code => start = token_start,
             _ => {}
         }
+        code_end = lexer.pos;
         match (token, word) {
             (_, Some(_)) if qualifier => {}
             (_, Some("BEGIN")) => pending_begin = true,
@@ -121,7 +131,7 @@ pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
         has_code = true;
     }
     if has_code {
-        push(sql, start, sql.len(), &mut out);
+        push(sql, [gap, start, code_end, sql.len()], &mut out);
     }
     out
 }
@@ -161,20 +171,30 @@ fn begin_opens_block(dialect: Dialect, next: Option<&str>) -> bool {
     }
 }
 
-fn push<'a>(sql: &'a str, start: usize, end: usize, out: &mut Vec<Statement<'a>>) {
-    let Some(raw) = sql.get(start..end) else {
+/// Adds the statement whose text since the previous `;` starts at `gap`, whose code runs
+/// from `start` to `end`, and whose `;` (or the end of the section) is at `stop`.
+fn push<'a>(sql: &'a str, [gap, start, end, stop]: [usize; 4], out: &mut Vec<Statement<'a>>) {
+    let (Some(text), Some(before), Some(after)) =
+        (sql.get(start..end), sql.get(gap..start), sql.get(end..stop))
+    else {
         return;
     };
-    let trimmed_start = raw.len() - raw.trim_start().len();
-    let text = raw.trim();
+    // Whitespace the lexer reads as part of a word (beyond ASCII) is still whitespace.
+    let lead = text.len() - text.trim_start().len();
+    let text = text.trim();
     if text.is_empty() {
         return;
     }
-    let line = 1 + sql.as_bytes()[..start + trimmed_start]
+    let line = 1 + sql.as_bytes()[..start + lead]
         .iter()
         .filter(|&&b| b == b'\n')
         .count();
-    out.push(Statement { sql: text, line });
+    out.push(Statement {
+        sql: text,
+        line,
+        before: before.trim(),
+        after: after.trim(),
+    });
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,6 +249,15 @@ impl<'a> Lexer<'a> {
                 self.line_comment()
             }
             b'#' if dialect == Dialect::MySql => self.line_comment(),
+            // `/*! ... */` and `/*M! ... */` are code to MySQL and MariaDB.
+            b'/' if dialect == Dialect::MySql
+                && self.peek(1) == Some(b'*')
+                && (self.peek(2) == Some(b'!')
+                    || (self.peek(2) == Some(b'M') && self.peek(3) == Some(b'!'))) =>
+            {
+                self.block_comment();
+                Token::Other
+            }
             b'/' if self.peek(1) == Some(b'*') => self.block_comment(),
             b'\'' => self.quoted(b'\'', dialect == Dialect::MySql),
             b'"' => self.quoted(b'"', dialect == Dialect::MySql),
@@ -420,7 +449,7 @@ mod tests {
         (
             Postgres,
             "SELECT 1 -- no; split\n; SELECT 2",
-            &["SELECT 1 -- no; split", "SELECT 2"],
+            &["SELECT 1", "SELECT 2"],
         ),
         (
             Postgres,
@@ -477,13 +506,13 @@ mod tests {
         (
             MySql,
             "SELECT 1 # hash; comment\n; SELECT 2",
-            &["SELECT 1 # hash; comment", "SELECT 2"],
+            &["SELECT 1", "SELECT 2"],
         ),
         (MySql, "SELECT 1--2; SELECT 2", &["SELECT 1--2", "SELECT 2"]),
         (
             MySql,
             "SELECT 1 -- c;\n; SELECT 2",
-            &["SELECT 1 -- c;", "SELECT 2"],
+            &["SELECT 1", "SELECT 2"],
         ),
         (
             MySql,
@@ -558,6 +587,34 @@ mod tests {
             "SELECT `odd;name` FROM t; SELECT 2",
             &["SELECT `odd;name` FROM t", "SELECT 2"],
         ),
+        // MySQL's executable comments are statements; elsewhere they are comments.
+        (
+            MySql,
+            "/*!40101 SET @x = 42 */;\n/*M!100101 SET @y = 1 */;\n/* plain */;",
+            &["/*!40101 SET @x = 42 */", "/*M!100101 SET @y = 1 */"],
+        ),
+        (
+            MySql,
+            "/*!50003 CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET @a = 1; */;; SELECT 2",
+            &[
+                "/*!50003 CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET @a = 1; */",
+                "SELECT 2",
+            ],
+        ),
+        (Postgres, "/*!40101 SET x = 42 */; SELECT 1", &["SELECT 1"]),
+        (Sqlite, "/*!40101 SET x = 42 */; SELECT 1", &["SELECT 1"]),
+        // A statement ends at its last code token, before a trailing comment.
+        (
+            Postgres,
+            "ALTER TABLE t ADD COLUMN note text -- why\n;\nSELECT 1 -- done",
+            &["ALTER TABLE t ADD COLUMN note text", "SELECT 1"],
+        ),
+        (
+            MySql,
+            "ALTER TABLE t ADD note text # why\n; SELECT 1 /* done */",
+            &["ALTER TABLE t ADD note text", "SELECT 1"],
+        ),
+        (Sqlite, "SELECT 1 /* a */ -- b\n;", &["SELECT 1"]),
     ];
 
     #[test]
@@ -566,6 +623,23 @@ mod tests {
             assert_eq!(split(input, *dialect), *expected, "{dialect}: {input}");
         }
         assert!(CASES.len() >= 25);
+    }
+
+    #[test]
+    fn comments_around_a_statement_are_kept_apart() {
+        let s = split_statements(
+            "-- first\nSELECT 1 -- why\n;\n/* next */ SELECT 2; -- trailing",
+            Postgres,
+        );
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            (s[0].before, s[0].sql, s[0].after),
+            ("-- first", "SELECT 1", "-- why")
+        );
+        assert_eq!(
+            (s[1].before, s[1].sql, s[1].after),
+            ("/* next */", "SELECT 2", "")
+        );
     }
 
     #[test]

@@ -129,12 +129,13 @@ fn migration(m: &Migration) -> TokenStream {
         Some(sql) => quote! { ::core::option::Option::Some(#sql) },
         None => quote! { ::core::option::Option::None },
     };
+    let (upgrade_line, downgrade_line) = (m.upgrade_line(), m.downgrade_line());
     let transaction = m.transactional();
     let checksum = m.checksum();
     quote! {
         ::migrations::__private::Migration::from_static(
             #revision, #down, #labels, #depends, #message, #created, #file_name,
-            #upgrade, #downgrade, #transaction, #checksum,
+            #upgrade, #downgrade, #upgrade_line, #downgrade_line, #transaction, #checksum,
         )
     }
 }

@@ -68,11 +68,9 @@ pub enum Error {
         error: Option<String>,
     },
     /// A revision's SQL failed; the revision and its version row were rolled back where
-    /// the database allows it.
-    #[error(
-        "{action} of revision `{revision}` ({file}) failed{}: {source}",
-        .statement.map(|i| format!(" at statement {i}")).unwrap_or_default()
-    )]
+    /// the database allows it. Says where: the statement, the line of the file it starts
+    /// on, its SQL, and the database's own code, message, detail and hint.
+    #[error("{}", execute_text(*.action, .revision, .file, *.statement, *.line, .sql.as_deref(), .database))]
     Execute {
         /// The revision.
         revision: String,
@@ -80,8 +78,14 @@ pub enum Error {
         file: String,
         /// `upgrade` or `downgrade`.
         action: crate::Action,
-        /// For a revision run statement by statement, which one failed (1-based).
+        /// Which statement of the section failed (1-based), when known.
         statement: Option<usize>,
+        /// The line of the file on which that statement starts, when known.
+        line: Option<usize>,
+        /// That statement's SQL, as in the file.
+        sql: Option<String>,
+        /// What the database said, field by field.
+        database: Box<DatabaseError>,
         /// The database's error.
         #[source]
         source: sqlx::Error,
@@ -123,4 +127,96 @@ pub enum Error {
     /// A database error outside a revision's SQL (connecting, the version table).
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+/// What the database said about a failed statement, field by field.
+///
+/// # Examples
+///
+/// ```
+/// use migrations_runtime::DatabaseError;
+///
+/// let mut e = DatabaseError::default();
+/// e.code = Some("23505".into());
+/// e.message = "could not create unique index \"crates_name_key\"".into();
+/// e.detail = Some("Key (name)=(serde) is duplicated.".into());
+/// assert_eq!(
+///     e.to_string(),
+///     "23505 could not create unique index \"crates_name_key\"\nDETAIL: Key (name)=(serde) is duplicated."
+/// );
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DatabaseError {
+    /// The database's own code: the SQLSTATE on PostgreSQL, the error number and SQLSTATE
+    /// on MySQL (`1062 (23000)`), the extended result code on SQLite.
+    pub code: Option<String>,
+    /// The database's message (on PostgreSQL without the server's source line).
+    pub message: String,
+    /// PostgreSQL's DETAIL.
+    pub detail: Option<String>,
+    /// PostgreSQL's HINT.
+    pub hint: Option<String>,
+    /// PostgreSQL's error position: the 1-based character of the SQL sent.
+    pub position: Option<usize>,
+}
+
+impl DatabaseError {
+    /// The code and message any sqlx error has.
+    pub(crate) fn generic(e: &sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::Database(db) => Self {
+                code: db.code().map(|c| c.into_owned()),
+                message: db.message().to_owned(),
+                ..Self::default()
+            },
+            other => Self {
+                message: other.to_string(),
+                ..Self::default()
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for DatabaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(code) = &self.code {
+            write!(f, "{code} ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(detail) = &self.detail {
+            write!(f, "\nDETAIL: {detail}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\nHINT: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `upgrade of revision `x` (file) failed at statement 3, line 14:`, the statement's first
+/// line, then what the database said, each line indented under the first.
+fn execute_text(
+    action: crate::Action,
+    revision: &str,
+    file: &str,
+    statement: Option<usize>,
+    line: Option<usize>,
+    sql: Option<&str>,
+    database: &DatabaseError,
+) -> String {
+    let mut text = format!("{action} of revision `{revision}` ({file}) failed");
+    match (statement, line) {
+        (Some(s), Some(l)) => text += &format!(" at statement {s}, line {l}"),
+        (Some(s), None) => text += &format!(" at statement {s}"),
+        _ => {}
+    }
+    text.push(':');
+    if let Some(first) = sql.and_then(|s| s.lines().next()) {
+        text += &format!("\n    {}", first.trim_end());
+    }
+    for said in database.to_string().lines() {
+        text += &format!("\n  {said}");
+    }
+    text
 }

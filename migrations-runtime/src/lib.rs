@@ -32,7 +32,7 @@ mod report;
 mod table;
 
 pub use driver::{Dialect, Driver};
-pub use error::Error;
+pub use error::{DatabaseError, Error};
 pub use lock::AcquiredConnection;
 pub use migrations::Migrations;
 pub use migrator::{DEFAULT_LOCK_TIMEOUT, Migrator, Repair};

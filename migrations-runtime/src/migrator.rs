@@ -98,6 +98,45 @@ pub enum Repair {
     RolledBack,
 }
 
+/// Where in a section a statement failed.
+#[derive(Clone, Copy)]
+struct Location<'a> {
+    /// 1-based.
+    statement: usize,
+    /// The line of the file it starts on.
+    line: Option<usize>,
+    sql: &'a str,
+}
+
+/// Finds the statement that failed: the one holding PostgreSQL's error position when
+/// the database gave one (a syntax error stops the whole text before anything runs), or
+/// else the one at `index` (statements run one by one, or those that completed).
+fn locate<'a>(
+    change: &Change<'a>,
+    dialect: Dialect,
+    index: Option<usize>,
+    position: Option<usize>,
+) -> Option<Location<'a>> {
+    let statements = migrations_core::split_statements(change.sql, dialect);
+    let by_position = position.and_then(|p| {
+        let offset = change
+            .sql
+            .char_indices()
+            .nth(p.saturating_sub(1))
+            .map_or(change.sql.len(), |(o, _)| o);
+        statements
+            .iter()
+            .rposition(|s| s.sql.as_ptr() as usize - change.sql.as_ptr() as usize <= offset)
+    });
+    let i = by_position.or(index)?;
+    let s = statements.get(i)?;
+    Some(Location {
+        statement: i + 1,
+        line: (change.first_line > 0).then(|| change.first_line + s.line - 1),
+        sql: s.sql,
+    })
+}
+
 /// What to check when reading the version table.
 #[derive(Clone, Copy)]
 struct Checks {
@@ -367,6 +406,10 @@ impl<'m> Migrator<'m> {
                             Action::Downgrade => m.downgrade_sql().unwrap_or_default(),
                             _ => m.upgrade_sql(),
                         },
+                        first_line: match action {
+                            Action::Downgrade => m.downgrade_line(),
+                            _ => m.upgrade_line(),
+                        },
                         transactional: m.transactional(),
                         row: match action {
                             Action::Downgrade => RowChange::Delete(m.revision()),
@@ -387,6 +430,7 @@ impl<'m> Migrator<'m> {
                 Work::Unknown(row) => {
                     let change = Change {
                         sql: row.downgrade_sql.as_deref().unwrap_or_default(),
+                        first_line: 0,
                         transactional: true,
                         row: RowChange::Delete(&row.revision),
                     };
@@ -838,17 +882,23 @@ impl<'m> Migrator<'m> {
         let ran = DB::run(conn, table, change)
             .await
             .map_err(|(source, statement)| {
-                tracing::error!(revision, %action, error = %source, ?statement, "failed");
                 if DB::is_busy(&source) {
                     return self.database_error::<DB>(table, source);
                 }
-                Error::Execute {
+                let database = (DB::DIALECT.info().describe)(&source);
+                let at = locate(change, DB::DIALECT, statement, database.position);
+                let error = Error::Execute {
                     revision: revision.to_owned(),
                     file: file.to_owned(),
                     action,
-                    statement: statement.map(|(i, _)| i),
+                    statement: at.map(|a| a.statement),
+                    line: at.and_then(|a| a.line),
+                    sql: at.map(|a| a.sql.to_owned()),
+                    database: Box::new(database),
                     source,
-                }
+                };
+                tracing::error!(revision, %action, %error, "failed");
+                error
             })?;
         if !ran {
             tracing::info!(revision, %action, "already done by another process");

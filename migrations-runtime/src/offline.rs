@@ -86,9 +86,18 @@ impl Script {
         }
     }
 
+    /// A section statement by statement, each ended by `;` right after its code, with
+    /// the comments before and after it on lines of their own (so that a comment at the
+    /// end of a statement cannot swallow its `;`).
     fn section(&mut self, sql: &str) {
         for statement in split_statements(sql, self.dialect) {
+            if !statement.before.is_empty() {
+                let _ = writeln!(self.out, "{}", statement.before);
+            }
             self.statement(statement.sql);
+            if !statement.after.is_empty() {
+                let _ = writeln!(self.out, "{}", statement.after);
+            }
         }
     }
 

@@ -73,8 +73,9 @@ pub use migrations_core::{
 };
 #[cfg(feature = "runtime")]
 pub use migrations_runtime::{
-    AcquiredConnection, Action, AppliedRevision, DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE, Dialect,
-    Driver, Error, Migrations, Migrator, Repair, Report, RevisionState, Step, TableName,
+    AcquiredConnection, Action, AppliedRevision, DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE,
+    DatabaseError, Dialect, Driver, Error, Migrations, Migrator, Repair, Report, RevisionState,
+    Step, TableName,
 };
 
 /// The pure core: file format, graph, targets and plans.

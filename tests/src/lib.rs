@@ -234,6 +234,9 @@ pub trait Backend: Driver {
     /// Runs a query returning one integer, panicking on error.
     fn scalar(pool: &Pool<Self>, sql: &str) -> impl Future<Output = i64> + Send;
 
+    /// Runs a query returning one text value, panicking on error.
+    fn text(pool: &Pool<Self>, sql: &str) -> impl Future<Output = String> + Send;
+
     /// SQL that holds the migration lock of version table `_migrations` for as long as
     /// the session (or, on SQLite, the transaction) lasts.
     const HOLD_LOCK: &'static str;
@@ -271,6 +274,17 @@ macro_rules! backend {
                 let sql = sql.to_owned();
                 async move {
                     sqlx::query_scalar::<$db, i64>(AssertSqlSafe(sql))
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap()
+                }
+            }
+
+            fn text(pool: &Pool<Self>, sql: &str) -> impl Future<Output = String> + Send {
+                let pool = pool.clone();
+                let sql = sql.to_owned();
+                async move {
+                    sqlx::query_scalar::<$db, String>(AssertSqlSafe(sql))
                         .fetch_one(&pool)
                         .await
                         .unwrap()

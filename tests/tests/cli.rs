@@ -44,7 +44,12 @@ fn fails(args: &[&str]) -> String {
         "migrations {args:?} succeeded: {out}"
     );
     assert!(err.starts_with("error: "), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    // One error: a failed revision's goes on, indented, with its statement and the
+    // database's fields.
+    assert!(
+        err.trim_end().lines().skip(1).all(|l| l.starts_with("  ")),
+        "one error: {err}"
+    );
     err
 }
 
@@ -612,4 +617,74 @@ fn on_a_terminal_the_output_is_coloured_and_shows_progress() {
     let out = String::from_utf8(out).unwrap();
     assert!(out.contains("\x1b[32mupgrade\x1b[0m a1"), "{out:?}");
     assert_eq!(out.lines().count(), 3);
+}
+
+#[test]
+fn check_lists_what_is_pending_and_a_failure_reads_as_json() {
+    let mut files: Vec<(String, String)> = (1..=8)
+        .map(|i| {
+            let parent = if i == 1 {
+                "none".to_owned()
+            } else {
+                format!("r0{}", i - 1)
+            };
+            (
+                format!("r0{i}_step.sql"),
+                format!(
+                    "-- revision: r0{i}\n-- down_revision: {parent}\n-- message: step {i}\n-- migrate:upgrade\nCREATE TABLE t{i} (id INTEGER);\n"
+                ),
+            )
+        })
+        .collect();
+    files[7].1 += "INSERT INTO no_such_table VALUES (1);\n";
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let dir = migrations_dir(&refs);
+    let root = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", root.path().join("t.db").display());
+    let d = dir.path().to_str().unwrap();
+    let (code, out, _) = cli(&["--dir", d, "--database-url", &url, "check"]);
+    assert_eq!(code, ExitCode::FAILURE);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "not ok: the database is behind: 8 revision(s) to apply",
+            "  r01 step 1",
+            "  r02 step 2",
+            "  r03 step 3",
+            "  r04 step 4",
+            "  r05 step 5",
+            "  ... and 3 more (`check --json` lists them all)",
+        ]
+    );
+    let (_, out, _) = cli(&["--dir", d, "--database-url", &url, "check", "--json"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["pending"].as_array().unwrap().len(), 8);
+    let (code, out, err) = cli(&[
+        "--dir",
+        d,
+        "--database-url",
+        &url,
+        "upgrade",
+        "head",
+        "--json",
+    ]);
+    assert_eq!(code, ExitCode::FAILURE);
+    assert!(err.starts_with("error: upgrade of revision `r08`"), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let e = &v["error"];
+    assert_eq!(e["revision"], "r08");
+    assert_eq!(e["statement"], 2);
+    assert_eq!(e["line"], 6);
+    assert_eq!(e["sql"], "INSERT INTO no_such_table VALUES (1)");
+    assert_eq!(e["code"], "1");
+    assert!(
+        e["database_message"]
+            .as_str()
+            .unwrap()
+            .contains("no such table"),
+        "{e}"
+    );
 }

@@ -145,8 +145,9 @@ async fn an_older_binary_rolls_back_revisions_it_does_not_know_on_request<DB: Ba
 }
 
 async fn a_revision_left_part_way_is_refused_until_repaired<DB: Backend>(db: &TestDb<DB>) {
-    // Outside a transaction, a failure leaves the revision's row `failed`.
-    let broken = "-- revision: b2\n-- down_revision: a1\n-- transaction: false\n-- migrate:upgrade\nINSERT INTO no_such_table VALUES (1);\n";
+    // Outside a transaction, a failure after the first statement leaves the revision's
+    // row `failed`.
+    let broken = "-- revision: b2\n-- down_revision: a1\n-- transaction: false\n-- migrate:upgrade\nCREATE TABLE part_of_b2 (id INTEGER);\nINSERT INTO no_such_table VALUES (1);\n";
     let dir = migrations_dir(&[("a1_first.sql", A1), ("b2_broken.sql", broken)]);
     let m = Migrations::from_dir(dir.path()).unwrap();
     assert!(matches!(

@@ -52,6 +52,8 @@ pub(crate) struct DialectInfo {
     pub(crate) busy_timeout: Option<&'static str>,
     /// Whether an error says another writer held the database past the busy timeout.
     pub(crate) busy: fn(&sqlx::Error) -> bool,
+    /// What the database said, field by field.
+    pub(crate) describe: fn(&sqlx::Error) -> crate::error::DatabaseError,
 }
 
 /// The version table's SQL in each dialect.
@@ -199,6 +201,7 @@ static GENERIC: DialectInfo = DialectInfo {
     begin: "BEGIN",
     busy_timeout: None,
     busy: |_| false,
+    describe: crate::error::DatabaseError::generic,
 };
 
 /// A row to write to the version table.
@@ -222,6 +225,8 @@ pub(crate) enum RowChange<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Change<'a> {
     pub(crate) sql: &'a str,
+    /// The line of the file on which `sql` starts; 0 when there is no file.
+    pub(crate) first_line: usize,
     pub(crate) transactional: bool,
     pub(crate) row: RowChange<'a>,
 }
@@ -235,9 +240,10 @@ impl RowChange<'_> {
     }
 }
 
-/// Why a revision's run failed: the database's error, and for a revision run statement
-/// by statement, which statement (1-based) of how many.
-pub(crate) type RunError = (sqlx::Error, Option<(usize, usize)>);
+/// Why a revision's run failed: the database's error, and the index (0-based) of the
+/// statement that failed: for SQL run statement by statement, that statement; for SQL
+/// sent whole, how many statements completed before the error.
+pub(crate) type RunError = (sqlx::Error, Option<usize>);
 
 /// A repair of one version row.
 #[derive(Debug, Clone)]
@@ -461,7 +467,7 @@ macro_rules! impl_driver {
                 async move {
                     let started = ::std::time::Instant::now();
                     if change.transactional && Self::DIALECT.info().transactional_ddl {
-                        in_transaction(&mut *conn, table, change, started).await.map_err(|e| (e, None))
+                        in_transaction(&mut *conn, table, change, started).await
                     } else {
                         with_dirty_state(&mut *conn, table, change, started).await
                     }
@@ -620,20 +626,21 @@ macro_rules! impl_driver {
             table: &$crate::table::TableName,
             change: &$crate::driver::Change<'_>,
             started: ::std::time::Instant,
-        ) -> Result<bool, sqlx::Error> {
-            let mut tx = open_transaction(&mut *conn).await?;
+        ) -> Result<bool, $crate::driver::RunError> {
+            let plain = |e: sqlx::Error| (e, None);
+            let mut tx = open_transaction(&mut *conn).await.map_err(plain)?;
             let done = async {
-                if !still_to_do(&mut *tx, table, &change.row).await? {
+                if !still_to_do(&mut *tx, table, &change.row).await.map_err(plain)? {
                     return Ok(false);
                 }
-                execute_sql(&mut *tx, change.sql).await?;
-                record(&mut *tx, table, &change.row, started, $crate::table::RevisionState::Applied).await?;
+                execute_sql(&mut *tx, change.sql).await.map_err(|(e, done)| (e, Some(done)))?;
+                record(&mut *tx, table, &change.row, started, $crate::table::RevisionState::Applied).await.map_err(plain)?;
                 Ok(true)
             }
             .await;
             match done {
                 Ok(ran) => {
-                    tx.commit().await?;
+                    tx.commit().await.map_err(plain)?;
                     Ok(ran)
                 }
                 Err(e) => {
@@ -670,17 +677,33 @@ macro_rules! impl_driver {
             }
             let statements = ::migrations_core::split_statements(change.sql, <$db as $crate::driver::Driver>::DIALECT);
             for (i, statement) in statements.iter().enumerate() {
-                if let Err(source) = execute_sql(&mut *conn, statement.sql).await {
-                    let error = format!(
-                        "statement {} of {} (line {} of the section): {source}",
-                        i + 1,
-                        statements.len(),
-                        statement.line
-                    );
-                    if let Err(mark) = set_state(&mut *conn, table, revision, RevisionState::Failed, None, Some(&error)).await {
-                        tracing::error!(revision, error = %mark, "could not mark the revision failed; its row still says running");
+                if let Err((source, _)) = execute_sql(&mut *conn, statement.sql).await {
+                    let said = (<$db as $crate::driver::Driver>::DIALECT.info().describe)(&source);
+                    let line = match change.first_line {
+                        0 => format!("line {} of the section", statement.line),
+                        first => format!("line {}", first + statement.line - 1),
+                    };
+                    // A statement fails as a whole: when the first one fails, nothing of
+                    // the revision ran, so its row goes back to where it was and the next
+                    // run tries again. Later, the schema may hold part of it: `failed`.
+                    let settled = if i == 0 {
+                        match &change.row {
+                            $crate::driver::RowChange::Insert(_) => {
+                                let undo = $crate::driver::RowChange::Delete(revision);
+                                record(&mut *conn, table, &undo, started, RevisionState::Applied).await
+                            }
+                            $crate::driver::RowChange::Delete(_) => {
+                                set_state(&mut *conn, table, revision, RevisionState::Applied, None, None).await
+                            }
+                        }
+                    } else {
+                        let error = format!("statement {} of {} ({line}): {said}", i + 1, statements.len());
+                        set_state(&mut *conn, table, revision, RevisionState::Failed, None, Some(&error)).await
+                    };
+                    if let Err(mark) = settled {
+                        tracing::error!(revision, error = %mark, "could not settle the failed revision's row; it still says running");
                     }
-                    return Err((source, Some((i + 1, statements.len()))));
+                    return Err((source, Some(i)));
                 }
             }
             match &change.row {
@@ -733,22 +756,26 @@ macro_rules! impl_driver {
             })
         }
 
-        /// Runs a revision's SQL, all statements in one call.
+        /// Runs SQL exactly as given, all its statements in one call; on failure, says how
+        /// many statements completed before it (each completed statement is one result).
         async fn execute_sql(
             conn: &mut <$db as sqlx::Database>::Connection,
             sql: &str,
-        ) -> Result<(), sqlx::Error> {
+        ) -> Result<(), (sqlx::Error, usize)> {
+            use ::futures_util::TryStreamExt as _;
             if sql.trim().is_empty() {
                 return Ok(());
             }
-            match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut *conn)
-                .await
-            {
-                Err(e) if !(<$db as $crate::driver::Driver>::DIALECT.info().empty_query)(&e) => {
-                    Err(e)
+            let mut done = 0;
+            let mut results = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_many(&mut *conn);
+            loop {
+                match results.try_next().await {
+                    Ok(Some(::sqlx::Either::Left(_))) => done += 1,
+                    Ok(Some(::sqlx::Either::Right(_))) => {}
+                    Ok(None) => return Ok(()),
+                    Err(e) if (<$db as $crate::driver::Driver>::DIALECT.info().empty_query)(&e) => return Ok(()),
+                    Err(e) => return Err((e, done)),
                 }
-                _ => Ok(()),
             }
         }
 

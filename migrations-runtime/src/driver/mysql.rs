@@ -23,6 +23,7 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     begin: "BEGIN",
     busy_timeout: None,
     busy: |_| false,
+    describe,
 };
 
 fn number(e: &sqlx::Error) -> Option<u16> {
@@ -31,6 +32,24 @@ fn number(e: &sqlx::Error) -> Option<u16> {
             .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
             .map(sqlx::mysql::MySqlDatabaseError::number),
         _ => None,
+    }
+}
+
+/// MySQL's error: its number with the SQLSTATE, and the message.
+fn describe(e: &sqlx::Error) -> crate::error::DatabaseError {
+    let sqlx::Error::Database(db) = e else {
+        return crate::error::DatabaseError::generic(e);
+    };
+    let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() else {
+        return crate::error::DatabaseError::generic(e);
+    };
+    crate::error::DatabaseError {
+        code: Some(match my.code() {
+            Some(state) => format!("{} ({state})", my.number()),
+            None => my.number().to_string(),
+        }),
+        message: my.message().to_owned(),
+        ..crate::error::DatabaseError::default()
     }
 }
 

@@ -18,6 +18,7 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     begin: "BEGIN",
     busy_timeout: None,
     busy: |_| false,
+    describe,
 };
 
 fn sqlstate(e: &sqlx::Error) -> Option<&str> {
@@ -26,6 +27,27 @@ fn sqlstate(e: &sqlx::Error) -> Option<&str> {
             .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
             .map(|e| e.code()),
         _ => None,
+    }
+}
+
+/// PostgreSQL's error fields: SQLSTATE, message (without the server's source line),
+/// DETAIL, HINT and the position in the SQL sent.
+fn describe(e: &sqlx::Error) -> crate::error::DatabaseError {
+    let sqlx::Error::Database(db) = e else {
+        return crate::error::DatabaseError::generic(e);
+    };
+    let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() else {
+        return crate::error::DatabaseError::generic(e);
+    };
+    crate::error::DatabaseError {
+        code: Some(pg.code().to_owned()),
+        message: pg.message().to_owned(),
+        detail: pg.detail().map(str::to_owned),
+        hint: pg.hint().map(str::to_owned),
+        position: match pg.position() {
+            Some(sqlx::postgres::PgErrorPosition::Original(p)) => Some(p),
+            _ => None,
+        },
     }
 }
 

@@ -20,6 +20,7 @@ pub(super) static INFO: DialectInfo = DialectInfo {
         matches!(e, sqlx::Error::Database(db)
             if db.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5))
     },
+    describe: crate::error::DatabaseError::generic,
 };
 
 impl_driver!(sqlx::Sqlite, Dialect::Sqlite);

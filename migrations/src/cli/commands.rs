@@ -352,7 +352,15 @@ impl Command {
                 if let Some(bar) = bar {
                     bar.finish_and_clear();
                 }
-                write_report(ctx, &report?, r.json, out)?;
+                let report = match report {
+                    Ok(report) => report,
+                    Err(e) if r.json => {
+                        writeln!(out, "{}", json!({ "error": error_json(&e) }))?;
+                        return Err(e.into());
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                write_report(ctx, &report, r.json, out)?;
                 Ok(true)
             }
             Self::Stamp(s) => {
@@ -373,33 +381,47 @@ impl Command {
                 Ok(true)
             }
             Self::Check(a) => {
-                let verdict = match runner.pending(pool, "heads").await {
-                    Ok(pending) if pending.is_empty() => Ok(()),
-                    Ok(pending) => Err(format!(
-                        "the database is behind: {} revision(s) to apply ({})",
-                        pending.len(),
-                        pending
-                            .iter()
-                            .map(|m| m.revision())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )),
+                let (verdict, pending) = match runner.pending(pool, "heads").await {
+                    Ok(pending) if pending.is_empty() => (Ok(()), pending),
+                    Ok(pending) => (
+                        Err(format!(
+                            "the database is behind: {} revision(s) to apply",
+                            pending.len()
+                        )),
+                        pending,
+                    ),
                     Err(e @ (crate::Error::Database(_) | crate::Error::InvalidTable { .. })) => {
                         return Err(e.into());
                     }
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => (Err(e.to_string()), Vec::new()),
                 };
                 if a.json {
                     let v = match &verdict {
                         Ok(()) => json!({"ok": true}),
-                        Err(problem) => json!({"ok": false, "problem": problem}),
+                        Err(problem) => json!({
+                            "ok": false,
+                            "problem": problem,
+                            "pending": pending.iter().map(|m| m.revision()).collect::<Vec<_>>(),
+                        }),
                     };
                     writeln!(out, "{v}")?;
-                } else {
-                    match &verdict {
-                        Ok(()) => writeln!(out, "ok: the database is at head")?,
-                        Err(problem) => writeln!(out, "not ok: {problem}")?,
-                    }
+                    return Ok(verdict.is_ok());
+                }
+                match &verdict {
+                    Ok(()) => writeln!(out, "ok: the database is at head")?,
+                    Err(problem) => writeln!(out, "not ok: {problem}")?,
+                }
+                // The first few pending revisions, one per line; all of them with --json.
+                const SHOWN: usize = 5;
+                for m in pending.iter().take(SHOWN) {
+                    writeln!(out, "  {} {}", m.revision(), m.message())?;
+                }
+                if pending.len() > SHOWN {
+                    writeln!(
+                        out,
+                        "  ... and {} more (`check --json` lists them all)",
+                        pending.len() - SHOWN
+                    )?;
                 }
                 Ok(verdict.is_ok())
             }
@@ -535,6 +557,35 @@ fn write_report(
         )?;
     }
     Ok(())
+}
+
+/// An error as JSON: its text, and for a failed revision where it failed and what the
+/// database said, field by field.
+fn error_json(e: &crate::Error) -> Value {
+    let mut v = json!({ "message": e.to_string() });
+    if let crate::Error::Execute {
+        revision,
+        file,
+        action,
+        statement,
+        line,
+        sql,
+        database,
+        ..
+    } = e
+    {
+        v["revision"] = json!(revision);
+        v["file"] = json!(file);
+        v["action"] = json!(action.to_string());
+        v["statement"] = json!(statement);
+        v["line"] = json!(line);
+        v["sql"] = json!(sql);
+        v["code"] = json!(database.code);
+        v["database_message"] = json!(database.message);
+        v["detail"] = json!(database.detail);
+        v["hint"] = json!(database.hint);
+    }
+    v
 }
 
 fn row_json(r: &AppliedRevision) -> Value {

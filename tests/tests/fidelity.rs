@@ -1,0 +1,200 @@
+//! The SQL that runs is the SQL in the file, and a failure says where: on real
+//! PostgreSQL, MariaDB and SQLite databases, each test once per database.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use migrations::{Dialect, Error, Migrations, RevisionState};
+use migrations_tests::{Backend, TestDb, migrations_dir, on_every_database};
+
+on_every_database!(
+    sql_runs_byte_for_byte,
+    mysql_executable_comments_run_and_are_comments_elsewhere,
+    a_failing_statement_is_named_with_its_line_and_the_databases_fields,
+    a_syntax_error_names_its_statement,
+    a_revision_whose_first_statement_fails_is_retried_not_dirty,
+);
+
+/// Trailing spaces before a line break, a tab, and a CRLF line break inside string
+/// literals reach the database unchanged.
+async fn sql_runs_byte_for_byte<DB: Backend>(db: &TestDb<DB>) {
+    let file = concat!(
+        "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\n",
+        "CREATE TABLE lit (id INTEGER PRIMARY KEY, v TEXT NOT NULL);\n",
+        "INSERT INTO lit (id, v) VALUES (1, 'two spaces:  \nend');\n",
+        "INSERT INTO lit (id, v) VALUES (2, 'a\ttab, then spaces  ');\r\n",
+        "INSERT INTO lit (id, v) VALUES (3, 'crlf:\r\nend');  \r\n",
+        "-- migrate:downgrade\nDROP TABLE lit;\n",
+    );
+    let dir = migrations_dir(&[("a1_lit.sql", file)]);
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    m.upgrade(&db.pool, "head").await.unwrap();
+    let value =
+        async |id: i64| DB::text(&db.pool, &format!("SELECT v FROM lit WHERE id = {id}")).await;
+    assert_eq!(value(1).await, "two spaces:  \nend");
+    assert_eq!(value(2).await, "a\ttab, then spaces  ");
+    assert_eq!(value(3).await, "crlf:\r\nend");
+    // The checksum still ignores line endings and trailing whitespace.
+    let lf = file.replace("\r\n", "\n");
+    assert_eq!(
+        migrations::Migration::parse("a1_lit.sql", &lf)
+            .unwrap()
+            .checksum(),
+        m.migrations()[0].checksum()
+    );
+}
+
+/// `/*! ... */` and `/*M! ... */` are statements to MySQL and MariaDB, comments to the
+/// others.
+async fn mysql_executable_comments_run_and_are_comments_elsewhere<DB: Backend>(db: &TestDb<DB>) {
+    let mysql = DB::DIALECT == Dialect::MySql;
+    let body = if mysql {
+        "/*!40101 SET @x = 42 */;\n/*!50001 CREATE VIEW v AS SELECT 1 AS one */;\n/*M!100101 CREATE TABLE mm (id INT) */;\nCREATE TABLE x42 AS SELECT @x AS v;\n"
+    } else {
+        "/*!40101 CREATE TABLE nope (id INT) */;\nCREATE TABLE yes (id INT);\n"
+    };
+    let file = format!("-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\n{body}");
+    let dir = migrations_dir(&[("a1_dump.sql", &file)]);
+    Migrations::from_dir(dir.path())
+        .unwrap()
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap();
+    if mysql {
+        assert_eq!(DB::scalar(&db.pool, "SELECT v FROM x42").await, 42);
+        assert_eq!(DB::scalar(&db.pool, "SELECT one FROM v").await, 1);
+        assert!(DB::table_exists(&db.pool, "mm").await);
+    } else {
+        assert!(!DB::table_exists(&db.pool, "nope").await);
+        assert!(DB::table_exists(&db.pool, "yes").await);
+    }
+}
+
+const DUPLICATES: &str = concat!(
+    "-- revision: a1\n-- down_revision: none\n-- message: crates\n\n-- migrate:upgrade\n",
+    "CREATE TABLE crates (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL);\n",
+    "INSERT INTO crates (id, name) VALUES (1, 'serde'), (2, 'serde');\n",
+    "-- the next statement fails: the names are not unique\n",
+    "CREATE UNIQUE INDEX crates_name_key\n  ON crates (name);\n",
+);
+
+/// A revision whose third statement fails: the error names the statement, the line of
+/// the file it starts on, its SQL, and the database's code and message (and PostgreSQL's
+/// DETAIL), without the server's C source line.
+async fn a_failing_statement_is_named_with_its_line_and_the_databases_fields<DB: Backend>(
+    db: &TestDb<DB>,
+) {
+    let dir = migrations_dir(&[("a1_crates.sql", DUPLICATES)]);
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    let err = m.upgrade(&db.pool, "head").await.unwrap_err();
+    let text = err.to_string();
+    let Error::Execute {
+        revision,
+        file,
+        statement,
+        line,
+        sql,
+        database,
+        ..
+    } = &err
+    else {
+        panic!("expected a failed revision, got {err}");
+    };
+    assert_eq!(revision, "a1");
+    assert!(file.ends_with("a1_crates.sql"), "{file}");
+    assert_eq!(*statement, Some(3));
+    assert_eq!(*line, Some(9));
+    assert_eq!(
+        sql.as_deref(),
+        Some("CREATE UNIQUE INDEX crates_name_key\n  ON crates (name)")
+    );
+    let code = database.code.as_deref().unwrap();
+    match DB::DIALECT {
+        Dialect::Postgres => {
+            assert_eq!(code, "23505");
+            assert!(
+                database
+                    .detail
+                    .as_deref()
+                    .unwrap()
+                    .contains("is duplicated"),
+                "{database:?}"
+            );
+            assert!(
+                text.contains("\n  DETAIL: Key (name)=(serde) is duplicated."),
+                "{text}"
+            );
+        }
+        Dialect::MySql => assert!(code.starts_with("1062 (23000)"), "{code}"),
+        _ => assert_eq!(code, "2067"),
+    }
+    assert!(
+        text.starts_with(&format!(
+            "upgrade of revision `a1` ({file}) failed at statement 3, line 9:\n    CREATE UNIQUE INDEX crates_name_key\n  {code} "
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("at line"), "{text}");
+    // Nothing of it stays where the database is transactional.
+    if DB::TRANSACTIONAL_DDL {
+        assert!(!DB::table_exists(&db.pool, "crates").await);
+    }
+}
+
+/// A syntax error stops PostgreSQL before any statement of the text runs: its position
+/// names the statement. SQLite and MySQL stop at the statement itself.
+async fn a_syntax_error_names_its_statement<DB: Backend>(db: &TestDb<DB>) {
+    let file = "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE ok1 (id INTEGER);\n\nSELEC 1;\nCREATE TABLE ok2 (id INTEGER);\n";
+    let dir = migrations_dir(&[("a1_typo.sql", file)]);
+    let err = Migrations::from_dir(dir.path())
+        .unwrap()
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Execute { statement: Some(2), line: Some(6), sql: Some(sql), .. } if sql == "SELEC 1"
+        ),
+        "{err:?}"
+    );
+}
+
+/// A revision run statement by statement whose first statement fails changed nothing:
+/// it is not applied, not dirty, and the next run tries it again. So is a downgrade.
+async fn a_revision_whose_first_statement_fails_is_retried_not_dirty<DB: Backend>(db: &TestDb<DB>) {
+    let file = "-- revision: a1\n-- down_revision: none\n-- transaction: false\n-- migrate:upgrade\nINSERT INTO made_by_hand (id) VALUES (1);\nCREATE TABLE after_it (id INTEGER);\n-- migrate:downgrade\nDELETE FROM no_such_table;\nDROP TABLE after_it;\n";
+    let dir = migrations_dir(&[("a1_later.sql", file)]);
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    let err = m.upgrade(&db.pool, "head").await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Execute {
+                statement: Some(1),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(m.runner().applied(&db.pool).await.unwrap().is_empty());
+    DB::execute(&db.pool, "CREATE TABLE made_by_hand (id INTEGER)").await;
+    assert_eq!(
+        m.upgrade(&db.pool, "head").await.unwrap().revisions(),
+        ["a1"]
+    );
+    let err = m.downgrade(&db.pool, "base").await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Execute {
+                statement: Some(1),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let rows = m.runner().applied(&db.pool).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].state, RevisionState::Applied);
+    assert!(DB::table_exists(&db.pool, "after_it").await);
+}
