@@ -90,6 +90,15 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
+    /// A statement of [`crate::Migrator::session_sql`] failed; nothing was changed.
+    #[error("session SQL `{sql}` failed: {source}; nothing was changed")]
+    Session {
+        /// The statement.
+        sql: String,
+        /// The database's error.
+        #[source]
+        source: sqlx::Error,
+    },
     /// The migrations folder holds a file this binary was built without.
     #[error(
         "`{file}` is in `{dir}` but not in this binary, which was built before it was added; rebuild, and add `migrations::build::watch(\"{dir}\");` to build.rs so that cargo rebuilds when a file is added"

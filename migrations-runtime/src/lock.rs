@@ -30,8 +30,9 @@ mod sealed {
 /// Implemented for `PoolConnection<DB>` and `&mut C` for every sqlx connection type `C`,
 /// which covers a pool, a connection and a transaction; sealed.
 pub trait AcquiredConnection: sealed::Sealed {
-    /// Makes sure that, should this run be cut short while the session holds the
-    /// migration lock, the session ends rather than going back to a pool.
+    /// Makes sure that the session ends rather than going back to a pool: should a run
+    /// be cut short while the session holds the migration lock, or once a run has changed
+    /// the session's settings ([`crate::Migrator::session_sql`]).
     fn close_if_abandoned(&mut self);
 }
 

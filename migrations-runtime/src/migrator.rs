@@ -48,6 +48,7 @@ pub struct Migrator<'m> {
     single_transaction: bool,
     roll_back_unknown: bool,
     on_step: Option<StepHook>,
+    session_sql: Vec<String>,
 }
 
 /// A caller's function called after each step.
@@ -153,6 +154,7 @@ impl<'m> Migrator<'m> {
             single_transaction: false,
             roll_back_unknown: false,
             on_step: None,
+            session_sql: Vec::new(),
         }
     }
 
@@ -181,7 +183,7 @@ impl<'m> Migrator<'m> {
         let target = parse_target(target)?;
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
-        let mut conn = conn.acquire().await?;
+        let mut conn = self.acquire(conn).await?;
         let state = self
             .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
             .await?;
@@ -191,6 +193,66 @@ impl<'m> Migrator<'m> {
             .into_iter()
             .map(|i| &all[i])
             .collect())
+    }
+
+    /// Runs `statements`, in order, on each connection a run uses, right after the run
+    /// acquires it and before anything else (the no-op read of the version table
+    /// included): `SET foreign_key_checks = 0` on MariaDB, `PRAGMA foreign_keys = OFF` on
+    /// SQLite (run there before any transaction opens, as that pragma requires), `SET
+    /// search_path = app` or `SET lock_timeout = '5s'` on PostgreSQL.
+    ///
+    /// The settings never reach the application's own queries: a connection taken from
+    /// a pool is closed after the run instead of going back to it (one reconnect per
+    /// run). A connection the caller passes (`&mut PgConnection`, a transaction) stays the
+    /// caller's, settings included; on SQLite a pragma inside a caller's transaction has
+    /// no effect. On an in-memory SQLite database, whose data lives with its connection,
+    /// pass a connection rather than the pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(
+    ///     dir.path().join("a1_init.sql"),
+    ///     "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
+    /// )?;
+    /// let migrations = migrations_runtime::Migrations::from_dir(dir.path())?;
+    /// let runner = migrations.runner().session_sql(["PRAGMA foreign_keys = OFF"]);
+    /// # let _ = runner;
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn session_sql<I, S>(mut self, statements: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.session_sql = statements.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Acquires the run's connection and runs the session SQL on it first; with session
+    /// SQL, a pooled connection is closed after the run rather than returned.
+    async fn acquire<'c, A>(&self, conn: A) -> Result<A::Connection, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        let mut conn = conn.acquire().await?;
+        if !self.session_sql.is_empty() {
+            conn.close_if_abandoned();
+            for sql in &self.session_sql {
+                <A::Database as Driver>::run_sql(&mut conn, sql)
+                    .await
+                    .map_err(|source| Error::Session {
+                        sql: sql.clone(),
+                        source,
+                    })?;
+            }
+        }
+        Ok(conn)
     }
 
     /// Runs a whole upgrade or downgrade in one transaction: all of it or none of it.
@@ -291,7 +353,7 @@ impl<'m> Migrator<'m> {
     {
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
-        let mut conn = conn.acquire().await?;
+        let mut conn = self.acquire(conn).await?;
         // The common start-up case, nothing to do, is this one read and no lock. A dirty
         // row is judged under the lock, before anything else.
         let state = self
@@ -559,7 +621,7 @@ impl<'m> Migrator<'m> {
             .collect::<Result<Vec<_>, _>>()?;
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
-        let mut conn = conn.acquire().await?;
+        let mut conn = self.acquire(conn).await?;
         lock::with_lock::<A::Database, _, _>(&mut conn, &table, self.lock_timeout, async |conn| {
             self.stamp_locked::<A::Database>(conn, &table, graph, &targets, purge)
                 .await
@@ -651,7 +713,7 @@ impl<'m> Migrator<'m> {
         A::Connection: AcquiredConnection,
     {
         let table = self.table_name()?;
-        let mut conn = conn.acquire().await?;
+        let mut conn = self.acquire(conn).await?;
         lock::with_lock::<A::Database, _, _>(&mut conn, &table, self.lock_timeout, async |conn| {
             let rows = <A::Database as Driver>::read_rows(&mut *conn, &table)
                 .await?
@@ -698,7 +760,7 @@ impl<'m> Migrator<'m> {
     {
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
-        let mut conn = conn.acquire().await?;
+        let mut conn = self.acquire(conn).await?;
         lock::with_lock::<A::Database, _, _>(&mut conn, &table, self.lock_timeout, async |conn| {
             let rows = <A::Database as Driver>::read_rows(&mut *conn, &table)
                 .await?
@@ -755,6 +817,7 @@ impl<'m> Migrator<'m> {
     where
         A: Acquire<'c>,
         A::Database: Driver,
+        A::Connection: AcquiredConnection,
     {
         let rows = self.applied(conn).await?;
         Ok(AppliedRevision::current(&rows)
@@ -773,9 +836,10 @@ impl<'m> Migrator<'m> {
     where
         A: Acquire<'c>,
         A::Database: Driver,
+        A::Connection: AcquiredConnection,
     {
         let table = self.table_name()?;
-        let mut conn = conn.acquire().await?;
+        let mut conn = self.acquire(conn).await?;
         let mut rows = <A::Database as Driver>::read_rows(&mut conn, &table)
             .await?
             .unwrap_or_default();
@@ -1007,6 +1071,7 @@ impl Migrations {
     where
         A: Acquire<'c>,
         A::Database: Driver,
+        A::Connection: AcquiredConnection,
     {
         self.runner().current(conn).await
     }

@@ -92,4 +92,37 @@ fn the_app_template_builds_and_migrates_with_its_own_binary() {
     let (success, stdout, _) = run(&binary, &["migrate", "heads"], &url, elsewhere.path());
     assert!(success);
     assert!(stdout.contains("(head) create example table"), "{stdout}");
+    // `init` wrote the app a migrations.toml; its settings apply to the subcommand run
+    // from the app's folder, as they do to the `migrations` binary.
+    let config = app.join("migrations.toml");
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("[session_sql]")
+    );
+    std::fs::write(
+        &config,
+        "table = \"demo_versions\"\n[session_sql]\nsqlite = [\"PRAGMA foreign_keys = OFF\"]\n",
+    )
+    .unwrap();
+    let (success, stdout, stderr) = run(&binary, &["migrate", "current"], &url, &app);
+    assert!(success, "{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        "base (nothing applied)",
+        "not the file's table"
+    );
+    let (success, stdout, stderr) = run(
+        &binary,
+        &[
+            "migrate",
+            "current",
+            "--session-sql",
+            "PRAGMA foreign_keys = ON",
+        ],
+        &url,
+        elsewhere.path(),
+    );
+    assert!(success, "{stderr}");
+    assert!(stdout.contains("(head) create example table"), "{stdout}");
 }

@@ -688,3 +688,85 @@ fn check_lists_what_is_pending_and_a_failure_reads_as_json() {
         "{e}"
     );
 }
+
+/// A folder that only applies with a session setting: `--session-sql`, or
+/// `migrations.toml`, whose settings flags override; a bad file names its line.
+#[test]
+fn session_sql_and_the_configuration_file() {
+    let dir = migrations_dir(&[
+        (
+            "a1_tables.sql",
+            "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE parent (id INTEGER PRIMARY KEY);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));\nINSERT INTO parent VALUES (1);\nINSERT INTO child VALUES (1, 1);\n",
+        ),
+        (
+            "b2_rebuild.sql",
+            "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nCREATE TABLE parent_new (id INTEGER PRIMARY KEY, note TEXT);\nINSERT INTO parent_new (id) SELECT id FROM parent;\nDROP TABLE parent;\nALTER TABLE parent_new RENAME TO parent;\n",
+        ),
+    ]);
+    let root = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let url = |name: &str| format!("sqlite:{}", root.path().join(name).display());
+    let (first, second) = (url("one.db"), url("two.db"));
+    let err = fails(&["--dir", d, "--database-url", &first, "upgrade", "head"]);
+    assert!(err.contains("FOREIGN KEY constraint failed"), "{err}");
+    let out = ok(&[
+        "--dir",
+        d,
+        "--database-url",
+        &first,
+        "upgrade",
+        "head",
+        "--session-sql",
+        "PRAGMA foreign_keys = OFF",
+    ]);
+    assert!(out.contains("upgrade b2"), "{out}");
+
+    // The same from the file, which also names the folder and the version table.
+    let config = root.path().join("migrations.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "directory = \"{d}\"\ntable = \"app_versions\"\n[session_sql]\nsqlite = [\"PRAGMA foreign_keys = OFF\"]\n"
+        ),
+    )
+    .unwrap();
+    let c = config.to_str().unwrap();
+    let out = ok(&["--config", c, "--database-url", &second, "upgrade", "head"]);
+    assert!(
+        out.contains("upgrade a1") && out.contains("upgrade b2"),
+        "{out}"
+    );
+    let current = ok(&["--config", c, "--database-url", &second, "current"]);
+    assert!(current.starts_with("b2 (head)"), "{current}");
+    // A flag overrides the file: the default table holds nothing.
+    let current = ok(&[
+        "--config",
+        c,
+        "--database-url",
+        &second,
+        "--table",
+        "_migrations",
+        "current",
+    ]);
+    assert_eq!(current.trim(), "base (nothing applied)");
+
+    std::fs::write(&config, "table = \"x\"\nsesion_sql = 1\n").unwrap();
+    let err = fails(&["--config", c, "heads"]);
+    assert!(
+        err.contains("migrations.toml:2:") && err.contains("sesion_sql"),
+        "{err}"
+    );
+    // `init` writes a commented file next to a new folder, and keeps an existing one.
+    let fresh = tempfile::tempdir().unwrap();
+    let folder = fresh.path().join("migrations");
+    let out = ok(&["init", folder.to_str().unwrap(), "-t", "sqlite"]);
+    assert!(out.contains("migrations.toml"), "{out}");
+    let written = fresh.path().join("migrations.toml");
+    let parsed = migrations::cli::Config::load(&written).unwrap();
+    assert_eq!(parsed.directory, Some(fresh.path().join("migrations")));
+    assert!(
+        std::fs::read_to_string(&written)
+            .unwrap()
+            .contains("# sqlite = [\"PRAGMA foreign_keys = OFF\"]")
+    );
+}

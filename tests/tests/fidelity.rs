@@ -12,6 +12,7 @@ on_every_database!(
     a_failing_statement_is_named_with_its_line_and_the_databases_fields,
     a_syntax_error_names_its_statement,
     a_revision_whose_first_statement_fails_is_retried_not_dirty,
+    session_sql_runs_first_and_does_not_leak,
 );
 
 /// Trailing spaces before a line break, a tab, and a CRLF line break inside string
@@ -197,4 +198,113 @@ async fn a_revision_whose_first_statement_fails_is_retried_not_dirty<DB: Backend
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].state, RevisionState::Applied);
     assert!(DB::table_exists(&db.pool, "after_it").await);
+}
+
+/// Session SQL runs on the run's connection before anything else, so folders that need a
+/// setting apply with it and fail without it; the setting does not outlive the run.
+async fn session_sql_runs_first_and_does_not_leak<DB: Backend>(db: &TestDb<DB>) {
+    let (files, session, check): (Vec<(&str, &str)>, &str, &str) = match DB::DIALECT {
+        // The first revision's inline REFERENCES names a table the second creates.
+        Dialect::MySql => (
+            vec![
+                (
+                    "a1_child.sql",
+                    "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE child (id INT PRIMARY KEY, parent_id INT REFERENCES parent (id)) ENGINE=InnoDB;\n",
+                ),
+                (
+                    "b2_parent.sql",
+                    "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nCREATE TABLE parent (id INT PRIMARY KEY) ENGINE=InnoDB;\n",
+                ),
+            ],
+            "SET foreign_key_checks = 0",
+            "SELECT CAST(@@foreign_key_checks AS SIGNED)",
+        ),
+        // A table rebuild (create, copy, drop, rename) under rows that reference it.
+        Dialect::Sqlite => (
+            vec![
+                (
+                    "a1_tables.sql",
+                    "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));\nINSERT INTO parent VALUES (1, 'one');\nINSERT INTO child VALUES (1, 1);\n",
+                ),
+                (
+                    "b2_rebuild.sql",
+                    "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nCREATE TABLE parent_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');\nINSERT INTO parent_new SELECT id, name FROM parent;\nDROP TABLE parent;\nALTER TABLE parent_new RENAME TO parent;\n",
+                ),
+            ],
+            "PRAGMA foreign_keys = OFF",
+            "PRAGMA foreign_keys",
+        ),
+        // Everything, the version table included, goes to the schema on the search path.
+        _ => (
+            vec![(
+                "a1_table.sql",
+                "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE in_app (id INTEGER);\n",
+            )],
+            "SET search_path = app",
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_settings WHERE name = 'search_path' AND setting = 'app'",
+        ),
+    };
+    if DB::DIALECT == Dialect::Postgres {
+        DB::execute(&db.pool, "CREATE SCHEMA app").await;
+    }
+    let dir = migrations_dir(&files);
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    // One connection, so that a setting left on it would be seen by the next query.
+    let pool = sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(1)
+        .connect(&db.url)
+        .await
+        .unwrap();
+    let before = DB::scalar(&pool, check).await;
+    if DB::DIALECT != Dialect::Postgres {
+        let err = m.upgrade(&pool, "head").await.unwrap_err();
+        assert!(matches!(err, Error::Execute { .. }), "{err}");
+        let text = err.to_string();
+        if DB::DIALECT == Dialect::MySql {
+            assert!(text.contains("errno: 150"), "{text}");
+            // Nothing of a1 stays: its only statement failed.
+            assert!(m.runner().applied(&pool).await.unwrap().is_empty());
+        } else {
+            assert!(text.contains("FOREIGN KEY constraint failed"), "{text}");
+        }
+    }
+    let report = m
+        .runner()
+        .session_sql([session])
+        .upgrade(&pool, "head")
+        .await
+        .unwrap();
+    assert_eq!(
+        report.revisions().last().copied(),
+        Some(if DB::DIALECT == Dialect::Postgres {
+            "a1"
+        } else {
+            "b2"
+        })
+    );
+    if DB::DIALECT == Dialect::Postgres {
+        let in_app = DB::scalar(
+            &pool,
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM information_schema.tables WHERE table_schema = 'app' AND table_name IN ('in_app', '_migrations')",
+        )
+        .await;
+        assert_eq!(in_app, 2);
+        assert!(
+            !DB::table_exists(&pool, "in_app").await,
+            "created outside `app`"
+        );
+    }
+    assert_eq!(DB::scalar(&pool, check).await, before, "the setting leaked");
+    // A statement that fails is named, and nothing runs.
+    let err = m
+        .runner()
+        .session_sql(["SET no_such_setting_at_all = 1"])
+        .upgrade(&pool, "head")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Session { sql, .. } if sql.contains("no_such_setting")),
+        "{err}"
+    );
+    pool.close().await;
 }

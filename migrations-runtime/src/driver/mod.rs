@@ -304,6 +304,13 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
         change: &'e Change<'e>,
     ) -> impl Future<Output = Result<bool, RunError>> + Send + 'e;
 
+    /// Runs SQL as given (session settings), its statements in one call.
+    #[doc(hidden)]
+    fn run_sql<'e>(
+        conn: &'e mut Self::Connection,
+        sql: &'e str,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'e;
+
     /// Changes version rows without running revision SQL, all in one transaction: sets
     /// states (`None` deletes the row) and re-records checksums.
     #[doc(hidden)]
@@ -472,6 +479,13 @@ macro_rules! impl_driver {
                         with_dirty_state(&mut *conn, table, change, started).await
                     }
                 }
+            }
+
+            fn run_sql<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                sql: &'e str,
+            ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
+                async move { execute_sql(conn, sql).await.map_err(|(e, _)| e) }
             }
 
                     fn fix_rows<'e>(

@@ -75,12 +75,26 @@ pub struct Run {
     /// Run the whole upgrade or downgrade in one transaction (PostgreSQL, SQLite).
     #[arg(long)]
     pub single_transaction: bool,
-    /// Seconds to wait for another process's migration lock.
-    #[arg(long, default_value_t = 300)]
-    pub lock_timeout: u64,
+    /// Seconds to wait for another process's migration lock [default: `lock_timeout` in
+    /// migrations.toml, or 300].
+    #[arg(long)]
+    pub lock_timeout: Option<u64>,
     /// Print what was done as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Session settings.
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+/// The session SQL of a command that connects to the database.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SessionArgs {
+    /// A statement to run on the connection before anything else (repeatable), e.g.
+    /// `--session-sql "SET foreign_key_checks = 0"`; replaces migrations.toml's
+    /// `[session_sql]` for the database's dialect.
+    #[arg(long = "session-sql", value_name = "SQL")]
+    pub session_sql: Vec<String>,
 }
 
 /// Arguments of `stamp`.
@@ -101,6 +115,9 @@ pub struct Stamp {
     /// Print what was done as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Session settings.
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 /// Arguments of the read-only commands.
@@ -109,6 +126,9 @@ pub struct Read {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Session settings (for the commands that read the database).
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 /// Arguments of `history`.
@@ -121,6 +141,9 @@ pub struct History {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Session settings (for a range that reads `current`).
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 impl History {
@@ -158,6 +181,9 @@ pub struct RepairArgs {
     /// Re-record the checksums of applied revisions whose files changed on purpose.
     #[arg(long)]
     pub checksums: bool,
+    /// Session settings.
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 /// The revisions a target names, judged on the graph alone (nothing applied): what the
@@ -309,6 +335,20 @@ impl Command {
         result
     }
 
+    /// The session SQL flags given to this command.
+    fn session_flags(&self) -> &[String] {
+        match self {
+            Self::Upgrade(r) | Self::Downgrade(r) => &r.session.session_sql,
+            Self::Stamp(s) => &s.session.session_sql,
+            Self::Current(a) | Self::Heads(a) | Self::Branches(a) | Self::Check(a) => {
+                &a.session.session_sql
+            }
+            Self::History(a) => &a.session.session_sql,
+            Self::Repair(a) => &a.session.session_sql,
+            Self::Show(_) => &[],
+        }
+    }
+
     async fn database_command<DB: Driver>(
         &self,
         ctx: &Context<'_>,
@@ -316,11 +356,18 @@ impl Command {
         pool: &Pool<DB>,
         out: &mut dyn Write,
     ) -> Result<bool, CliError> {
+        // The flags replace the file's session SQL for this dialect.
+        let session = match self.session_flags() {
+            [] => ctx.config.session_sql(DB::DIALECT),
+            flags => flags,
+        };
+        let runner = runner.session_sql(session.iter().cloned());
         match self {
             Self::Upgrade(r) | Self::Downgrade(r) => {
+                let seconds = r.lock_timeout.or(ctx.config.lock_timeout).unwrap_or(300);
                 let mut runner = runner
                     .single_transaction(r.single_transaction)
-                    .lock_timeout(Duration::from_secs(r.lock_timeout));
+                    .lock_timeout(Duration::from_secs(seconds));
                 // On a terminal, a progress bar follows the revisions; the summary
                 // follows on stdout.
                 let bar = if ctx.color && !r.json {

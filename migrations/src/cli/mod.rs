@@ -27,12 +27,14 @@
 //! ```
 
 mod commands;
+mod config;
 mod standalone;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-pub use commands::Command;
+pub use commands::{Command, SessionArgs};
+pub use config::{CONFIG_FILE, Config, SessionSql};
 pub use standalone::{Cli, StandaloneCommand, TEMPLATES, main, run_args};
 
 use crate::Migrations;
@@ -48,6 +50,8 @@ pub struct Context<'a> {
     pub table: String,
     /// Whether to colour the output (a terminal).
     pub color: bool,
+    /// The settings of `migrations.toml`, under the command line's flags.
+    pub config: Config,
 }
 
 /// A command's failure: one line saying what is wrong and what to do.
@@ -76,17 +80,40 @@ impl From<std::io::Error> for CliError {
 
 impl Command {
     /// Runs the command against an application's embedded migrations and the database at
-    /// `database_url` (`None`: the `DATABASE_URL` variable); prints to stdout, errors to
-    /// stderr. The exit code is 0 on success, 1 on error or when `check` finds the
+    /// `database_url` (`None`: the variable `migrations.toml` names, or `DATABASE_URL`);
+    /// prints to stdout, errors to stderr. Reads `migrations.toml` from the current
+    /// folder (or the file `MIGRATIONS_CONFIG` names) when there is one: its table, lock
+    /// timeout and session SQL apply, its directory does not (the migrations are inside
+    /// the binary). The exit code is 0 on success, 1 on error or when `check` finds the
     /// database behind.
     pub async fn execute(&self, migrations: &Migrations, database_url: Option<&str>) -> ExitCode {
+        let mut err = std::io::stderr();
+        let config = match Config::find() {
+            Ok(config) => config,
+            Err(e) => return finish(Err(e), &mut err),
+        };
+        self.execute_with(migrations, database_url, config).await
+    }
+
+    /// As [`Command::execute`], with settings the application made itself instead of
+    /// reading `migrations.toml`.
+    pub async fn execute_with(
+        &self,
+        migrations: &Migrations,
+        database_url: Option<&str>,
+        config: Config,
+    ) -> ExitCode {
         let ctx = Context {
             migrations,
             database_url: database_url
                 .map(str::to_owned)
-                .or_else(|| std::env::var("DATABASE_URL").ok()),
-            table: crate::DEFAULT_TABLE.to_owned(),
+                .or_else(|| config.database_url_from_env()),
+            table: config
+                .table
+                .clone()
+                .unwrap_or_else(|| crate::DEFAULT_TABLE.to_owned()),
             color: std::io::IsTerminal::is_terminal(&std::io::stdout()),
+            config,
         };
         let mut out = std::io::stdout().lock();
         finish(self.run(&ctx, &mut out).await, &mut std::io::stderr())

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use include_dir::{Dir, include_dir};
 use migrations_core::{Directory, LoadOptions};
 
-use super::{CliError, Command, Context, finish};
+use super::{CliError, Command, Config, Context, finish};
 use crate::Migrations;
 
 /// The project templates `init` writes, one folder each.
@@ -20,15 +20,21 @@ pub static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates
 #[derive(Debug, Parser)]
 #[command(name = "migrations", version, about, propagate_version = true)]
 pub struct Cli {
-    /// The migrations directory.
-    #[arg(long, global = true, default_value = "./migrations")]
-    pub dir: PathBuf,
-    /// The database: postgres://..., mysql://..., mariadb://... or sqlite:FILE.
-    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    /// The settings file [default: ./migrations.toml, when it exists].
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// The migrations directory [default: `directory` in migrations.toml, or ./migrations].
+    #[arg(long, global = true)]
+    pub dir: Option<PathBuf>,
+    /// The database: postgres://..., mysql://..., mariadb://... or sqlite:FILE
+    /// [default: the variable `database_url_env` in migrations.toml names, or
+    /// DATABASE_URL].
+    #[arg(long, global = true)]
     pub database_url: Option<String>,
-    /// The version table (optionally `schema.table`).
-    #[arg(long, global = true, default_value = crate::DEFAULT_TABLE)]
-    pub table: String,
+    /// The version table, optionally `schema.table` [default: `table` in
+    /// migrations.toml, or _migrations].
+    #[arg(long, global = true)]
+    pub table: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: StandaloneCommand,
@@ -172,9 +178,27 @@ fn move_global_json(mut args: Vec<OsString>) -> Vec<OsString> {
 }
 
 impl Cli {
+    /// The settings: `--config`, or `./migrations.toml` (or `MIGRATIONS_CONFIG`).
+    fn config(&self) -> Result<Config, CliError> {
+        match &self.config {
+            Some(path) => Config::load(path),
+            None => Config::find(),
+        }
+    }
+
     async fn run(&self, color: bool, out: &mut dyn Write) -> Result<bool, CliError> {
+        if let StandaloneCommand::Init { dir, template } = &self.command {
+            return init(dir, template, out);
+        }
+        let config = self.config()?;
+        let dir = self
+            .dir
+            .clone()
+            .or_else(|| config.directory.clone())
+            .unwrap_or_else(|| PathBuf::from("./migrations"));
+        let dir = dir.as_path();
         match &self.command {
-            StandaloneCommand::Init { dir, template } => init(dir, template, out),
+            StandaloneCommand::Init { .. } => Ok(true),
             StandaloneCommand::ListTemplates => {
                 for t in TEMPLATES.dirs() {
                     let name = t.path().display().to_string();
@@ -195,7 +219,7 @@ impl Cli {
                 depends_on,
                 splice,
             } => {
-                let loaded = load(&self.dir)?;
+                let loaded = load(dir)?;
                 let down = revision_parents(&loaded, head.as_deref(), *splice)?;
                 let header = Header {
                     id: new_id(rev_id.as_deref())?,
@@ -204,14 +228,14 @@ impl Cli {
                     labels: branch_label,
                     depends_on,
                 };
-                write_revision(&self.dir, &header, out)
+                write_revision(dir, &header, out)
             }
             StandaloneCommand::Merge {
                 message,
                 revisions,
                 rev_id,
             } => {
-                let loaded = load(&self.dir)?;
+                let loaded = load(dir)?;
                 let mut down: Vec<String> = Vec::new();
                 for r in revisions {
                     for id in resolve(&loaded, r)? {
@@ -234,15 +258,23 @@ impl Cli {
                     labels: &[],
                     depends_on: &[],
                 };
-                write_revision(&self.dir, &header, out)
+                write_revision(dir, &header, out)
             }
             StandaloneCommand::Run(command) => {
-                let migrations = Migrations::from_dir(&self.dir).map_err(one_line)?;
+                let migrations = Migrations::from_dir(dir).map_err(one_line)?;
                 let ctx = Context {
                     migrations: &migrations,
-                    database_url: self.database_url.clone(),
-                    table: self.table.clone(),
+                    database_url: self
+                        .database_url
+                        .clone()
+                        .or_else(|| config.database_url_from_env()),
+                    table: self
+                        .table
+                        .clone()
+                        .or_else(|| config.table.clone())
+                        .unwrap_or_else(|| crate::DEFAULT_TABLE.to_owned()),
                     color,
+                    config,
                 };
                 command.run(&ctx, out).await
             }
@@ -491,7 +523,41 @@ fn init(dir: &Path, name: &str, out: &mut dyn Write) -> Result<bool, CliError> {
         written += 1;
     }
     writeln!(out, "{written} files from template `{name}`")?;
+    write_config(dir, name == "app", out)?;
     Ok(true)
+}
+
+/// Writes a commented `migrations.toml`: inside an application's folder, or next to a
+/// migrations folder (in the folder that holds it). An existing one is kept.
+fn write_config(dir: &Path, app: bool, out: &mut dyn Write) -> Result<(), CliError> {
+    let (path, directory) = if app {
+        (dir.join(super::CONFIG_FILE), "migrations".to_owned())
+    } else {
+        let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
+        let name = dir
+            .file_name()
+            .map_or_else(|| "migrations".into(), |n| n.to_string_lossy().into_owned());
+        (
+            parent.map_or_else(
+                || PathBuf::from(super::CONFIG_FILE),
+                |p| p.join(super::CONFIG_FILE),
+            ),
+            name,
+        )
+    };
+    if path.exists() {
+        writeln!(out, "kept the existing {}", path.display())?;
+        return Ok(());
+    }
+    let text = super::config::TEMPLATE.replace("{{directory}}", &directory);
+    std::fs::write(&path, text)
+        .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))?;
+    writeln!(
+        out,
+        "created {} (settings; flags override them)",
+        path.display()
+    )?;
+    Ok(())
 }
 
 fn all_files<'a>(dir: &'a Dir<'a>) -> Vec<&'a include_dir::File<'a>> {

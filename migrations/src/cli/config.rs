@@ -1,0 +1,158 @@
+//! `migrations.toml`: the project's settings, read by the `migrations` binary and by an
+//! application's own migration subcommand, so that both agree without long command
+//! lines. Command-line flags override it.
+
+use std::path::{Path, PathBuf};
+
+use migrations_core::Dialect;
+use serde::Deserialize;
+
+use super::CliError;
+
+/// The file's name, looked for in the current folder.
+pub const CONFIG_FILE: &str = "migrations.toml";
+
+/// The settings of `migrations.toml`; every key may be left out.
+///
+/// # Examples
+///
+/// ```
+/// use migrations::cli::Config;
+///
+/// let config = Config::parse(
+///     "table = \"app_versions\"\n[session_sql]\nmysql = [\"SET foreign_key_checks = 0\"]\n",
+///     "migrations.toml",
+/// )?;
+/// assert_eq!(config.table.as_deref(), Some("app_versions"));
+/// assert_eq!(config.session_sql(migrations::Dialect::MySql), ["SET foreign_key_checks = 0"]);
+/// assert!(config.session_sql(migrations::Dialect::Postgres).is_empty());
+/// # Ok::<(), migrations::cli::CliError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Config {
+    /// The migrations folder; relative to the folder the file is in.
+    pub directory: Option<PathBuf>,
+    /// The version table (optionally `schema.table`).
+    pub table: Option<String>,
+    /// Seconds to wait for another process's migration lock.
+    pub lock_timeout: Option<u64>,
+    /// The environment variable holding the database URL (default `DATABASE_URL`).
+    pub database_url_env: Option<String>,
+    /// Statements run on each connection a run uses, before anything else, per dialect.
+    #[serde(default)]
+    pub session_sql: SessionSql,
+}
+
+/// Session SQL per dialect: `[session_sql]` with `postgres`, `mysql` and `sqlite` lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SessionSql {
+    /// For PostgreSQL, e.g. `["SET lock_timeout = '5s'"]`.
+    #[serde(default)]
+    pub postgres: Vec<String>,
+    /// For MySQL and MariaDB, e.g. `["SET foreign_key_checks = 0"]`.
+    #[serde(default)]
+    pub mysql: Vec<String>,
+    /// For SQLite, e.g. `["PRAGMA foreign_keys = OFF"]`.
+    #[serde(default)]
+    pub sqlite: Vec<String>,
+}
+
+/// What `migrations init` writes: every key, commented out, with what it does.
+pub(crate) const TEMPLATE: &str = r#"# Settings of the `migrations` command and of an application's `migrate` subcommand.
+# Command-line flags override them.
+
+# The migrations folder, relative to this file.
+directory = "{{directory}}"
+
+# The version table (optionally `schema.table`).
+# table = "_migrations"
+
+# Seconds to wait for another process's migration lock.
+# lock_timeout = 300
+
+# The environment variable that holds the database URL.
+# database_url_env = "DATABASE_URL"
+
+# Statements run on each connection a run uses, before anything else; the connection is
+# closed after the run, so the settings never reach the application's queries.
+[session_sql]
+# postgres = ["SET lock_timeout = '5s'", "SET search_path = app"]
+# mysql = ["SET foreign_key_checks = 0"]
+# sqlite = ["PRAGMA foreign_keys = OFF"]
+"#;
+
+impl Config {
+    /// Parses the text of a configuration file; `name` names it in errors.
+    ///
+    /// # Errors
+    ///
+    /// The file's name and line, and what is wrong (an unknown key, a value of the wrong
+    /// type).
+    pub fn parse(text: &str, name: &str) -> Result<Self, CliError> {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| 1 + text[..s.start.min(text.len())].matches('\n').count());
+            let message = e.message().trim_end();
+            CliError(match line {
+                Some(line) => format!("{name}:{line}: {message}"),
+                None => format!("{name}: {message}"),
+            })
+        })
+    }
+
+    /// Reads the configuration file at `path`; a relative `directory` becomes relative
+    /// to the file's folder.
+    ///
+    /// # Errors
+    ///
+    /// A file that cannot be read, or whose contents are not valid settings.
+    pub fn load(path: &Path) -> Result<Self, CliError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError(format!("cannot read {}: {e}", path.display())))?;
+        let mut config = Self::parse(&text, &path.display().to_string())?;
+        if let (Some(dir), Some(folder)) = (&config.directory, path.parent())
+            && dir.is_relative()
+            && !folder.as_os_str().is_empty()
+        {
+            config.directory = Some(folder.join(dir));
+        }
+        Ok(config)
+    }
+
+    /// The configuration of the current folder: `migrations.toml` if it exists, or the
+    /// file named by the `MIGRATIONS_CONFIG` variable; the defaults otherwise.
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::load`].
+    pub fn find() -> Result<Self, CliError> {
+        if let Some(path) = std::env::var_os("MIGRATIONS_CONFIG") {
+            return Self::load(Path::new(&path));
+        }
+        let path = Path::new(CONFIG_FILE);
+        if path.exists() {
+            Self::load(path)
+        } else {
+            Ok(Self::default())
+        }
+    }
+
+    /// The session SQL for `dialect`.
+    pub fn session_sql(&self, dialect: Dialect) -> &[String] {
+        match dialect {
+            Dialect::Postgres => &self.session_sql.postgres,
+            Dialect::MySql => &self.session_sql.mysql,
+            _ => &self.session_sql.sqlite,
+        }
+    }
+
+    /// The database URL from the environment: `database_url_env`, or `DATABASE_URL`.
+    pub(crate) fn database_url_from_env(&self) -> Option<String> {
+        std::env::var(self.database_url_env.as_deref().unwrap_or("DATABASE_URL")).ok()
+    }
+}
