@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 
 use migrations::core::{Directory, LoadOptions};
-use migrations_tests::{TestDb, migrations_dir};
+use migrations_tests::{Backend as _, TestDb, migrations_dir};
 use serde_json::Value;
 
 /// Runs `migrations ARGS`; returns the exit code, stdout and stderr.
@@ -575,24 +575,10 @@ fn offline_scripts_give_what_online_runs_give_on_postgres() {
 fn offline_scripts_give_what_online_runs_give_on_mariadb() {
     let rt = runtime();
     rt.block_on(async {
-        let (Some(online), Some(offline)) = (
-            TestDb::<sqlx::MySql>::mysql().await,
-            TestDb::<sqlx::MySql>::mysql().await,
-        ) else {
+        let Some((online, offline)) = two_mariadb().await else {
             return;
         };
-        // mysql://user@host:port/name
-        let rest = offline.url.trim_start_matches("mysql://");
-        let (user, rest) = rest.split_once('@').unwrap();
-        let (host_port, name) = rest.split_once('/').unwrap();
-        let (host, port) = host_port.split_once(':').unwrap_or((host_port, "3306"));
-        let client = vec![
-            "mysql".to_owned(),
-            format!("--host={host}"),
-            format!("--port={port}"),
-            format!("--user={user}"),
-            format!("--database={}", name.split('?').next().unwrap()),
-        ];
+        let client = mysql_client(&offline.url);
         offline_matches_online(&online, &offline, "mysql", &client).await;
     });
 }
@@ -769,4 +755,72 @@ fn session_sql_and_the_configuration_file() {
             .unwrap()
             .contains("# sqlite = [\"PRAGMA foreign_keys = OFF\"]")
     );
+}
+
+/// Two MariaDB test databases: one for the online run, one for the offline script.
+async fn two_mariadb() -> Option<(TestDb<sqlx::MySql>, TestDb<sqlx::MySql>)> {
+    Some((TestDb::mysql().await?, TestDb::mysql().await?))
+}
+
+/// The `mysql` client's arguments for a test database's URL.
+fn mysql_client(url: &str) -> Vec<String> {
+    // mysql://user@host:port/name
+    let rest = url.trim_start_matches("mysql://");
+    let (user, rest) = rest.split_once('@').unwrap();
+    let (host_port, name) = rest.split_once('/').unwrap();
+    let (host, port) = host_port.split_once(':').unwrap_or((host_port, "3306"));
+    vec![
+        "mysql".to_owned(),
+        format!("--host={host}"),
+        format!("--port={port}"),
+        format!("--user={user}"),
+        format!("--database={}", name.split('?').next().unwrap()),
+    ]
+}
+
+/// On MySQL, a trigger body whose statement ends in a comment goes into `DELIMITER`
+/// cleanly, an executable comment is kept, and the client runs the script to the same
+/// state as the online run.
+#[test]
+fn an_offline_mysql_script_with_triggers_and_comments_runs_with_the_client() {
+    let rt = runtime();
+    rt.block_on(async {
+        let Some((online, offline)) = two_mariadb().await else {
+            return;
+        };
+        let client = mysql_client(&offline.url);
+        if !migrations_tests::tool_available(&client[0]) {
+            return;
+        }
+        let dir = migrations_dir(&[
+            (
+                "a1_t.sql",
+                "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT, n INT);\n",
+            ),
+            (
+                "b2_trigger.sql",
+                "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nCREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW\nBEGIN\n  SET NEW.n = NEW.id * 2;\nEND -- doubles ids\n;\n/*!40101 SET @x = 1 */;\nINSERT INTO t (id) VALUES (21) -- done\n",
+            ),
+        ]);
+        let d = dir.path().to_str().unwrap().to_owned();
+        let url = online.url.clone();
+        let script = tokio::task::spawn_blocking(move || {
+            ok(&["--dir", &d, "--database-url", &url, "upgrade", "head"]);
+            ok(&["--dir", &d, "upgrade", "head", "--sql", "--dialect", "mysql"])
+        })
+        .await
+        .unwrap();
+        assert!(
+            script.contains("END$$\nDELIMITER ;\n-- doubles ids\n/*!40101 SET @x = 1 */;\n"),
+            "{script}"
+        );
+        run_script(&client, &script);
+        for db in [&online, &offline] {
+            assert_eq!(sqlx::MySql::scalar(&db.pool, "SELECT n FROM t").await, 42);
+            assert_eq!(
+                sqlx::MySql::scalar(&db.pool, "SELECT COUNT(*) FROM _migrations").await,
+                2
+            );
+        }
+    });
 }
