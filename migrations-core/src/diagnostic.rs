@@ -10,7 +10,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use migrations_core::Diagnostic;
+/// use migraph_core::Diagnostic;
 ///
 /// let d = Diagnostic::new("unknown header key `revison`")
 ///     .at("migrations/001_init.sql", 1)
@@ -85,7 +85,7 @@ impl Diagnostic {
     /// # Examples
     ///
     /// ```
-    /// use migrations_core::Diagnostic;
+    /// use migraph_core::Diagnostic;
     ///
     /// let d = Diagnostic::new("unknown parent `a2`").at("m/b2.sql", 2).with_help("did you mean `a1`?");
     /// assert_eq!(d.one_line(), "m/b2.sql:2: unknown parent `a2`; did you mean `a1`?");
@@ -136,7 +136,7 @@ impl fmt::Display for Diagnostic {
 /// # Examples
 ///
 /// ```
-/// use migrations_core::{Diagnostic, Diagnostics};
+/// use migraph_core::{Diagnostic, Diagnostics};
 ///
 /// let all = Diagnostics::from(vec![Diagnostic::new("first"), Diagnostic::new("second")]);
 /// assert_eq!(all.len(), 2);
@@ -206,7 +206,7 @@ impl std::error::Error for Diagnostics {}
 /// # Examples
 ///
 /// ```
-/// use migrations_core::did_you_mean;
+/// use migraph_core::did_you_mean;
 ///
 /// assert_eq!(did_you_mean("revison", ["revision", "message"]), Some("revision"));
 /// assert_eq!(did_you_mean("zzz", ["revision", "message"]), None);

@@ -51,7 +51,7 @@ impl Directory {
     /// # Examples
     ///
     /// ```
-    /// use migrations_core::{Directory, LoadOptions};
+    /// use migraph_core::{Directory, LoadOptions};
     ///
     /// let dir = tempfile::tempdir().unwrap();
     /// std::fs::write(
@@ -140,7 +140,7 @@ fn list_sql_files(dir: &Path, display: &str) -> Result<Vec<String>, Diagnostics>
                 format!("cannot read migrations directory `{display}`: {e}")
             };
             return Err(Diagnostic::new(message)
-                .with_help("create it (`migrations init`) or fix the path")
+                .with_help("create it (`migraph init`) or fix the path")
                 .into());
         }
     };
@@ -307,7 +307,7 @@ fn describe(files: &[SourceFile], problem: &GraphProblem) -> Diagnostic {
                 format!("{} heads: {}", heads.len(), list.join(", ")),
             )
             .with_help(format!(
-                "run `migrations merge -m \"merge heads\" {}` to join them, give each head a branch label, or allow several heads with `embed_migrations!(\"...\", allow_multiple_heads)`",
+                "run `migraph merge -m \"merge heads\" {}` to join them, give each head a branch label, or allow several heads with `embed_migrations!(\"...\", allow_multiple_heads)`",
                 ids.join(" ")
             ))
         }

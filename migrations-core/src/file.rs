@@ -30,7 +30,7 @@ pub type Names = Cow<'static, [Cow<'static, str>]>;
 /// # Examples
 ///
 /// ```
-/// use migrations_core::Migration;
+/// use migraph_core::Migration;
 ///
 /// let m = Migration::parse(
 ///     "001_init.sql",
@@ -95,7 +95,7 @@ const MARKER: &str = "-- migrate:";
 /// # Examples
 ///
 /// ```
-/// use migrations_core::is_valid_name;
+/// use migraph_core::is_valid_name;
 ///
 /// assert!(is_valid_name("1975ea83b712"));
 /// assert!(!is_valid_name("a-b"));
@@ -115,7 +115,7 @@ pub fn is_valid_name(name: &str) -> bool {
 /// # Examples
 ///
 /// ```
-/// use migrations_core::checksum;
+/// use migraph_core::checksum;
 ///
 /// assert_eq!(checksum("SELECT 1;\r\nSELECT 2;  \r\n"), checksum("SELECT 1;\nSELECT 2;\n"));
 /// assert_ne!(checksum("SELECT 1;"), checksum("SELECT 2;"));
@@ -172,7 +172,7 @@ impl Migration {
     /// # Examples
     ///
     /// ```
-    /// use migrations_core::Migration;
+    /// use migraph_core::Migration;
     ///
     /// let errors = Migration::parse_file(
     ///     "002_x.sql",

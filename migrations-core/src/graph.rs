@@ -88,7 +88,7 @@ pub enum GraphProblem {
 /// # Examples
 ///
 /// ```
-/// use migrations_core::{Graph, Migration};
+/// use migraph_core::{Graph, Migration};
 ///
 /// let files = [
 ///     Migration::parse("a.sql", "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\n").unwrap(),

@@ -1,4 +1,4 @@
-//! The pure core of `migrations`: the migration file format, the revision graph and its
+//! The pure core of `migraph`: the migration file format, the revision graph and its
 //! rules, target expressions, and upgrade/downgrade/stamp plans.
 //!
 //! Nothing here is async or talks to a database. The `embed_migrations!` macro uses it at
@@ -8,7 +8,7 @@
 //! # Examples
 //!
 //! ```
-//! use migrations_core::{Graph, Migration, plan};
+//! use migraph_core::{Graph, Migration, plan};
 //!
 //! let a = Migration::parse(
 //!     "a1_init.sql",

@@ -102,7 +102,7 @@ fn refuse_wrong_direction(target: &Target, up: bool) -> Result<(), PlanError> {
 /// # Examples
 ///
 /// ```
-/// use migrations_core::{Graph, Migration, plan};
+/// use migraph_core::{Graph, Migration, plan};
 ///
 /// let m = |r: &str, d: &str| Migration::parse(&format!("{r}.sql"),
 ///     &format!("-- revision: {r}\n-- down_revision: {d}\n-- migrate:upgrade\n")).unwrap();
@@ -145,7 +145,7 @@ pub fn upgrade(graph: &Graph, applied: &[bool], target: &Target) -> Result<Vec<u
 /// # Examples
 ///
 /// ```
-/// use migrations_core::{Graph, Migration, plan};
+/// use migraph_core::{Graph, Migration, plan};
 ///
 /// let m = |r: &str, d: &str| Migration::parse(&format!("{r}.sql"),
 ///     &format!("-- revision: {r}\n-- down_revision: {d}\n-- migrate:upgrade\n")).unwrap();
@@ -232,7 +232,7 @@ fn not_applied(graph: &Graph, applied: &[bool], missing: usize) -> PlanError {
 /// # Examples
 ///
 /// ```
-/// use migrations_core::{Graph, Migration, plan};
+/// use migraph_core::{Graph, Migration, plan};
 ///
 /// let m = |r: &str, d: &str| Migration::parse(&format!("{r}.sql"),
 ///     &format!("-- revision: {r}\n-- down_revision: {d}\n-- migrate:upgrade\n")).unwrap();
@@ -300,7 +300,7 @@ pub fn stamp(graph: &Graph, applied: &[bool], targets: &[Target]) -> Result<Stam
 /// # Examples
 ///
 /// ```
-/// use migrations_core::{Graph, Migration, plan};
+/// use migraph_core::{Graph, Migration, plan};
 ///
 /// let m = |r: &str, d: &str| Migration::parse(&format!("{r}.sql"),
 ///     &format!("-- revision: {r}\n-- down_revision: {d}\n-- migrate:upgrade\n")).unwrap();

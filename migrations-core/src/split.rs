@@ -54,7 +54,7 @@ pub struct Statement<'a> {
 /// # Examples
 ///
 /// ```
-/// use migrations_core::{Dialect, split_statements};
+/// use migraph_core::{Dialect, split_statements};
 ///
 /// let sql = "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n\
 ///            -- a comment; not a statement\n\
@@ -143,7 +143,7 @@ pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
 /// # Examples
 ///
 /// ```
-/// use migrations_core::{Dialect, contains_semicolon};
+/// use migraph_core::{Dialect, contains_semicolon};
 ///
 /// assert!(!contains_semicolon("INSERT INTO t VALUES ('a;b') -- c;", Dialect::MySql));
 /// assert!(contains_semicolon("CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END", Dialect::MySql));

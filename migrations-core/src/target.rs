@@ -21,7 +21,7 @@ use crate::graph::Graph;
 /// # Examples
 ///
 /// ```
-/// use migrations_core::{Anchor, Target};
+/// use migraph_core::{Anchor, Target};
 ///
 /// assert_eq!("head".parse::<Target>().unwrap(), Target::from(Anchor::Head));
 /// let t: Target = "billing@head-1".parse().unwrap();
@@ -137,7 +137,7 @@ pub enum TargetError {
         candidates: Vec<String>,
     },
     /// `head` (or `<branch>@head`) with more than one head.
-    #[error("`{target}` is ambiguous: there are several heads ({}); use `heads`, `<label>@head`, a revision id, or run `migrations merge` to join them", .heads.join(", "))]
+    #[error("`{target}` is ambiguous: there are several heads ({}); use `heads`, `<label>@head`, a revision id, or run `migraph merge` to join them", .heads.join(", "))]
     MultipleHeads {
         /// The target given.
         target: String,
@@ -311,7 +311,7 @@ impl Target {
     /// # Examples
     ///
     /// ```
-    /// use migrations_core::{Graph, Migration, Target};
+    /// use migraph_core::{Graph, Migration, Target};
     ///
     /// let files = [
     ///     Migration::parse("a1.sql", "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\n").unwrap(),

@@ -15,7 +15,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-use migrations_core::{Dialect, Migration, checksum, is_valid_name, split_statements};
+use migraph_core::{Dialect, Migration, checksum, is_valid_name, split_statements};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{applied, branched, graph, ids};
-use migrations_core::{Graph, PlanError, Target, TargetError, plan};
+use migraph_core::{Graph, PlanError, Target, TargetError, plan};
 
 fn t(s: &str) -> Target {
     s.parse().unwrap()

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use migrations_core::{Graph, Migration, Target, plan};
+use migraph_core::{Graph, Migration, Target, plan};
 use proptest::prelude::*;
 
 /// A random DAG: revision `i` has up to two parents and at most one `depends_on` among the

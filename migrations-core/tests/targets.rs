@@ -7,7 +7,7 @@
 mod common;
 
 use common::{applied, branched, graph, ids};
-use migrations_core::{Anchor, Graph, Target, TargetError};
+use migraph_core::{Anchor, Graph, Target, TargetError};
 
 /// What a row expects: the ids resolved (`base of X` for `X@base`), or an error kind.
 #[derive(Debug, PartialEq)]

@@ -1,15 +1,15 @@
-//! The `embed_migrations!` macro. Use it through the `migrations` crate, which documents
+//! The `embed_migrations!` macro. Use it through the `migraph` crate, which documents
 //! it; this crate only turns a directory checked by `migrations-core` into tokens.
 
 use std::path::{Path, PathBuf};
 
-use migrations_core::{Directory, LoadOptions, Migration};
+use migraph_core::{Directory, LoadOptions, Migration};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr, Token};
 
-/// Embeds and checks a migrations directory at compile time. See the `migrations` crate.
+/// Embeds and checks a migrations directory at compile time. See the `migraph` crate.
 #[proc_macro]
 pub fn embed_migrations(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     syn::parse::<Input>(input)
@@ -20,7 +20,7 @@ pub fn embed_migrations(input: proc_macro::TokenStream) -> proc_macro::TokenStre
             let errors = error.into_compile_error();
             quote! {{
                 #errors
-                ::migrations::__private::Migrations::from_static(&[], "", "", false)
+                ::migraph::__private::Migrations::from_static(&[], "", "", false)
             }}
         })
         .into()
@@ -95,8 +95,8 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
     let source_dir = dir.to_string_lossy().into_owned();
     Ok(quote! {{
         #(#includes)*
-        static MIGRATIONS: [::migrations::__private::Migration; #count] = [#(#entries),*];
-        ::migrations::__private::Migrations::from_static(
+        static MIGRATIONS: [::migraph::__private::Migration; #count] = [#(#entries),*];
+        ::migraph::__private::Migrations::from_static(
             &MIGRATIONS,
             #source_dir,
             #written,
@@ -113,7 +113,7 @@ fn include(path: &Path) -> TokenStream {
 
 fn names(items: &[std::borrow::Cow<'static, str>]) -> TokenStream {
     let items = items.iter().map(AsRef::<str>::as_ref);
-    quote! { &[#(::migrations::__private::Cow::Borrowed(#items)),*] }
+    quote! { &[#(::migraph::__private::Cow::Borrowed(#items)),*] }
 }
 
 fn migration(m: &Migration) -> TokenStream {
@@ -133,7 +133,7 @@ fn migration(m: &Migration) -> TokenStream {
     let transaction = m.transactional();
     let checksum = m.checksum();
     quote! {
-        ::migrations::__private::Migration::from_static(
+        ::migraph::__private::Migration::from_static(
             #revision, #down, #labels, #depends, #message, #created, #file_name,
             #upgrade, #downgrade, #upgrade_line, #downgrade_line, #transaction, #checksum,
         )

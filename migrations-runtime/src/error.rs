@@ -1,6 +1,6 @@
 //! The one error type of the runtime.
 
-use migrations_core::{Diagnostics, PlanError};
+use migraph_core::{Diagnostics, PlanError};
 
 /// Why a run did not complete. Every variant names the revision (and its file, where the
 /// binary has it) and says what to do.
@@ -101,7 +101,7 @@ pub enum Error {
     },
     /// The migrations folder holds a file this binary was built without.
     #[error(
-        "`{file}` is in `{dir}` but not in this binary, which was built before it was added; rebuild, and add `migrations::build::watch(\"{dir}\");` to build.rs so that cargo rebuilds when a file is added"
+        "`{file}` is in `{dir}` but not in this binary, which was built before it was added; rebuild, and add `migraph::build::watch(\"{dir}\");` to build.rs so that cargo rebuilds when a file is added"
     )]
     Stale {
         /// The file missing from the binary.
@@ -143,7 +143,7 @@ pub enum Error {
 /// # Examples
 ///
 /// ```
-/// use migrations_runtime::DatabaseError;
+/// use migraph_runtime::DatabaseError;
 ///
 /// let mut e = DatabaseError::default();
 /// e.code = Some("23505".into());

@@ -1,7 +1,7 @@
-//! The run-time half of `migrations`: applies a revision graph to PostgreSQL,
+//! The run-time half of `migraph`: applies a revision graph to PostgreSQL,
 //! MySQL/MariaDB or SQLite over sqlx, and records it in a version table.
 //!
-//! Most applications use it through the `migrations` crate and `embed_migrations!`; see
+//! Most applications use it through the `migraph` crate and `embed_migrations!`; see
 //! there for the full picture. [`Migrations::from_dir`] loads a directory at run time.
 //!
 //! # Examples
@@ -14,7 +14,7 @@
 //!     dir.path().join("a1_init.sql"),
 //!     "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
 //! )?;
-//! let migrations = migrations_runtime::Migrations::from_dir(dir.path())?;
+//! let migrations = migraph_runtime::Migrations::from_dir(dir.path())?;
 //! let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
 //! let report = migrations.upgrade(&pool, "head").await?;
 //! assert_eq!(report.revisions(), ["a1"]);

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use migrations_core::{Diagnostic, Diagnostics, Directory, Graph, LoadOptions, Migration};
+use migraph_core::{Diagnostic, Diagnostics, Directory, Graph, LoadOptions, Migration};
 
 use crate::error::Error;
 use crate::migrator::Migrator;
@@ -25,7 +25,7 @@ use crate::migrator::Migrator;
 ///     dir.path().join("a1_init.sql"),
 ///     "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
 /// )?;
-/// let migrations = migrations_runtime::Migrations::from_dir(dir.path())?;
+/// let migrations = migraph_runtime::Migrations::from_dir(dir.path())?;
 /// assert_eq!(migrations.migrations()[0].revision(), "a1");
 /// assert_eq!(migrations.heads()?[0].revision(), "a1");
 /// # Ok(()) }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use migrations_core::{Dialect, Graph, Migration, PlanError, Target, plan};
+use migraph_core::{Dialect, Graph, Migration, PlanError, Target, plan};
 use sqlx::Acquire;
 
 use crate::driver::{Change, DialectSql, Driver, NewRow, RowChange, RowFix};
@@ -28,7 +28,7 @@ use crate::table::{AppliedRevision, RevisionState, TableName};
 ///     dir.path().join("a1_init.sql"),
 ///     "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n-- migrate:downgrade\nDROP TABLE t;\n",
 /// )?;
-/// let migrations = migrations_runtime::Migrations::from_dir(dir.path())?;
+/// let migrations = migraph_runtime::Migrations::from_dir(dir.path())?;
 /// let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
 /// let runner = migrations.runner().table("app_versions");
 /// let report = runner.upgrade(&pool, "head").await?;
@@ -118,7 +118,7 @@ fn locate<'a>(
     index: Option<usize>,
     position: Option<usize>,
 ) -> Option<Location<'a>> {
-    let statements = migrations_core::split_statements(change.sql, dialect);
+    let statements = migraph_core::split_statements(change.sql, dialect);
     let by_position = position.and_then(|p| {
         let offset = change
             .sql
@@ -217,7 +217,7 @@ impl<'m> Migrator<'m> {
     ///     dir.path().join("a1_init.sql"),
     ///     "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
     /// )?;
-    /// let migrations = migrations_runtime::Migrations::from_dir(dir.path())?;
+    /// let migrations = migraph_runtime::Migrations::from_dir(dir.path())?;
     /// let runner = migrations.runner().session_sql(["PRAGMA foreign_keys = OFF"]);
     /// # let _ = runner;
     /// # Ok(()) }

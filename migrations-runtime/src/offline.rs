@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use migrations_core::{Dialect, Migration, Target, contains_semicolon, plan, split_statements};
+use migraph_core::{Dialect, Migration, Target, contains_semicolon, plan, split_statements};
 
 use crate::driver::DialectSql;
 use crate::error::Error;
@@ -23,7 +23,7 @@ fn start_state(m: &Migrator<'_>, from: &str) -> Result<Vec<bool>, Error> {
 
 fn parse(text: &str) -> Result<Target, Error> {
     text.parse::<Target>()
-        .map_err(|e| Error::Plan(migrations_core::PlanError::Target(e)))
+        .map_err(|e| Error::Plan(migraph_core::PlanError::Target(e)))
 }
 
 /// A string literal in `dialect`.
@@ -171,8 +171,8 @@ impl Migrator<'_> {
     ///     dir.path().join("a1_init.sql"),
     ///     "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
     /// )?;
-    /// let migrations = migrations_runtime::Migrations::from_dir(dir.path())?;
-    /// let sql = migrations.runner().upgrade_script(migrations_runtime::Dialect::Postgres, "base", "head")?;
+    /// let migrations = migraph_runtime::Migrations::from_dir(dir.path())?;
+    /// let sql = migrations.runner().upgrade_script(migraph_runtime::Dialect::Postgres, "base", "head")?;
     /// assert!(sql.contains("-- Running upgrade  -> a1\nBEGIN;\nCREATE TABLE t (id INT);"));
     /// # Ok(()) }
     /// ```

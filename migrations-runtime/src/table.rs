@@ -13,7 +13,7 @@ use crate::error::Error;
 /// # Examples
 ///
 /// ```
-/// use migrations_runtime::TableName;
+/// use migraph_runtime::TableName;
 ///
 /// let t: TableName = "app._migrations".parse().unwrap();
 /// assert_eq!(t.schema(), Some("app"));
@@ -175,7 +175,7 @@ impl AppliedRevision {
     /// # Examples
     ///
     /// ```
-    /// use migrations_runtime::{AppliedRevision, RevisionState};
+    /// use migraph_runtime::{AppliedRevision, RevisionState};
     ///
     /// let row = |revision: &str, parents: &[&str]| AppliedRevision {
     ///     revision: revision.into(),

@@ -7,7 +7,7 @@
 //! ```text
 //! // build.rs
 //! fn main() {
-//!     migrations::build::watch("migrations");
+//!     migraph::build::watch("migrations");
 //! }
 //! ```
 //!
@@ -25,7 +25,7 @@
 /// # Examples
 ///
 /// ```no_run
-/// migrations::build::watch("migrations");
+/// migraph::build::watch("migrations");
 /// ```
 #[allow(clippy::print_stdout, reason = "build scripts talk to cargo on stdout")]
 pub fn watch(dir: &str) {

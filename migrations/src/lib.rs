@@ -22,8 +22,8 @@
 //!
 //! ```no_run
 //! // The path is relative to the crate's Cargo.toml; usually "./migrations".
-//! static MIGRATIONS: migrations::Migrations =
-//!     migrations::embed_migrations!("examples/quickstart/migrations");
+//! static MIGRATIONS: migraph::Migrations =
+//!     migraph::embed_migrations!("examples/quickstart/migrations");
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let pool = sqlx::SqlitePool::connect("sqlite:app.db?mode=rwc").await?;
@@ -39,7 +39,7 @@
 //! Targets follow Alembic's grammar: `head`, `heads`, `base`, a revision id or unique
 //! prefix, a branch label, `+2`, `-1`, `ae10+1`, `feature@head`, `feature@base`.
 //!
-//! Add `migrations::build::watch("migrations");` to `build.rs` so that cargo also rebuilds
+//! Add `migraph::build::watch("migrations");` to `build.rs` so that cargo also rebuilds
 //! when a new file is added (see [`build`]).
 //!
 //! # Features
@@ -62,29 +62,27 @@ pub mod cli;
 /// error naming the file and line. Pass `allow_multiple_heads` to accept several heads.
 ///
 /// ```ignore
-/// static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("./migrations");
-/// static BRANCHY: migrations::Migrations =
-///     migrations::embed_migrations!("./migrations", allow_multiple_heads);
+/// static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("./migrations");
+/// static BRANCHY: migraph::Migrations =
+///     migraph::embed_migrations!("./migrations", allow_multiple_heads);
 /// ```
-pub use migrations_macros::embed_migrations;
+pub use migraph_macros::embed_migrations;
 
-pub use migrations_core::{
-    Diagnostic, Diagnostics, Graph, Migration, PlanError, Target, TargetError,
-};
+pub use migraph_core::{Diagnostic, Diagnostics, Graph, Migration, PlanError, Target, TargetError};
 #[cfg(feature = "runtime")]
-pub use migrations_runtime::{
+pub use migraph_runtime::{
     AcquiredConnection, Action, AppliedRevision, DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE,
     DatabaseError, Dialect, Driver, Error, Migrations, Migrator, Repair, Report, RevisionState,
     Step, TableName,
 };
 
 /// The pure core: file format, graph, targets and plans.
-pub use migrations_core as core;
+pub use migraph_core as core;
 
 #[doc(hidden)]
 #[cfg(feature = "runtime")]
 pub mod __private {
-    pub use migrations_core::Migration;
-    pub use migrations_runtime::Migrations;
+    pub use migraph_core::Migration;
+    pub use migraph_runtime::Migrations;
     pub use std::borrow::Cow;
 }

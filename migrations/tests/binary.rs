@@ -1,4 +1,4 @@
-//! The `migrations` binary itself: it starts, answers `--help` with examples, and reports
+//! The `migraph` binary itself: it starts, answers `--help` with examples, and reports
 //! errors as one line with exit code 1, without a panic or a backtrace.
 
 #![cfg(all(
@@ -12,7 +12,7 @@
 use std::process::Command;
 
 fn migrations(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_migrations"))
+    Command::new(env!("CARGO_BIN_EXE_migraph"))
         .args(args)
         .env_remove("DATABASE_URL")
         .env("RUST_BACKTRACE", "1")
@@ -43,7 +43,7 @@ fn help_shows_the_commands_and_examples() {
     assert!(
         String::from_utf8(out.stdout)
             .unwrap()
-            .contains("Example: `migrations upgrade head`")
+            .contains("Example: `migraph upgrade head`")
     );
 }
 

@@ -15,7 +15,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use migrations::Driver;
+use migraph::Driver;
 use sqlx::{AssertSqlSafe, Pool};
 
 /// A database that exists for one test and is dropped after it.

@@ -1,4 +1,4 @@
-//! `migrations init -t app` writes an application that builds, embeds its migrations and
+//! `migraph init -t app` writes an application that builds, embeds its migrations and
 //! carries the migration commands in its own binary.
 //!
 //! Builds the application with cargo against this workspace, so it takes a while the
@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
-use migrations_tests::{cargo_build, workspace_root};
+use migraph_tests::{cargo_build, workspace_root};
 
 fn run(binary: &Path, args: &[&str], url: &str, cwd: &Path) -> (bool, String, String) {
     let out = Command::new(binary)
@@ -31,8 +31,8 @@ fn the_app_template_builds_and_migrates_with_its_own_binary() {
     let app = root.path().join("demoapp");
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let code = migrations::cli::run_args(
-        ["migrations", "init", app.to_str().unwrap(), "-t", "app"],
+    let code = migraph::cli::run_args(
+        ["migraph", "init", app.to_str().unwrap(), "-t", "app"],
         false,
         &mut out,
         &mut err,
@@ -43,11 +43,8 @@ fn the_app_template_builds_and_migrates_with_its_own_binary() {
     let facade = workspace_root().join("migrations");
     let text = std::fs::read_to_string(&manifest).unwrap();
     let text = text.replace(
-        &format!(
-            "migrations = {{ version = \"{}\"",
-            env!("CARGO_PKG_VERSION")
-        ),
-        &format!("migrations = {{ path = {facade:?}"),
+        &format!("migraph = {{ version = \"{}\"", env!("CARGO_PKG_VERSION")),
+        &format!("migraph = {{ path = {facade:?}"),
     );
     assert_eq!(text.matches("path = ").count(), 2, "{text}");
     std::fs::write(&manifest, text).unwrap();
@@ -92,9 +89,9 @@ fn the_app_template_builds_and_migrates_with_its_own_binary() {
     let (success, stdout, _) = run(&binary, &["migrate", "heads"], &url, elsewhere.path());
     assert!(success);
     assert!(stdout.contains("(head) create example table"), "{stdout}");
-    // `init` wrote the app a migrations.toml; its settings apply to the subcommand run
-    // from the app's folder, as they do to the `migrations` binary.
-    let config = app.join("migrations.toml");
+    // `init` wrote the app a migraph.toml; its settings apply to the subcommand run
+    // from the app's folder, as they do to the `migraph` binary.
+    let config = app.join("migraph.toml");
     assert!(
         std::fs::read_to_string(&config)
             .unwrap()

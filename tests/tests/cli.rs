@@ -1,4 +1,4 @@
-//! The `migrations` command line, run in-process on real files and databases: output,
+//! The `migraph` command line, run in-process on real files and databases: output,
 //! exit codes and errors; offline scripts checked by running them with `psql`, `mysql`
 //! and `sqlite3`.
 
@@ -7,16 +7,16 @@
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 
-use migrations::core::{Directory, LoadOptions};
-use migrations_tests::{Backend as _, TestDb, migrations_dir};
+use migraph::core::{Directory, LoadOptions};
+use migraph_tests::{Backend as _, TestDb, migrations_dir};
 use serde_json::Value;
 
 /// Runs `migrations ARGS`; returns the exit code, stdout and stderr.
 fn cli(args: &[&str]) -> (ExitCode, String, String) {
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let argv = std::iter::once("migrations").chain(args.iter().copied());
-    let code = migrations::cli::run_args(argv, false, &mut out, &mut err);
+    let argv = std::iter::once("migraph").chain(args.iter().copied());
+    let code = migraph::cli::run_args(argv, false, &mut out, &mut err);
     let (out, err) = (
         String::from_utf8(out).unwrap(),
         String::from_utf8(err).unwrap(),
@@ -130,7 +130,7 @@ fn revision_revision_merge_makes_files_the_macro_and_the_cli_accept() {
     ]);
     let err = fails(&["--dir", d, "revision", "-m", "third"]);
     assert!(
-        err.contains("several heads") && err.contains("migrations merge"),
+        err.contains("several heads") && err.contains("migraph merge"),
         "{err}"
     );
     // The compile-time rules refuse two unlabelled heads; the merge fixes that.
@@ -400,8 +400,8 @@ fn upgrade_downgrade_current_check_on_mariadb() {
 }
 
 /// What the version table and schema hold, for comparing online and offline runs.
-async fn snapshot<DB: migrations_tests::Backend>(db: &TestDb<DB>) -> (Vec<String>, Vec<bool>, i64) {
-    let m = migrations::Migrations::from_dir(BASIC).unwrap();
+async fn snapshot<DB: migraph_tests::Backend>(db: &TestDb<DB>) -> (Vec<String>, Vec<bool>, i64) {
+    let m = migraph::Migrations::from_dir(BASIC).unwrap();
     let rows: Vec<String> = m
         .runner()
         .applied(&db.pool)
@@ -450,13 +450,13 @@ fn run_script(client: &[String], script: &str) {
 
 /// Online and offline runs of `upgrade head` and `downgrade head:base` leave the same
 /// version table and schema.
-async fn offline_matches_online<DB: migrations_tests::Backend>(
+async fn offline_matches_online<DB: migraph_tests::Backend>(
     online: &TestDb<DB>,
     offline: &TestDb<DB>,
     dialect: &str,
     client: &[String],
 ) {
-    if !migrations_tests::tool_available(&client[0]) {
+    if !migraph_tests::tool_available(&client[0]) {
         return;
     }
     // The command line runs its own runtime: off this one's thread.
@@ -516,7 +516,7 @@ async fn offline_matches_online<DB: migrations_tests::Backend>(
     run_downgrade_script(online, offline, client, &downgrade).await;
 }
 
-async fn run_downgrade_script<DB: migrations_tests::Backend>(
+async fn run_downgrade_script<DB: migraph_tests::Backend>(
     online: &TestDb<DB>,
     offline: &TestDb<DB>,
     client: &[String],
@@ -590,7 +590,7 @@ fn on_a_terminal_the_output_is_coloured_and_shows_progress() {
     let mut out = Vec::new();
     let mut err = Vec::new();
     let args = [
-        "migrations",
+        "migraph",
         "--dir",
         BASIC,
         "--database-url",
@@ -598,7 +598,7 @@ fn on_a_terminal_the_output_is_coloured_and_shows_progress() {
         "upgrade",
         "head",
     ];
-    let code = migrations::cli::run_args(args, true, &mut out, &mut err);
+    let code = migraph::cli::run_args(args, true, &mut out, &mut err);
     assert_eq!(code, ExitCode::SUCCESS, "{}", String::from_utf8_lossy(&err));
     let out = String::from_utf8(out).unwrap();
     assert!(out.contains("\x1b[32mupgrade\x1b[0m a1"), "{out:?}");
@@ -676,7 +676,7 @@ fn check_lists_what_is_pending_and_a_failure_reads_as_json() {
 }
 
 /// A folder that only applies with a session setting: `--session-sql`, or
-/// `migrations.toml`, whose settings flags override; a bad file names its line.
+/// `migraph.toml`, whose settings flags override; a bad file names its line.
 #[test]
 fn session_sql_and_the_configuration_file() {
     let dir = migrations_dir(&[
@@ -708,7 +708,7 @@ fn session_sql_and_the_configuration_file() {
     assert!(out.contains("upgrade b2"), "{out}");
 
     // The same from the file, which also names the folder and the version table.
-    let config = root.path().join("migrations.toml");
+    let config = root.path().join("migraph.toml");
     std::fs::write(
         &config,
         format!(
@@ -739,16 +739,16 @@ fn session_sql_and_the_configuration_file() {
     std::fs::write(&config, "table = \"x\"\nsesion_sql = 1\n").unwrap();
     let err = fails(&["--config", c, "heads"]);
     assert!(
-        err.contains("migrations.toml:2:") && err.contains("sesion_sql"),
+        err.contains("migraph.toml:2:") && err.contains("sesion_sql"),
         "{err}"
     );
     // `init` writes a commented file next to a new folder, and keeps an existing one.
     let fresh = tempfile::tempdir().unwrap();
     let folder = fresh.path().join("migrations");
     let out = ok(&["init", folder.to_str().unwrap(), "-t", "sqlite"]);
-    assert!(out.contains("migrations.toml"), "{out}");
-    let written = fresh.path().join("migrations.toml");
-    let parsed = migrations::cli::Config::load(&written).unwrap();
+    assert!(out.contains("migraph.toml"), "{out}");
+    let written = fresh.path().join("migraph.toml");
+    let parsed = migraph::cli::Config::load(&written).unwrap();
     assert_eq!(parsed.directory, Some(fresh.path().join("migrations")));
     assert!(
         std::fs::read_to_string(&written)
@@ -789,7 +789,7 @@ fn an_offline_mysql_script_with_triggers_and_comments_runs_with_the_client() {
             return;
         };
         let client = mysql_client(&offline.url);
-        if !migrations_tests::tool_available(&client[0]) {
+        if !migraph_tests::tool_available(&client[0]) {
             return;
         }
         let dir = migrations_dir(&[

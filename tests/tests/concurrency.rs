@@ -12,8 +12,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use migrations::{Error, Migrations};
-use migrations_tests::{Backend, TestDb, migrations_dir, on_every_database};
+use migraph::{Error, Migrations};
+use migraph_tests::{Backend, TestDb, migrations_dir, on_every_database};
 
 const REVISIONS: usize = 50;
 const PROCESSES: usize = 16;

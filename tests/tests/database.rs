@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use migrations::{Action, Error, Migrations, Repair, RevisionState, embed_migrations};
-use migrations_tests::{Backend, TestDb, migrations_dir, on_every_database};
+use migraph::{Action, Error, Migrations, Repair, RevisionState, embed_migrations};
+use migraph_tests::{Backend, TestDb, migrations_dir, on_every_database};
 
 static MIGRATIONS: Migrations = embed_migrations!("fixtures/db/basic");
 

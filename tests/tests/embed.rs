@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use migrations::{Migrations, embed_migrations};
+use migraph::{Migrations, embed_migrations};
 
 static LINEAR: Migrations = embed_migrations!("fixtures/pass/linear");
 static BRANCH_MERGE: Migrations = embed_migrations!("fixtures/pass/branch-merge");

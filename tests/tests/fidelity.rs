@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use migrations::{Dialect, Error, Migrations, RevisionState};
-use migrations_tests::{Backend, TestDb, migrations_dir, on_every_database};
+use migraph::{Dialect, Error, Migrations, RevisionState};
+use migraph_tests::{Backend, TestDb, migrations_dir, on_every_database};
 
 on_every_database!(
     sql_runs_byte_for_byte,
@@ -37,7 +37,7 @@ async fn sql_runs_byte_for_byte<DB: Backend>(db: &TestDb<DB>) {
     // The checksum still ignores line endings and trailing whitespace.
     let lf = file.replace("\r\n", "\n");
     assert_eq!(
-        migrations::Migration::parse("a1_lit.sql", &lf)
+        migraph::Migration::parse("a1_lit.sql", &lf)
             .unwrap()
             .checksum(),
         m.migrations()[0].checksum()

@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use migrations::{Error, Migrations, Repair, RevisionState};
-use migrations_tests::{Backend, TestDb, migrations_dir};
+use migraph::{Error, Migrations, Repair, RevisionState};
+use migraph_tests::{Backend, TestDb, migrations_dir};
 
 const A1: &str = "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (x INTEGER, y INTEGER);\n-- migrate:downgrade\nDROP TABLE t;\n";
 const B2: &str = "-- revision: b2\n-- down_revision: a1\n-- transaction: false\n-- migrate:upgrade\nCREATE INDEX CONCURRENTLY t_x ON t (x);\n-- a comment; with a semicolon\nCREATE INDEX CONCURRENTLY t_y ON t (y);\n-- migrate:downgrade\nDROP INDEX CONCURRENTLY t_y;\nDROP INDEX CONCURRENTLY t_x;\n";

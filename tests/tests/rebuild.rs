@@ -1,5 +1,5 @@
 //! Cargo rebuilds a crate that embeds a folder when a migration file is edited (the macro
-//! includes every file) and, with `migrations::build::watch`, when a file is added. A
+//! includes every file) and, with `migraph::build::watch`, when a file is added. A
 //! debug build that missed a new file says so at run time instead of skipping it.
 //!
 //! Builds two small crates with cargo, so it takes a while the first time; their target
@@ -10,13 +10,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use migrations_tests::{cargo_build, workspace_root};
+use migraph_tests::{cargo_build, workspace_root};
 
 const A1: &str = "-- revision: a1\n-- down_revision: none\n-- message: first\n-- migrate:upgrade\nCREATE TABLE first_table (id INTEGER PRIMARY KEY);\n";
 const B2: &str = "-- revision: b2\n-- down_revision: a1\n-- message: second\n-- migrate:upgrade\nCREATE TABLE second_table (id INTEGER PRIMARY KEY);\n";
 
 const MAIN: &str = r#"
-static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("migrations");
+static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("migrations");
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -38,7 +38,7 @@ fn project(root: &Path, name: &str, with_helper: bool) -> PathBuf {
     let facade = workspace_root().join("migrations");
     let build_dep = if with_helper {
         format!(
-            "[build-dependencies]\nmigrations = {{ path = {facade:?}, default-features = false }}\n"
+            "[build-dependencies]\nmigraph = {{ path = {facade:?}, default-features = false }}\n"
         )
     } else {
         String::new()
@@ -47,7 +47,7 @@ fn project(root: &Path, name: &str, with_helper: bool) -> PathBuf {
         dir.join("Cargo.toml"),
         format!(
             "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [dependencies]\nmigrations = {{ path = {facade:?}, default-features = false, features = [\"sqlite\"] }}\n\
+             [dependencies]\nmigraph = {{ path = {facade:?}, default-features = false, features = [\"sqlite\"] }}\n\
              sqlx = {{ version = \"0.9\", default-features = false, features = [\"sqlite\", \"runtime-tokio\"] }}\n\
              tokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n\n{build_dep}\n[workspace]\n"
         ),
@@ -56,7 +56,7 @@ fn project(root: &Path, name: &str, with_helper: bool) -> PathBuf {
     if with_helper {
         std::fs::write(
             dir.join("build.rs"),
-            "fn main() {\n    migrations::build::watch(\"migrations\");\n}\n",
+            "fn main() {\n    migraph::build::watch(\"migrations\");\n}\n",
         )
         .unwrap();
     }
@@ -114,7 +114,7 @@ fn adding_or_editing_a_migration_rebuilds_the_crate() {
         "{out}"
     );
     assert!(
-        out.contains("migrations::build::watch(\"migrations\")"),
+        out.contains("migraph::build::watch(\"migrations\")"),
         "{out}"
     );
 }

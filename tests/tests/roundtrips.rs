@@ -5,8 +5,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use migrations::{Migrations, embed_migrations};
-use migrations_tests::{Backend, TestDb};
+use migraph::{Migrations, embed_migrations};
+use migraph_tests::{Backend, TestDb};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 

@@ -9,7 +9,7 @@
 
 use std::process::ExitCode;
 
-use migrations_tests::migrations_dir;
+use migraph_tests::migrations_dir;
 
 struct Case {
     dir: tempfile::TempDir,
@@ -38,7 +38,7 @@ impl Case {
     fn cli(&self, args: &[&str]) -> (ExitCode, String, String) {
         let url = self.url();
         let mut argv = vec![
-            "migrations",
+            "migraph",
             "--dir",
             self.dir.path().to_str().unwrap(),
             "--database-url",
@@ -46,7 +46,7 @@ impl Case {
         ];
         argv.extend_from_slice(args);
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = migrations::cli::run_args(argv, false, &mut out, &mut err);
+        let code = migraph::cli::run_args(argv, false, &mut out, &mut err);
         (
             code,
             String::from_utf8(out).unwrap(),
@@ -245,8 +245,8 @@ fn history_ranges_through_the_command() {
 
 fn migrations_cli(args: &[&str]) -> (ExitCode, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let argv = std::iter::once("migrations").chain(args.iter().copied());
-    let code = migrations::cli::run_args(argv, false, &mut out, &mut err);
+    let argv = std::iter::once("migraph").chain(args.iter().copied());
+    let code = migraph::cli::run_args(argv, false, &mut out, &mut err);
     (
         code,
         String::from_utf8(out).unwrap(),

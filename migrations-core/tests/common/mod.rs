@@ -7,7 +7,7 @@
     unreachable_pub
 )]
 
-use migrations_core::{Graph, Migration};
+use migraph_core::{Graph, Migration};
 
 /// `spec` entries are `"rev <- parent1 parent2 [label=name] [dep=rev]"`; files are named so
 /// that their order is the ids' order (give them in that order).

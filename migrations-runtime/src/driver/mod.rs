@@ -18,7 +18,7 @@ mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-pub use migrations_core::Dialect;
+pub use migraph_core::Dialect;
 
 /// What a dialect's SQL looks like, for the version table.
 pub(crate) struct DialectInfo {
@@ -689,7 +689,7 @@ macro_rules! impl_driver {
                     set_state(&mut *conn, table, revision, RevisionState::Running, None, None).await.map_err(plain)?;
                 }
             }
-            let statements = ::migrations_core::split_statements(change.sql, <$db as $crate::driver::Driver>::DIALECT);
+            let statements = ::migraph_core::split_statements(change.sql, <$db as $crate::driver::Driver>::DIALECT);
             for (i, statement) in statements.iter().enumerate() {
                 if let Err((source, _)) = execute_sql(&mut *conn, statement.sql).await {
                     let said = (<$db as $crate::driver::Driver>::DIALECT.info().describe)(&source);

@@ -8,7 +8,7 @@
 
 #![allow(clippy::print_stdout, reason = "an example prints what it did")]
 
-use migrations::{Migrations, embed_migrations};
+use migraph::{Migrations, embed_migrations};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
 static MIGRATIONS: Migrations = embed_migrations!("examples/quickstart/migrations");

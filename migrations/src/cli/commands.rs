@@ -4,59 +4,59 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use migrations_core::{Dialect, Graph, Migration};
+use migraph_core::{Dialect, Graph, Migration};
 use serde_json::{Value, json};
 use sqlx::Pool;
 
 use super::{CliError, Context};
 use crate::{AppliedRevision, Driver, Migrator, Repair, Report};
 
-/// The migration commands, for the `migrations` binary and for an application's own CLI.
+/// The migration commands, for the `migraph` binary and for an application's own CLI.
 #[derive(Debug, Clone, Subcommand)]
 #[command(rename_all = "kebab-case")]
 pub enum Command {
     /// Apply revisions up to TARGET (`head`, `heads`, an id or prefix, `+2`,
     /// `feature@head`...).
     ///
-    /// Example: `migrations upgrade head`; `migrations upgrade head --sql` prints the SQL
+    /// Example: `migraph upgrade head`; `migraph upgrade head --sql` prints the SQL
     /// instead of running it.
     Upgrade(Run),
     /// Undo revisions down to TARGET (`-1`, `base`, an id, `feature@base`...).
     ///
-    /// Example: `migrations downgrade -1`; offline: `migrations downgrade head:base --sql`.
+    /// Example: `migraph downgrade -1`; offline: `migraph downgrade head:base --sql`.
     Downgrade(Run),
     /// Record TARGETs as applied without running any SQL (adopt an existing database).
     ///
-    /// Example: `migrations stamp head`; `--purge` empties the version table first.
+    /// Example: `migraph stamp head`; `--purge` empties the version table first.
     Stamp(Stamp),
     /// Show the current revisions of the database.
     ///
-    /// Example: `migrations current --json`.
+    /// Example: `migraph current --json`.
     Current(Read),
     /// Show the heads of the revision graph.
     ///
-    /// Example: `migrations heads --json`.
+    /// Example: `migraph heads --json`.
     Heads(Read),
     /// Show the revisions where the graph branches.
     ///
-    /// Example: `migrations branches`.
+    /// Example: `migraph branches`.
     Branches(Read),
     /// List revisions, newest first.
     ///
-    /// Example: `migrations history -r base:head`.
+    /// Example: `migraph history -r base:head`.
     History(History),
     /// Show one revision.
     ///
-    /// Example: `migrations show 1975ea`.
+    /// Example: `migraph show 1975ea`.
     Show(Show),
     /// Exit 0 when the database is at head with matching checksums and nothing left
     /// part-way, 1 otherwise (for CI and readiness probes).
     ///
-    /// Example: `migrations check || echo "migrate first"`.
+    /// Example: `migraph check || echo "migrate first"`.
     Check(Read),
     /// Settle a revision an earlier run left part-way, or re-record checksums.
     ///
-    /// Example: `migrations repair 3c1d8e --applied`; `migrations repair --checksums`.
+    /// Example: `migraph repair 3c1d8e --applied`; `migraph repair --checksums`.
     Repair(RepairArgs),
 }
 
@@ -76,7 +76,7 @@ pub struct Run {
     #[arg(long)]
     pub single_transaction: bool,
     /// Seconds to wait for another process's migration lock [default: `lock_timeout` in
-    /// migrations.toml, or 300].
+    /// migraph.toml, or 300].
     #[arg(long)]
     pub lock_timeout: Option<u64>,
     /// Print what was done as JSON.
@@ -91,7 +91,7 @@ pub struct Run {
 #[derive(Debug, Clone, Default, Args)]
 pub struct SessionArgs {
     /// A statement to run on the connection before anything else (repeatable), e.g.
-    /// `--session-sql "SET foreign_key_checks = 0"`; replaces migrations.toml's
+    /// `--session-sql "SET foreign_key_checks = 0"`; replaces migraph.toml's
     /// `[session_sql]` for the database's dialect.
     #[arg(long = "session-sql", value_name = "SQL")]
     pub session_sql: Vec<String>,
@@ -189,9 +189,9 @@ pub struct RepairArgs {
 /// The revisions a target names, judged on the graph alone (nothing applied): what the
 /// commands that read files use.
 pub(super) fn revisions_of(graph: &Graph, text: &str) -> Result<Vec<usize>, CliError> {
-    let target: migrations_core::Target = text
+    let target: migraph_core::Target = text
         .parse()
-        .map_err(|e: migrations_core::TargetError| CliError(e.to_string()))?;
+        .map_err(|e: migraph_core::TargetError| CliError(e.to_string()))?;
     let resolved = target
         .resolve(graph, &vec![false; graph.len()])
         .map_err(|e| CliError(e.to_string()))?;
@@ -820,9 +820,8 @@ fn history(
     out: &mut dyn Write,
 ) -> Result<bool, CliError> {
     let all = ctx.migrations.migrations();
-    let order =
-        migrations_core::plan::history(graph, current, args.range.as_deref().unwrap_or(":"))
-            .map_err(|e| CliError(e.to_string()))?;
+    let order = migraph_core::plan::history(graph, current, args.range.as_deref().unwrap_or(":"))
+        .map_err(|e| CliError(e.to_string()))?;
     if args.json {
         return json_list(ctx, graph, &order, out);
     }

@@ -1,32 +1,32 @@
-//! `migrations.toml`: the project's settings, read by the `migrations` binary and by an
+//! `migraph.toml`: the project's settings, read by the `migraph` binary and by an
 //! application's own migration subcommand, so that both agree without long command
 //! lines. Command-line flags override it.
 
 use std::path::{Path, PathBuf};
 
-use migrations_core::Dialect;
+use migraph_core::Dialect;
 use serde::Deserialize;
 
 use super::CliError;
 
 /// The file's name, looked for in the current folder.
-pub const CONFIG_FILE: &str = "migrations.toml";
+pub const CONFIG_FILE: &str = "migraph.toml";
 
-/// The settings of `migrations.toml`; every key may be left out.
+/// The settings of `migraph.toml`; every key may be left out.
 ///
 /// # Examples
 ///
 /// ```
-/// use migrations::cli::Config;
+/// use migraph::cli::Config;
 ///
 /// let config = Config::parse(
 ///     "table = \"app_versions\"\n[session_sql]\nmysql = [\"SET foreign_key_checks = 0\"]\n",
-///     "migrations.toml",
+///     "migraph.toml",
 /// )?;
 /// assert_eq!(config.table.as_deref(), Some("app_versions"));
-/// assert_eq!(config.session_sql(migrations::Dialect::MySql), ["SET foreign_key_checks = 0"]);
-/// assert!(config.session_sql(migrations::Dialect::Postgres).is_empty());
-/// # Ok::<(), migrations::cli::CliError>(())
+/// assert_eq!(config.session_sql(migraph::Dialect::MySql), ["SET foreign_key_checks = 0"]);
+/// assert!(config.session_sql(migraph::Dialect::Postgres).is_empty());
+/// # Ok::<(), migraph::cli::CliError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,8 +61,8 @@ pub struct SessionSql {
     pub sqlite: Vec<String>,
 }
 
-/// What `migrations init` writes: every key, commented out, with what it does.
-pub(crate) const TEMPLATE: &str = r#"# Settings of the `migrations` command and of an application's `migrate` subcommand.
+/// What `migraph init` writes: every key, commented out, with what it does.
+pub(crate) const TEMPLATE: &str = r#"# Settings of the `migraph` command and of an application's `migrate` subcommand.
 # Command-line flags override them.
 
 # The migrations folder, relative to this file.
@@ -124,14 +124,14 @@ impl Config {
         Ok(config)
     }
 
-    /// The configuration of the current folder: `migrations.toml` if it exists, or the
-    /// file named by the `MIGRATIONS_CONFIG` variable; the defaults otherwise.
+    /// The configuration of the current folder: `migraph.toml` if it exists, or the
+    /// file named by the `MIGRAPH_CONFIG` variable; the defaults otherwise.
     ///
     /// # Errors
     ///
     /// As [`Config::load`].
     pub fn find() -> Result<Self, CliError> {
-        if let Some(path) = std::env::var_os("MIGRATIONS_CONFIG") {
+        if let Some(path) = std::env::var_os("MIGRAPH_CONFIG") {
             return Self::load(Path::new(&path));
         }
         let path = Path::new(CONFIG_FILE);

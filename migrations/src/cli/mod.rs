@@ -1,12 +1,12 @@
-//! The migration commands: the `migrations` binary, and [`Command`], the same commands as
+//! The migration commands: the `migraph` binary, and [`Command`], the same commands as
 //! a clap subcommand that an application nests in its own CLI to carry its migration tool
 //! in its own binary.
 //!
 //! ```no_run
 //! use clap::Parser;
 //!
-//! static MIGRATIONS: migrations::Migrations =
-//!     migrations::embed_migrations!("examples/quickstart/migrations");
+//! static MIGRATIONS: migraph::Migrations =
+//!     migraph::embed_migrations!("examples/quickstart/migrations");
 //!
 //! #[derive(Parser)]
 //! enum App {
@@ -14,7 +14,7 @@
 //!     Serve,
 //!     /// Database migrations: `myapp migrate upgrade head`, `myapp migrate current`...
 //!     #[command(subcommand)]
-//!     Migrate(migrations::cli::Command),
+//!     Migrate(migraph::cli::Command),
 //! }
 //!
 //! #[tokio::main]
@@ -50,7 +50,7 @@ pub struct Context<'a> {
     pub table: String,
     /// Whether to colour the output (a terminal).
     pub color: bool,
-    /// The settings of `migrations.toml`, under the command line's flags.
+    /// The settings of `migraph.toml`, under the command line's flags.
     pub config: Config,
 }
 
@@ -80,9 +80,9 @@ impl From<std::io::Error> for CliError {
 
 impl Command {
     /// Runs the command against an application's embedded migrations and the database at
-    /// `database_url` (`None`: the variable `migrations.toml` names, or `DATABASE_URL`);
-    /// prints to stdout, errors to stderr. Reads `migrations.toml` from the current
-    /// folder (or the file `MIGRATIONS_CONFIG` names) when there is one: its table, lock
+    /// `database_url` (`None`: the variable `migraph.toml` names, or `DATABASE_URL`);
+    /// prints to stdout, errors to stderr. Reads `migraph.toml` from the current
+    /// folder (or the file `MIGRAPH_CONFIG` names) when there is one: its table, lock
     /// timeout and session SQL apply, its directory does not (the migrations are inside
     /// the binary). The exit code is 0 on success, 1 on error or when `check` finds the
     /// database behind.
@@ -96,7 +96,7 @@ impl Command {
     }
 
     /// As [`Command::execute`], with settings the application made itself instead of
-    /// reading `migrations.toml`.
+    /// reading `migraph.toml`.
     pub async fn execute_with(
         &self,
         migrations: &Migrations,

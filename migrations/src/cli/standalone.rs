@@ -1,4 +1,4 @@
-//! The `migrations` binary: the commands on a directory on disk, and the commands that
+//! The `migraph` binary: the commands on a directory on disk, and the commands that
 //! write files (`init`, `revision`, `merge`).
 
 use std::ffi::OsString;
@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use include_dir::{Dir, include_dir};
-use migrations_core::{Directory, LoadOptions};
+use migraph_core::{Directory, LoadOptions};
 
 use super::{CliError, Command, Config, Context, finish};
 use crate::Migrations;
@@ -20,19 +20,19 @@ pub static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates
 #[derive(Debug, Parser)]
 #[command(name = "migrations", version, about, propagate_version = true)]
 pub struct Cli {
-    /// The settings file [default: ./migrations.toml, when it exists].
+    /// The settings file [default: ./migraph.toml, when it exists].
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
-    /// The migrations directory [default: `directory` in migrations.toml, or ./migrations].
+    /// The migrations directory [default: `directory` in migraph.toml, or ./migrations].
     #[arg(long, global = true)]
     pub dir: Option<PathBuf>,
     /// The database: postgres://..., mysql://..., mariadb://... or sqlite:FILE
-    /// [default: the variable `database_url_env` in migrations.toml names, or
+    /// [default: the variable `database_url_env` in migraph.toml names, or
     /// DATABASE_URL].
     #[arg(long, global = true)]
     pub database_url: Option<String>,
     /// The version table, optionally `schema.table` [default: `table` in
-    /// migrations.toml, or _migrations].
+    /// migraph.toml, or _migrations].
     #[arg(long, global = true)]
     pub table: Option<String>,
     /// What to do.
@@ -40,13 +40,13 @@ pub struct Cli {
     pub command: StandaloneCommand,
 }
 
-/// Every command of the `migrations` binary.
+/// Every command of the `migraph` binary.
 #[derive(Debug, Subcommand)]
 #[command(rename_all = "kebab-case")]
 pub enum StandaloneCommand {
     /// Create a migrations folder, or a whole application, from a template.
     ///
-    /// Example: `migrations init migrations -t postgres`; `migrations init myapp -t app`.
+    /// Example: `migraph init migrations -t postgres`; `migraph init myapp -t app`.
     Init {
         /// The folder to create (it must not exist, or be empty).
         dir: PathBuf,
@@ -56,11 +56,11 @@ pub enum StandaloneCommand {
     },
     /// List the templates of `init`.
     ///
-    /// Example: `migrations list-templates`.
+    /// Example: `migraph list-templates`.
     ListTemplates,
     /// Write a new revision file after the current head.
     ///
-    /// Example: `migrations revision -m "add email to account"`.
+    /// Example: `migraph revision -m "add email to account"`.
     Revision {
         /// What the revision does.
         #[arg(short, long)]
@@ -84,7 +84,7 @@ pub enum StandaloneCommand {
     },
     /// Write a revision that joins REVISIONS (or `heads`) into one head.
     ///
-    /// Example: `migrations merge -m "merge heads" heads`.
+    /// Example: `migraph merge -m "merge heads" heads`.
     Merge {
         /// What the merge is for.
         #[arg(short, long)]
@@ -101,7 +101,7 @@ pub enum StandaloneCommand {
     Run(Command),
 }
 
-/// The `migrations` binary: parses `std::env::args`, runs, returns the exit code.
+/// The `migraph` binary: parses `std::env::args`, runs, returns the exit code.
 pub fn main() -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr();
@@ -155,7 +155,7 @@ pub fn run_args(
     finish(runtime.block_on(cli.run(color, out)), err)
 }
 
-/// `migrations --json current` means `migrations current --json`: `--json` belongs to
+/// `migrations --json current` means `migraph current --json`: `--json` belongs to
 /// the commands, so given among the global options it moves after the command.
 fn move_global_json(mut args: Vec<OsString>) -> Vec<OsString> {
     const TAKES_VALUE: [&str; 3] = ["--dir", "--database-url", "--table"];
@@ -178,7 +178,7 @@ fn move_global_json(mut args: Vec<OsString>) -> Vec<OsString> {
 }
 
 impl Cli {
-    /// The settings: `--config`, or `./migrations.toml` (or `MIGRATIONS_CONFIG`).
+    /// The settings: `--config`, or `./migraph.toml` (or `MIGRAPH_CONFIG`).
     fn config(&self) -> Result<Config, CliError> {
         match &self.config {
             Some(path) => Config::load(path),
@@ -294,12 +294,12 @@ fn load(dir: &Path) -> Result<Directory, CliError> {
 }
 
 /// Every problem of a directory, one line each.
-fn one_line(problems: migrations_core::Diagnostics) -> CliError {
+fn one_line(problems: migraph_core::Diagnostics) -> CliError {
     CliError(
         problems
             .into_vec()
             .iter()
-            .map(migrations_core::Diagnostic::one_line)
+            .map(migraph_core::Diagnostic::one_line)
             .collect::<Vec<_>>()
             .join("\nerror: "),
     )
@@ -327,7 +327,7 @@ fn revision_parents(
             [] => Ok(Vec::new()),
             [h] => Ok(vec![(*h).to_owned()]),
             many => Err(CliError(format!(
-                "there are several heads ({}): pass --head to say which one the new revision follows, or join them first with `migrations merge -m \"merge heads\" heads`",
+                "there are several heads ({}): pass --head to say which one the new revision follows, or join them first with `migraph merge -m \"merge heads\" heads`",
                 many.join(", ")
             ))),
         };
@@ -349,7 +349,7 @@ fn revision_parents(
 /// A fresh 12-hex revision id, or the one given (checked).
 fn new_id(given: Option<&str>) -> Result<String, CliError> {
     if let Some(id) = given {
-        if !migrations_core::is_valid_name(id) {
+        if !migraph_core::is_valid_name(id) {
             return Err(CliError(format!(
                 "invalid revision id `{id}`: use 1 to 64 letters, digits or `_`"
             )));
@@ -365,7 +365,7 @@ fn new_id(given: Option<&str>) -> Result<String, CliError> {
         std::process::id(),
         COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     );
-    Ok(migrations_core::checksum(&seed)[..12].to_owned())
+    Ok(migraph_core::checksum(&seed)[..12].to_owned())
 }
 
 /// The current time as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
@@ -527,7 +527,7 @@ fn init(dir: &Path, name: &str, out: &mut dyn Write) -> Result<bool, CliError> {
     Ok(true)
 }
 
-/// Writes a commented `migrations.toml`: inside an application's folder, or next to a
+/// Writes a commented `migraph.toml`: inside an application's folder, or next to a
 /// migrations folder (in the folder that holds it). An existing one is kept.
 fn write_config(dir: &Path, app: bool, out: &mut dyn Write) -> Result<(), CliError> {
     let (path, directory) = if app {

@@ -1,3 +1,3 @@
-static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("fixtures/ui/bad-transaction-value");
+static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("fixtures/ui/bad-transaction-value");
 
 fn main() {}

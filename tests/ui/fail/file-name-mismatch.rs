@@ -1,3 +1,3 @@
-static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("fixtures/ui/file-name-mismatch");
+static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("fixtures/ui/file-name-mismatch");
 
 fn main() {}

@@ -1,3 +1,3 @@
-static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("fixtures/ui/label-is-revision");
+static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("fixtures/ui/label-is-revision");
 
 fn main() {}

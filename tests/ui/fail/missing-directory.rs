@@ -1,3 +1,3 @@
-static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("fixtures/ui/does-not-exist");
+static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("fixtures/ui/does-not-exist");
 
 fn main() {}

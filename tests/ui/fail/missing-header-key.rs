@@ -1,3 +1,3 @@
-static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("fixtures/ui/missing-header-key");
+static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("fixtures/ui/missing-header-key");
 
 fn main() {}

@@ -1,4 +1,4 @@
-static MIGRATIONS: migrations::Migrations =
-    migrations::embed_migrations!("fixtures/ui/unknown-option", allow_many_heads);
+static MIGRATIONS: migraph::Migrations =
+    migraph::embed_migrations!("fixtures/ui/unknown-option", allow_many_heads);
 
 fn main() {}

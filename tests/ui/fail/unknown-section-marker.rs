@@ -1,3 +1,3 @@
-static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("fixtures/ui/unknown-section-marker");
+static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("fixtures/ui/unknown-section-marker");
 
 fn main() {}

@@ -1,4 +1,4 @@
-static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("fixtures/pass/branch-merge");
+static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("fixtures/pass/branch-merge");
 
 fn main() {
     let heads = MIGRATIONS.heads().unwrap();

@@ -1,4 +1,4 @@
-static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("fixtures/pass/depends-on");
+static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("fixtures/pass/depends-on");
 
 fn main() {
     // notes.txt is not a migration and is not embedded.

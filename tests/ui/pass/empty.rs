@@ -1,4 +1,4 @@
-static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("fixtures/pass/empty");
+static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("fixtures/pass/empty");
 
 fn main() {
     assert!(MIGRATIONS.migrations().is_empty());

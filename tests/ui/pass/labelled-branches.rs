@@ -1,6 +1,6 @@
 // Two heads are fine when each carries a branch label: the branches are on purpose.
-static MIGRATIONS: migrations::Migrations =
-    migrations::embed_migrations!("fixtures/pass/labelled-branches");
+static MIGRATIONS: migraph::Migrations =
+    migraph::embed_migrations!("fixtures/pass/labelled-branches");
 
 fn main() {
     let heads: Vec<&str> = MIGRATIONS.heads().unwrap().iter().map(|m| m.revision()).collect();

@@ -1,4 +1,4 @@
-static MIGRATIONS: migrations::Migrations = migrations::embed_migrations!("fixtures/pass/linear");
+static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("fixtures/pass/linear");
 
 fn main() {
     let revisions: Vec<&str> = MIGRATIONS.history().unwrap().iter().map(|m| m.revision()).collect();

@@ -1,5 +1,5 @@
-static MIGRATIONS: migrations::Migrations =
-    migrations::embed_migrations!("fixtures/pass/multiple-heads", allow_multiple_heads);
+static MIGRATIONS: migraph::Migrations =
+    migraph::embed_migrations!("fixtures/pass/multiple-heads", allow_multiple_heads);
 
 fn main() {
     assert_eq!(MIGRATIONS.heads().unwrap().len(), 2);

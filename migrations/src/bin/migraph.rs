@@ -1,0 +1,5 @@
+//! The `migraph` command: `migraph --help`.
+
+fn main() -> std::process::ExitCode {
+    migraph::cli::main()
+}

@@ -1,5 +1,0 @@
-//! The `migrations` command: `migrations --help`.
-
-fn main() -> std::process::ExitCode {
-    migrations::cli::main()
-}
