@@ -44,11 +44,14 @@
 //!
 //! # Features
 //!
-//! - `postgres`, `mysql`, `sqlite` (all on by default): the drivers; each turns on
-//!   `runtime`.
-//! - `runtime`: the runtime that applies migrations. Without it (`default-features =
-//!   false`) the crate is the macro and the build-script helper only, which is what a
-//!   `[build-dependencies]` entry needs.
+//! None is on by default: the default build is the macro and the build-script helper,
+//! which is all a `[build-dependencies]` entry needs, and an application names its
+//! database, as with sqlx.
+//!
+//! - `postgres`, `mysql`, `sqlite`: the drivers; each turns on `runtime`.
+//! - `runtime`: the runtime that applies migrations ([`Migrations`], [`Migrator`]).
+//! - `cli`: the migration commands ([`cli::Command`], for an application's own binary) and
+//!   the `migraph` binary (`cargo install migraph --features cli,postgres,mysql,sqlite`).
 
 pub mod build;
 #[cfg(feature = "cli")]
@@ -76,8 +79,10 @@ pub use migraph_runtime::{
     Step, TableName,
 };
 
-/// The pure core: file format, graph, targets and plans.
-pub use migraph_core as core;
+/// Without the runtime, the stand-in that makes `embed_migrations!` fail with a message.
+#[doc(hidden)]
+#[cfg(not(feature = "runtime"))]
+pub use __private::Migrations;
 
 #[doc(hidden)]
 #[cfg(feature = "runtime")]
@@ -85,4 +90,33 @@ pub mod __private {
     pub use migraph_core::Migration;
     pub use migraph_runtime::Migrations;
     pub use std::borrow::Cow;
+}
+
+/// Without the runtime, what `embed_migrations!` expands to stops the build with a
+/// message saying which feature to turn on.
+#[doc(hidden)]
+#[cfg(not(feature = "runtime"))]
+pub mod __private {
+    pub use migraph_core::Migration;
+    pub use std::borrow::Cow;
+
+    /// Stands in for the runtime's `Migrations`.
+    pub struct Migrations;
+
+    impl Migrations {
+        /// Fails the build: there is nothing to run the migrations with. It runs only in
+        /// the constant evaluation of the `static` the macro initialises, so the panic is
+        /// a compile error, never a run-time one.
+        #[allow(clippy::panic)]
+        pub const fn from_static(
+            _migrations: &'static [Migration],
+            _dir: &'static str,
+            _files: &'static str,
+            _check: bool,
+        ) -> Self {
+            panic!(
+                "embed_migrations! needs a database driver: turn on a feature of migraph, e.g. `migraph = {{ version = \"0.1\", features = [\"postgres\"] }}` (or \"mysql\", \"sqlite\")"
+            )
+        }
+    }
 }

@@ -408,15 +408,25 @@ pub fn target_dir() -> std::path::PathBuf {
 ///
 /// When the build fails.
 pub fn cargo_build(dir: &std::path::Path) -> std::path::PathBuf {
+    let (target, out) = try_cargo_build(dir);
+    assert!(
+        out.status.success(),
+        "cargo build in {}:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    target
+}
+
+/// As [`cargo_build`], returning cargo's output whether or not the build succeeds.
+pub fn try_cargo_build(dir: &std::path::Path) -> (std::path::PathBuf, std::process::Output) {
     let target = target_dir().join("scratch-crates");
     std::fs::copy(workspace_root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    let status =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--quiet"])
-            .env("CARGO_TARGET_DIR", &target)
-            .current_dir(dir)
-            .status()
-            .unwrap();
-    assert!(status.success(), "cargo build in {}", dir.display());
-    target
+    let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--quiet"])
+        .env("CARGO_TARGET_DIR", &target)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (target, out)
 }

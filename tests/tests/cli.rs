@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 
-use migraph::core::{Directory, LoadOptions};
+use migraph_core::{Directory, LoadOptions};
 use migraph_tests::{Backend as _, TestDb, migrations_dir};
 use serde_json::Value;
 

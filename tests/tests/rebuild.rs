@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use migraph_tests::{cargo_build, workspace_root};
+use migraph_tests::{cargo_build, try_cargo_build, workspace_root};
 
 const A1: &str = "-- revision: a1\n-- down_revision: none\n-- message: first\n-- migrate:upgrade\nCREATE TABLE first_table (id INTEGER PRIMARY KEY);\n";
 const B2: &str = "-- revision: b2\n-- down_revision: a1\n-- message: second\n-- migrate:upgrade\nCREATE TABLE second_table (id INTEGER PRIMARY KEY);\n";
@@ -116,5 +116,39 @@ fn adding_or_editing_a_migration_rebuilds_the_crate() {
     assert!(
         out.contains("migraph::build::watch(\"migrations\")"),
         "{out}"
+    );
+}
+
+/// With default features, the crate is the macro and the build helper: embedding stops
+/// the build with a message naming the feature to turn on, not an unresolved path.
+#[test]
+fn without_a_driver_the_macro_says_which_feature_to_turn_on() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("nodriver");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::create_dir_all(dir.join("migrations")).unwrap();
+    std::fs::write(dir.join("migrations/a1_first.sql"), A1).unwrap();
+    let facade = workspace_root().join("migrations");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"nodriver\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dependencies]\nmigraph = {{ path = {facade:?} }}\n\n[workspace]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!(\"migrations\");\n\nfn main() {\n    let _ = &MIGRATIONS;\n}\n",
+    )
+    .unwrap();
+    let (_, out) = try_cargo_build(&dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("embed_migrations! needs a database driver")
+            && stderr.contains("features = [")
+            && !stderr.contains("__private"),
+        "{stderr}"
     );
 }
