@@ -22,6 +22,7 @@
 //! # }).unwrap();
 //! ```
 
+mod dialect;
 mod driver;
 mod error;
 mod lock;

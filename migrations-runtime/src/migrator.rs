@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use migraph_core::{Dialect, Graph, Migration, PlanError, Target, plan};
 use sqlx::Acquire;
 
-use crate::driver::{Change, DialectSql, Driver, NewRow, RowChange, RowFix};
+use crate::dialect::DialectSql as _;
+use crate::driver::{Change, Driver, NewRow, RowChange, RowFix};
 use crate::error::Error;
 use crate::lock::{self, AcquiredConnection};
 use crate::migrations::Migrations;
@@ -526,7 +527,7 @@ impl<'m> Migrator<'m> {
         dialect: Dialect,
         mut revisions: impl Iterator<Item = &'a Migration>,
     ) -> Result<(), Error> {
-        if !dialect.info().transactional_ddl {
+        if !dialect.syntax().transactional_ddl {
             return Err(Error::SingleTransaction {
                 reason: format!(
                     "{dialect} commits DDL on its own, so a run cannot be undone as a whole"
@@ -949,7 +950,7 @@ impl<'m> Migrator<'m> {
                 if DB::is_busy(&source) {
                     return self.database_error::<DB>(table, source);
                 }
-                let database = (DB::DIALECT.info().describe)(&source);
+                let database = (crate::driver::info(DB::DIALECT).describe)(&source);
                 let at = locate(change, DB::DIALECT, statement, database.position);
                 let error = Error::Execute {
                     revision: revision.to_owned(),

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use migraph_core::{Dialect, Migration, Target, contains_semicolon, plan, split_statements};
 
-use crate::driver::DialectSql;
+use crate::dialect::{DialectSql, Values};
 use crate::error::Error;
 use crate::migrator::Migrator;
 use crate::table::TableName;
@@ -24,19 +24,6 @@ fn start_state(m: &Migrator<'_>, from: &str) -> Result<Vec<bool>, Error> {
 fn parse(text: &str) -> Result<Target, Error> {
     text.parse::<Target>()
         .map_err(|e| Error::Plan(migraph_core::PlanError::Target(e)))
-}
-
-/// A string literal in `dialect`.
-fn literal(dialect: Dialect, text: &str) -> String {
-    let mut escaped = text.replace('\'', "''");
-    if dialect == Dialect::MySql {
-        escaped = escaped.replace('\\', "\\\\");
-    }
-    format!("'{escaped}'")
-}
-
-fn literal_or_null(dialect: Dialect, text: Option<&str>) -> String {
-    text.map_or_else(|| "NULL".to_owned(), |t| literal(dialect, t))
 }
 
 struct Script {
@@ -102,32 +89,30 @@ impl Script {
     }
 
     fn insert_row(&mut self, m: &Migration) {
-        let d = self.dialect;
-        let q = d.info().quote;
-        let sql = format!(
-            "INSERT INTO {} (revision, parents, message, checksum, downgrade_sql, execution_ms, state, error) VALUES ({}, {}, {}, {}, {}, 0, 'applied', NULL)",
-            self.table.quoted(q),
-            literal(d, m.revision()),
-            literal(d, &m.down_revisions().join(",")),
-            literal(d, m.message()),
-            literal(d, m.checksum()),
-            literal_or_null(d, m.downgrade_sql()),
-        );
+        let parents = m.down_revisions().join(",");
+        let values = [
+            Some(m.revision()),
+            Some(parents.as_str()),
+            Some(m.message()),
+            Some(m.checksum()),
+            m.downgrade_sql(),
+        ];
+        let sql = self
+            .dialect
+            .insert_row(&self.table, Values::Literals(&values));
         self.statement(&sql);
     }
 
     fn delete_row(&mut self, revision: &str) {
-        let sql = format!(
-            "DELETE FROM {} WHERE revision = {}",
-            self.table.quoted(self.dialect.info().quote),
-            literal(self.dialect, revision)
-        );
+        let sql = self
+            .dialect
+            .delete_row(&self.table, Values::Literals(&[Some(revision)]));
         self.statement(&sql);
     }
 
     /// Opens a transaction around one revision where the dialect's DDL is transactional.
     fn begin(&mut self, transactional: bool) -> bool {
-        let wrap = transactional && self.dialect.info().transactional_ddl && !self.whole;
+        let wrap = transactional && self.dialect.syntax().transactional_ddl && !self.whole;
         if wrap {
             self.out.push_str("BEGIN;\n");
         }
@@ -279,4 +264,66 @@ fn join(targets: &[Target]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::Migrations;
+
+    /// Each dialect's script is that dialect's, whichever driver features are compiled in
+    /// (CI runs this with each driver feature alone).
+    #[test]
+    fn every_dialect_renders_its_own_script_with_any_driver_compiled_in() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a1_t.sql"),
+            "-- revision: a1\n-- down_revision: none\n-- message: it's t\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n-- migrate:downgrade\nDROP TABLE t;\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("b2_trigger.sql"),
+            "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nCREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.id = 1; END;\n",
+        )
+        .unwrap();
+        let m = Migrations::from_dir(dir.path()).unwrap();
+        let runner = m.runner();
+        let script = |d| runner.upgrade_script(d, "base", "head").unwrap();
+        let pg = script(Dialect::Postgres);
+        assert!(
+            pg.contains("CREATE TABLE IF NOT EXISTS \"_migrations\""),
+            "{pg}"
+        );
+        assert!(pg.contains("TIMESTAMPTZ NOT NULL DEFAULT now()"), "{pg}");
+        assert_eq!(pg.matches("BEGIN;\n").count(), 2, "{pg}");
+        assert!(pg.contains("INSERT INTO \"_migrations\" (revision, parents, message, checksum, downgrade_sql, execution_ms, state, error) VALUES ('a1', '', 'it''s t', "), "{pg}");
+        let my = script(Dialect::MySql);
+        assert!(
+            my.contains("CREATE TABLE IF NOT EXISTS `_migrations`"),
+            "{my}"
+        );
+        assert!(
+            my.contains("TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"),
+            "{my}"
+        );
+        assert!(!my.contains("BEGIN;\n"), "{my}");
+        assert!(my.contains("DELIMITER $$\nCREATE TRIGGER"), "{my}");
+        assert!(my.contains("INSERT INTO `_migrations`"), "{my}");
+        let lite = script(Dialect::Sqlite);
+        assert!(
+            lite.contains("strftime('%Y-%m-%d %H:%M:%f', 'now')"),
+            "{lite}"
+        );
+        assert!(lite.contains("INSERT INTO \"_migrations\""), "{lite}");
+        assert!(!lite.contains("DELIMITER"), "{lite}");
+        // And a whole-run transaction is refused for MySQL offline too.
+        let err = m
+            .runner()
+            .single_transaction(true)
+            .upgrade_script(Dialect::MySql, "base", "head")
+            .unwrap_err();
+        assert!(matches!(err, Error::SingleTransaction { .. }), "{err}");
+    }
 }

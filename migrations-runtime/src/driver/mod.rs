@@ -20,18 +20,9 @@ mod sqlite;
 
 pub use migraph_core::Dialect;
 
-/// What a dialect's SQL looks like, for the version table.
+/// How a database behaves online, beyond its SQL's shape (`crate::dialect`): which
+/// errors mean what, and how it locks.
 pub(crate) struct DialectInfo {
-    /// Identifier quote character.
-    pub(crate) quote: char,
-    /// Whether placeholders are numbered (`$1`) rather than `?`.
-    pub(crate) numbered: bool,
-    /// Column type of a revision id (it is the primary key).
-    pub(crate) id_type: &'static str,
-    /// Column definition of `applied_at`.
-    pub(crate) applied_at: &'static str,
-    /// How to select `applied_at` as text.
-    pub(crate) applied_at_text: &'static str,
     /// Whether an error says the version table does not exist.
     pub(crate) missing_table: fn(&sqlx::Error) -> bool,
     /// Whether an error only says that SQL had no statement in it (comments only).
@@ -42,11 +33,6 @@ pub(crate) struct DialectInfo {
     pub(crate) try_lock: Option<&'static str>,
     /// Releases the session-level lock; one bind, the lock key.
     pub(crate) unlock: Option<&'static str>,
-    /// Whether DDL takes part in transactions. Where it does not (MySQL), every revision
-    /// runs with the `running`/`failed` row protocol.
-    pub(crate) transactional_ddl: bool,
-    /// The statement that opens a revision's transaction.
-    pub(crate) begin: &'static str,
     /// The pragma that reads and sets how long a connection waits for other writers; set
     /// to the lock timeout around each revision (SQLite).
     pub(crate) busy_timeout: Option<&'static str>,
@@ -56,149 +42,27 @@ pub(crate) struct DialectInfo {
     pub(crate) describe: fn(&sqlx::Error) -> crate::error::DatabaseError,
 }
 
-/// The version table's SQL in each dialect.
-pub(crate) trait DialectSql: Copy {
-    fn info(self) -> &'static DialectInfo;
-    fn placeholders(self, n: usize) -> String;
-    fn create_table(self, table: &TableName) -> String;
-    fn select_rows(self, table: &TableName) -> String;
-    fn insert_row(self, table: &TableName) -> String;
-    fn count_row(self, table: &TableName) -> String;
-    fn set_state(self, table: &TableName) -> String;
-    fn update_checksum(self, table: &TableName) -> String;
-    fn delete_row(self, table: &TableName) -> String;
-}
-
-impl DialectSql for Dialect {
-    fn info(self) -> &'static DialectInfo {
-        match self {
-            #[cfg(feature = "postgres")]
-            Self::Postgres => &postgres::INFO,
-            #[cfg(feature = "mysql")]
-            Self::MySql => &mysql::INFO,
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite => &sqlite::INFO,
-            #[allow(unreachable_patterns)]
-            _ => &GENERIC,
-        }
-    }
-
-    fn placeholders(self, n: usize) -> String {
-        let info = self.info();
-        (1..=n)
-            .map(|i| {
-                if info.numbered {
-                    format!("${i}")
-                } else {
-                    "?".to_owned()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    /// `CREATE TABLE IF NOT EXISTS` for the version table.
-    fn create_table(self, table: &TableName) -> String {
-        let info = self.info();
-        format!(
-            "CREATE TABLE IF NOT EXISTS {} (\
-             revision {id} NOT NULL PRIMARY KEY, \
-             parents TEXT NOT NULL, \
-             message TEXT NOT NULL, \
-             checksum VARCHAR(64) NOT NULL, \
-             downgrade_sql TEXT, \
-             applied_at {}, \
-             execution_ms BIGINT NOT NULL, \
-             state VARCHAR(16) NOT NULL, \
-             error TEXT)",
-            table.quoted(info.quote),
-            info.applied_at,
-            id = info.id_type,
-        )
-    }
-
-    fn select_rows(self, table: &TableName) -> String {
-        format!(
-            "SELECT revision, parents, message, checksum, downgrade_sql, {}, execution_ms, state, error FROM {}",
-            self.info().applied_at_text,
-            table.quoted(self.info().quote)
-        )
-    }
-
-    fn insert_row(self, table: &TableName) -> String {
-        format!(
-            "INSERT INTO {} (revision, parents, message, checksum, downgrade_sql, execution_ms, state, error) VALUES ({})",
-            table.quoted(self.info().quote),
-            self.placeholders(8)
-        )
-    }
-
-    fn count_row(self, table: &TableName) -> String {
-        format!(
-            "SELECT COUNT(*) FROM {} WHERE revision = {}",
-            table.quoted(self.info().quote),
-            self.placeholders(1)
-        )
-    }
-
-    fn set_state(self, table: &TableName) -> String {
-        let p = |i: usize| {
-            if self.info().numbered {
-                format!("${i}")
-            } else {
-                "?".to_owned()
-            }
-        };
-        format!(
-            "UPDATE {} SET state = {}, execution_ms = COALESCE({}, execution_ms), error = {} WHERE revision = {}",
-            table.quoted(self.info().quote),
-            p(1),
-            p(2),
-            p(3),
-            p(4)
-        )
-    }
-
-    fn update_checksum(self, table: &TableName) -> String {
-        let p = |i: usize| {
-            if self.info().numbered {
-                format!("${i}")
-            } else {
-                "?".to_owned()
-            }
-        };
-        format!(
-            "UPDATE {} SET checksum = {}, downgrade_sql = {} WHERE revision = {}",
-            table.quoted(self.info().quote),
-            p(1),
-            p(2),
-            p(3)
-        )
-    }
-
-    fn delete_row(self, table: &TableName) -> String {
-        format!(
-            "DELETE FROM {} WHERE revision = {}",
-            table.quoted(self.info().quote),
-            self.placeholders(1)
-        )
+/// The online behaviour of a dialect whose driver is compiled in.
+pub(crate) fn info(dialect: Dialect) -> &'static DialectInfo {
+    match dialect {
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => &postgres::INFO,
+        #[cfg(feature = "mysql")]
+        Dialect::MySql => &mysql::INFO,
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => &sqlite::INFO,
+        #[allow(unreachable_patterns)]
+        _ => &GENERIC,
     }
 }
 
 /// Used only when a dialect's cargo feature is off; never reached, since no driver for it
 /// is compiled.
 static GENERIC: DialectInfo = DialectInfo {
-    quote: '"',
-    numbered: false,
-    id_type: "VARCHAR(64)",
-    applied_at: "TEXT",
-    applied_at_text: "applied_at",
     missing_table: |_| false,
     empty_query: |_| false,
     try_lock: None,
     unlock: None,
-    transactional_ddl: true,
-    begin: "BEGIN",
     busy_timeout: None,
     busy: |_| false,
     describe: crate::error::DatabaseError::generic,
@@ -270,10 +134,6 @@ mod sealed {
 pub trait Driver: sqlx::Database + sealed::Sealed {
     /// The SQL dialect.
     const DIALECT: Dialect;
-
-    /// Whether DDL takes part in transactions.
-    #[doc(hidden)]
-    const DIALECT_HAS_TRANSACTIONAL_DDL: bool;
 
     /// Whether the migration lock belongs to the session (so that a connection dropped
     /// while holding it must be closed).
@@ -428,7 +288,6 @@ macro_rules! impl_driver {
 
         impl $crate::driver::Driver for $db {
             const DIALECT: $crate::driver::Dialect = $dialect;
-            const DIALECT_HAS_TRANSACTIONAL_DDL: bool = INFO.transactional_ddl;
             const SESSION_LOCK: bool = INFO.try_lock.is_some();
 
             fn read_rows<'e>(
@@ -448,7 +307,7 @@ macro_rules! impl_driver {
                         Ok(rows) => Ok(Some(
                             rows.into_iter().map($crate::driver::decode_row).collect(),
                         )),
-                        Err(e) if (Self::DIALECT.info().missing_table)(&e) => Ok(None),
+                        Err(e) if ($crate::driver::info(Self::DIALECT).missing_table)(&e) => Ok(None),
                         Err(e) => Err(e),
                     }
                 }
@@ -473,7 +332,7 @@ macro_rules! impl_driver {
             ) -> impl ::std::future::Future<Output = Result<bool, $crate::driver::RunError>> + Send + 'e {
                 async move {
                     let started = ::std::time::Instant::now();
-                    if change.transactional && Self::DIALECT.info().transactional_ddl {
+                    if change.transactional && $crate::dialect::DialectSql::syntax(Self::DIALECT).transactional_ddl {
                         in_transaction(&mut *conn, table, change, started).await
                     } else {
                         with_dirty_state(&mut *conn, table, change, started).await
@@ -529,7 +388,7 @@ macro_rules! impl_driver {
                 key: &'e str,
             ) -> impl ::std::future::Future<Output = Result<bool, sqlx::Error>> + Send + 'e {
                 async move {
-                    let Some(sql) = Self::DIALECT.info().try_lock else {
+                    let Some(sql) = $crate::driver::info(Self::DIALECT).try_lock else {
                         return Ok(true);
                     };
                     let taken: i64 = sqlx::query_scalar::<$db, i64>(sqlx::AssertSqlSafe(sql))
@@ -555,7 +414,7 @@ macro_rules! impl_driver {
             }
 
             fn is_busy(error: &sqlx::Error) -> bool {
-                (Self::DIALECT.info().busy)(error)
+                ($crate::driver::info(Self::DIALECT).busy)(error)
             }
 
             fn unlock<'e>(
@@ -563,7 +422,7 @@ macro_rules! impl_driver {
                 key: &'e str,
             ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
                 async move {
-                    if let Some(sql) = Self::DIALECT.info().unlock {
+                    if let Some(sql) = $crate::driver::info(Self::DIALECT).unlock {
                         sqlx::query::<$db>(sqlx::AssertSqlSafe(sql)).bind(key).execute(&mut *conn).await?;
                     }
                     Ok(())
@@ -598,7 +457,7 @@ macro_rules! impl_driver {
             conn: &mut <$db as sqlx::Database>::Connection,
             timeout: ::std::time::Duration,
         ) -> Result<Option<i64>, sqlx::Error> {
-            let info = <$db as $crate::driver::Driver>::DIALECT.info();
+            let info = $crate::driver::info(<$db as $crate::driver::Driver>::DIALECT);
             let Some(pragma) = info.busy_timeout else {
                 return Ok(None);
             };
@@ -612,7 +471,7 @@ macro_rules! impl_driver {
             conn: &mut <$db as sqlx::Database>::Connection,
             previous: Option<i64>,
         ) -> Result<(), sqlx::Error> {
-            let info = <$db as $crate::driver::Driver>::DIALECT.info();
+            let info = $crate::driver::info(<$db as $crate::driver::Driver>::DIALECT);
             if let (Some(pragma), Some(ms)) = (info.busy_timeout, previous) {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!("{pragma} = {ms}"))).execute(&mut *conn).await?;
             }
@@ -629,7 +488,7 @@ macro_rules! impl_driver {
             if conn.is_in_transaction() {
                 conn.begin().await
             } else {
-                conn.begin_with(<$db as $crate::driver::Driver>::DIALECT.info().begin).await
+                conn.begin_with($crate::dialect::DialectSql::syntax(<$db as $crate::driver::Driver>::DIALECT).begin).await
             }
         }
 
@@ -692,7 +551,7 @@ macro_rules! impl_driver {
             let statements = ::migraph_core::split_statements(change.sql, <$db as $crate::driver::Driver>::DIALECT);
             for (i, statement) in statements.iter().enumerate() {
                 if let Err((source, _)) = execute_sql(&mut *conn, statement.sql).await {
-                    let said = (<$db as $crate::driver::Driver>::DIALECT.info().describe)(&source);
+                    let said = ($crate::driver::info(<$db as $crate::driver::Driver>::DIALECT).describe)(&source);
                     let line = match change.first_line {
                         0 => format!("line {} of the section", statement.line),
                         first => format!("line {}", first + statement.line - 1),
@@ -787,7 +646,7 @@ macro_rules! impl_driver {
                     Ok(Some(::sqlx::Either::Left(_))) => done += 1,
                     Ok(Some(::sqlx::Either::Right(_))) => {}
                     Ok(None) => return Ok(()),
-                    Err(e) if (<$db as $crate::driver::Driver>::DIALECT.info().empty_query)(&e) => return Ok(()),
+                    Err(e) if ($crate::driver::info(<$db as $crate::driver::Driver>::DIALECT).empty_query)(&e) => return Ok(()),
                     Err(e) => return Err((e, done)),
                 }
             }
@@ -805,7 +664,7 @@ macro_rules! impl_driver {
             match change {
                 $crate::driver::RowChange::Insert(row) => {
                     let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-                    sqlx::query::<$db>(sqlx::AssertSqlSafe(dialect.insert_row(table)))
+                    sqlx::query::<$db>(sqlx::AssertSqlSafe(dialect.insert_row(table, $crate::dialect::Values::Placeholders)))
                         .bind(row.revision)
                         .bind(&row.parents)
                         .bind(row.message)
@@ -818,7 +677,7 @@ macro_rules! impl_driver {
                         .await?;
                 }
                 $crate::driver::RowChange::Delete(revision) => {
-                    sqlx::query::<$db>(sqlx::AssertSqlSafe(dialect.delete_row(table)))
+                    sqlx::query::<$db>(sqlx::AssertSqlSafe(dialect.delete_row(table, $crate::dialect::Values::Placeholders)))
                         .bind(*revision)
                         .execute(&mut *conn)
                         .await?;

@@ -1,13 +1,9 @@
 //! MySQL and MariaDB: DDL commits implicitly, `?` placeholders, backquoted identifiers.
 
-use super::{Dialect, DialectInfo, DialectSql as _, impl_driver};
+use super::{Dialect, DialectInfo, impl_driver};
+use crate::dialect::DialectSql as _;
 
 pub(super) static INFO: DialectInfo = DialectInfo {
-    quote: '`',
-    numbered: false,
-    id_type: "VARCHAR(64)",
-    applied_at: "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)",
-    applied_at_text: "CAST(applied_at AS CHAR)",
     // ER_NO_SUCH_TABLE
     missing_table: |e| number(e) == Some(1146),
     // ER_EMPTY_QUERY: a section holding only comments
@@ -19,8 +15,6 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     unlock: Some(
         "SELECT RELEASE_LOCK(CONCAT('migrations_', LEFT(SHA1(CONCAT(DATABASE(), '/', ?)), 40)))",
     ),
-    transactional_ddl: false,
-    begin: "BEGIN",
     busy_timeout: None,
     busy: |_| false,
     describe,

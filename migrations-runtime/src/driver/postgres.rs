@@ -1,21 +1,15 @@
 //! PostgreSQL: transactional DDL, `$n` placeholders, double-quoted identifiers.
 
-use super::{Dialect, DialectInfo, DialectSql as _, impl_driver};
+use super::{Dialect, DialectInfo, impl_driver};
+use crate::dialect::DialectSql as _;
 
 pub(super) static INFO: DialectInfo = DialectInfo {
-    quote: '"',
-    numbered: true,
-    id_type: "VARCHAR(64)",
-    applied_at: "TIMESTAMPTZ NOT NULL DEFAULT now()",
-    applied_at_text: "CAST(applied_at AS TEXT)",
     missing_table: |e| sqlstate(e) == Some("42P01"),
     empty_query: |_| false,
     try_lock: Some(
         "SELECT CAST(CASE WHEN pg_try_advisory_lock(hashtextextended($1, 0)) THEN 1 ELSE 0 END AS BIGINT)",
     ),
     unlock: Some("SELECT pg_advisory_unlock(hashtextextended($1, 0))"),
-    transactional_ddl: true,
-    begin: "BEGIN",
     busy_timeout: None,
     busy: |_| false,
     describe,
