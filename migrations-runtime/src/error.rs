@@ -17,7 +17,7 @@ pub enum Error {
     },
     /// The migrations could not be loaded or their graph is invalid.
     #[error("{0}")]
-    Load(#[from] Diagnostics),
+    Load(Diagnostics),
     /// The target or plan is invalid.
     #[error(transparent)]
     Plan(#[from] PlanError),
@@ -86,18 +86,17 @@ pub enum Error {
         sql: Option<String>,
         /// What the database said, field by field.
         database: Box<DatabaseError>,
-        /// The database's error.
-        #[source]
-        source: sqlx::Error,
+        /// The database's error, whose message the text above already quotes (so it is
+        /// not also the error's `source()`, which would print it twice).
+        error: sqlx::Error,
     },
     /// A statement of [`crate::Migrator::session_sql`] failed; nothing was changed.
-    #[error("session SQL `{sql}` failed: {source}; nothing was changed")]
+    #[error("session SQL `{sql}` failed: {error}; nothing was changed")]
     Session {
         /// The statement.
         sql: String,
-        /// The database's error.
-        #[source]
-        source: sqlx::Error,
+        /// The database's error (quoted in the text, so not also the `source()`).
+        error: sqlx::Error,
     },
     /// The migrations folder holds a file this binary was built without.
     #[error(
@@ -133,9 +132,22 @@ pub enum Error {
         /// How long the run waited.
         waited: std::time::Duration,
     },
-    /// A database error outside a revision's SQL (connecting, the version table).
+    /// A database error outside a revision's SQL (connecting, the version table). Its
+    /// text quotes sqlx's, which is therefore not also its `source()`.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Database(e)
+    }
+}
+
+impl From<Diagnostics> for Error {
+    fn from(d: Diagnostics) -> Self {
+        Self::Load(d)
+    }
 }
 
 /// What the database said about a failed statement, field by field.

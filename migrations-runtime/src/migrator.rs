@@ -247,9 +247,9 @@ impl<'m> Migrator<'m> {
             for sql in &self.session_sql {
                 <A::Database as Driver>::run_sql(&mut conn, sql)
                     .await
-                    .map_err(|source| Error::Session {
+                    .map_err(|error| Error::Session {
                         sql: sql.clone(),
-                        source,
+                        error,
                     })?;
             }
         }
@@ -960,7 +960,7 @@ impl<'m> Migrator<'m> {
                     line: at.and_then(|a| a.line),
                     sql: at.map(|a| a.sql.to_owned()),
                     database: Box::new(database),
-                    source,
+                    error: source,
                 };
                 tracing::error!(revision, %action, %error, "failed");
                 error
