@@ -8,7 +8,6 @@ use std::sync::OnceLock;
 use migraph_core::{Diagnostic, Diagnostics, Directory, Graph, LoadOptions, Migration};
 
 use crate::error::Error;
-use crate::migrator::Migrator;
 
 /// A set of migrations and their revision graph.
 ///
@@ -149,12 +148,6 @@ impl Migrations {
             .into_iter()
             .map(|i| &self.migrations[i])
             .collect())
-    }
-
-    /// A runner with options (version table name), for `upgrade`, `downgrade`, `stamp`
-    /// and `current`.
-    pub fn runner(&self) -> Migrator<'_> {
-        Migrator::new(self)
     }
 
     /// In a debug build of a binary that embedded its migrations, refuses to run when the

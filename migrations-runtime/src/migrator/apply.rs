@@ -1,0 +1,411 @@
+//! Upgrade and downgrade: plan, run each revision, report.
+
+use std::time::Instant;
+
+use migraph_core::{Dialect, Graph, Migration, Target, plan};
+use sqlx::Acquire;
+
+use crate::driver::{Change, Driver, RowChange};
+use crate::error::Error;
+use crate::lock::{self, AcquiredConnection};
+use crate::report::{Action, Report, Step};
+use crate::table::{AppliedRevision, TableName};
+
+use super::state::{STRICT, State, order_children_first};
+use super::{Migrator, new_row, parse_target};
+
+/// Where in a section a statement failed.
+#[derive(Clone, Copy)]
+pub(super) struct Location<'a> {
+    /// 1-based.
+    pub(super) statement: usize,
+    /// The line of the file it starts on.
+    pub(super) line: Option<usize>,
+    pub(super) sql: &'a str,
+}
+
+/// Finds the statement that failed: the one holding PostgreSQL's error position when
+/// the database gave one (a syntax error stops the whole text before anything runs), or
+/// else the one at `index` (statements run one by one, or those that completed).
+pub(super) fn locate<'a>(
+    change: &Change<'a>,
+    dialect: Dialect,
+    index: Option<usize>,
+    position: Option<usize>,
+) -> Option<Location<'a>> {
+    let statements = migraph_core::split_statements(change.sql, dialect);
+    let by_position = position.and_then(|p| {
+        let offset = change
+            .sql
+            .char_indices()
+            .nth(p.saturating_sub(1))
+            .map_or(change.sql.len(), |(o, _)| o);
+        statements
+            .iter()
+            .rposition(|s| s.sql.as_ptr() as usize - change.sql.as_ptr() as usize <= offset)
+    });
+    let i = by_position.or(index)?;
+    let s = statements.get(i)?;
+    Some(Location {
+        statement: i + 1,
+        line: (change.first_line > 0).then(|| change.first_line + s.line - 1),
+        sql: s.sql,
+    })
+}
+
+/// Which way a run goes.
+pub(super) enum Direction {
+    Up(Target),
+    Down(Target),
+}
+
+/// One revision's run: which, from which file, and what it changes.
+pub(super) struct Job<'a> {
+    revision: &'a str,
+    message: &'a str,
+    file: String,
+    action: Action,
+    change: Change<'a>,
+}
+
+impl<'a> Work<'a> {
+    /// What running this work item means.
+    fn job(&self, runner: &Migrator<'_>) -> Job<'a> {
+        match *self {
+            Work::Known(m, action) => {
+                let down = action == Action::Downgrade;
+                Job {
+                    revision: m.revision(),
+                    message: m.message(),
+                    file: runner.file_of(m),
+                    action,
+                    change: Change {
+                        sql: if down {
+                            m.downgrade_sql().unwrap_or_default()
+                        } else {
+                            m.upgrade_sql()
+                        },
+                        first_line: if down {
+                            m.downgrade_line()
+                        } else {
+                            m.upgrade_line()
+                        },
+                        transactional: m.transactional(),
+                        row: if down {
+                            RowChange::Delete(m.revision())
+                        } else {
+                            RowChange::Insert(new_row(m))
+                        },
+                    },
+                }
+            }
+            Work::Unknown(row) => Job {
+                revision: &row.revision,
+                message: &row.message,
+                file: "(not in this binary: its downgrade SQL comes from the version table)"
+                    .to_owned(),
+                action: Action::Downgrade,
+                change: Change {
+                    sql: row.downgrade_sql.as_deref().unwrap_or_default(),
+                    first_line: 0,
+                    transactional: true,
+                    row: RowChange::Delete(&row.revision),
+                },
+            },
+        }
+    }
+}
+
+/// One revision to run.
+pub(super) enum Work<'a> {
+    /// A revision of this binary.
+    Known(&'a Migration, Action),
+    /// An applied revision this binary does not know, undone with its stored SQL.
+    Unknown(&'a AppliedRevision),
+}
+
+impl<'m> Migrator<'m> {
+    /// The revisions `upgrade target` would apply now, without changing anything or
+    /// taking the lock: empty when the database is there.
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::upgrade`] would fail before running anything: a bad target, a changed
+    /// checksum, an unknown applied revision, a revision left part-way.
+    pub async fn pending<'c, A>(&self, conn: A, target: &str) -> Result<Vec<&'m Migration>, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        let target = parse_target(target)?;
+        let table = self.table_name()?;
+        let graph = self.migrations.graph()?;
+        let mut conn = self.acquire(conn).await?;
+        let state = self
+            .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
+            .await?;
+        state.refuse_dirty()?;
+        let all = self.migrations.migrations();
+        Ok(plan::upgrade(graph, &state.applied, &target)?
+            .into_iter()
+            .map(|i| &all[i])
+            .collect())
+    }
+
+    /// Applies every revision `target` needs that is not applied yet, parents first, each
+    /// in its own transaction together with its version row. `target` is in Alembic's
+    /// grammar: `head`, `heads`, an id or unique prefix, a label, `+1`, `feature@head`...
+    ///
+    /// When the database is already there, this costs one query.
+    ///
+    /// # Errors
+    ///
+    /// A bad target ([`Error::Plan`]), an applied revision whose file changed
+    /// ([`Error::ChecksumMismatch`]), revisions the binary does not know
+    /// ([`Error::UnknownApplied`]), a revision left part-way ([`Error::Dirty`]), a
+    /// revision whose SQL failed ([`Error::Execute`]; it and everything after it are not
+    /// applied), a file added after the build ([`Error::Stale`], debug builds), or a
+    /// database error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future between revisions leaves every finished revision recorded;
+    /// a revision interrupted inside its transaction is rolled back with it.
+    pub async fn upgrade<'c, A>(&self, conn: A, target: &str) -> Result<Report, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        let target = parse_target(target)?;
+        self.migrations.check_stale()?;
+        self.migrate(conn, Direction::Up(target)).await
+    }
+
+    /// Undoes, children first, every applied revision that descends from `target` (the
+    /// target itself stays): `base` undoes everything, `-1` the current revision,
+    /// `feature@base` one branch.
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::upgrade`], and [`Error::Irreversible`] when a revision to undo has no
+    /// downgrade section (checked before anything runs).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Migrator::upgrade`].
+    pub async fn downgrade<'c, A>(&self, conn: A, target: &str) -> Result<Report, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        let target = parse_target(target)?;
+        self.migrate(conn, Direction::Down(target)).await
+    }
+
+    /// Upgrade or downgrade: read, and if there is work, lock, read again, plan, run.
+    pub(super) async fn migrate<'c, A>(
+        &self,
+        conn: A,
+        direction: Direction,
+    ) -> Result<Report, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        let table = self.table_name()?;
+        let graph = self.migrations.graph()?;
+        let mut conn = self.acquire(conn).await?;
+        // The common start-up case, nothing to do, is this one read and no lock. A dirty
+        // row is judged under the lock, before anything else.
+        let state = self
+            .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
+            .await?;
+        if state.dirty.is_none()
+            && state.table_exists
+            && self.plan(graph, &state, &direction)?.is_empty()
+        {
+            return Ok(Report::default());
+        }
+        lock::with_lock::<A::Database, _, _>(&mut conn, &table, self.lock_timeout, async |conn| {
+            // Read again under the lock: another process may have done the work.
+            let state = self
+                .read_state::<A::Database>(&mut *conn, &table, graph, STRICT)
+                .await?;
+            state.refuse_dirty()?;
+            if !state.table_exists {
+                <A::Database as Driver>::create_table(&mut *conn, &table)
+                    .await
+                    .map_err(|e| self.database_error::<A::Database>(&table, e))?;
+            }
+            let work = self.plan(graph, &state, &direction)?;
+            self.execute::<A::Database>(&mut *conn, &table, &work).await
+        })
+        .await
+    }
+
+    /// What to run, in order: applied revisions this binary does not know, undone with
+    /// their stored SQL (when asked to), then the plan for the direction.
+    pub(super) fn plan<'s>(
+        &'s self,
+        graph: &Graph,
+        state: &'s State,
+        direction: &Direction,
+    ) -> Result<Vec<Work<'s>>, Error> {
+        let all = self.migrations.migrations();
+        let mut work: Vec<Work<'s>> = Vec::new();
+        if self.roll_back_unknown {
+            for row in order_children_first(&state.unknown) {
+                if row.downgrade_sql.is_none() {
+                    return Err(Error::Irreversible {
+                        revision: row.revision.clone(),
+                        file: "recorded in the version table, without downgrade SQL".to_owned(),
+                    });
+                }
+                work.push(Work::Unknown(row));
+            }
+        }
+        match direction {
+            Direction::Up(target) => {
+                for i in plan::upgrade(graph, &state.applied, target)? {
+                    work.push(Work::Known(&all[i], Action::Upgrade));
+                }
+            }
+            Direction::Down(target) => {
+                for i in self.downgrade_plan(graph, &state.applied, target)? {
+                    work.push(Work::Known(&all[i], Action::Downgrade));
+                }
+            }
+        }
+        Ok(work)
+    }
+
+    /// Runs the work, each revision in its own transaction, or all of it in one when
+    /// [`Migrator::single_transaction`] is set.
+    pub(super) async fn execute<DB: Driver>(
+        &self,
+        conn: &mut DB::Connection,
+        table: &TableName,
+        work: &[Work<'_>],
+    ) -> Result<Report, Error> {
+        if !self.single_transaction {
+            return self.execute_each::<DB>(conn, table, work).await;
+        }
+        self.check_single_transaction(
+            DB::DIALECT,
+            work.iter().filter_map(|w| match w {
+                Work::Known(m, _) => Some(*m),
+                Work::Unknown(_) => None,
+            }),
+        )?;
+        let mut tx = DB::begin_run(conn)
+            .await
+            .map_err(|e| self.database_error::<DB>(table, e))?;
+        match self.execute_each::<DB>(&mut tx, table, work).await {
+            Ok(report) => {
+                tx.commit().await?;
+                Ok(report)
+            }
+            Err(e) => {
+                // All or nothing: the error is what counts; a failed rollback closes the
+                // connection, which undoes the transaction too.
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    pub(super) async fn execute_each<DB: Driver>(
+        &self,
+        conn: &mut DB::Connection,
+        table: &TableName,
+        work: &[Work<'_>],
+    ) -> Result<Report, Error> {
+        let mut report = Report::default();
+        for item in work {
+            let step = self.run::<DB>(conn, table, &item.job(self)).await?;
+            if let (Some(step), Some(hook)) = (&step, &self.on_step) {
+                (hook.0)(step);
+            }
+            report.steps.extend(step);
+        }
+        Ok(report)
+    }
+
+    /// The downgrade plan, refused as a whole if any revision in it cannot be undone.
+    pub(crate) fn downgrade_plan(
+        &self,
+        graph: &Graph,
+        applied: &[bool],
+        target: &Target,
+    ) -> Result<Vec<usize>, Error> {
+        let steps = plan::downgrade(graph, applied, target)?;
+        let all = self.migrations.migrations();
+        if let Some(m) = steps
+            .iter()
+            .map(|&i| &all[i])
+            .find(|m| m.downgrade_sql().is_none())
+        {
+            return Err(Error::Irreversible {
+                revision: m.revision().to_owned(),
+                file: self.file_of(m),
+            });
+        }
+        Ok(steps)
+    }
+
+    /// Runs one revision; `None` when another process had already done it.
+    pub(super) async fn run<DB: Driver>(
+        &self,
+        conn: &mut DB::Connection,
+        table: &TableName,
+        job: &Job<'_>,
+    ) -> Result<Option<Step>, Error> {
+        let Job {
+            revision,
+            message,
+            file,
+            action,
+            change,
+        } = job;
+        let (revision, message, action) = (*revision, *message, *action);
+        tracing::info!(revision, message, %action, "running");
+        let started = Instant::now();
+        let ran = DB::run(conn, table, change)
+            .await
+            .map_err(|(source, statement)| {
+                if DB::is_busy(&source) {
+                    return self.database_error::<DB>(table, source);
+                }
+                let database = (crate::driver::info(DB::DIALECT).describe)(&source);
+                let at = locate(change, DB::DIALECT, statement, database.position);
+                let error = Error::Execute {
+                    revision: revision.to_owned(),
+                    file: file.clone(),
+                    action,
+                    statement: at.map(|a| a.statement),
+                    line: at.and_then(|a| a.line),
+                    sql: at.map(|a| a.sql.to_owned()),
+                    database: Box::new(database),
+                    error: source,
+                };
+                tracing::error!(revision, %action, %error, "failed");
+                error
+            })?;
+        if !ran {
+            tracing::info!(revision, %action, "already done by another process");
+            return Ok(None);
+        }
+        let duration = started.elapsed();
+        tracing::info!(revision, %action, ms = duration.as_millis() as u64, "done");
+        Ok(Some(Step {
+            revision: revision.to_owned(),
+            message: message.to_owned(),
+            action,
+            duration,
+        }))
+    }
+}

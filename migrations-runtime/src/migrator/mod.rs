@@ -1,0 +1,322 @@
+//! The runner: reads the version table, plans, applies, records, reports. One file per
+//! part: `apply` (upgrade, downgrade), `stamp`, `repair`, `state` (reading the version
+//! table).
+
+mod apply;
+mod repair;
+mod stamp;
+mod state;
+
+pub use repair::Repair;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use migraph_core::{Dialect, Migration, PlanError, Target};
+use sqlx::Acquire;
+
+use crate::dialect::DialectSql as _;
+use crate::driver::{Driver, NewRow};
+use crate::error::Error;
+use crate::lock::AcquiredConnection;
+use crate::migrations::Migrations;
+use crate::report::{Report, Step};
+use crate::table::{AppliedRevision, TableName};
+
+/// Runs migrations against a database, with options.
+///
+/// Made by [`Migrations::runner`]. Every method takes anything sqlx can
+/// [`Acquire`] a connection from: a pool, a connection, a transaction.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "sqlite")]
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(
+///     dir.path().join("a1_init.sql"),
+///     "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n-- migrate:downgrade\nDROP TABLE t;\n",
+/// )?;
+/// let migrations = migraph_runtime::Migrations::from_dir(dir.path())?;
+/// let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
+/// let runner = migrations.runner().table("app_versions");
+/// let report = runner.upgrade(&pool, "head").await?;
+/// assert_eq!(report.revisions(), ["a1"]);
+/// assert!(runner.upgrade(&pool, "head").await?.is_empty());
+/// assert_eq!(runner.current(&pool).await?[0].revision, "a1");
+/// runner.downgrade(&pool, "base").await?;
+/// assert!(runner.current(&pool).await?.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct Migrator<'m> {
+    migrations: &'m Migrations,
+    table: String,
+    lock_timeout: Duration,
+    single_transaction: bool,
+    roll_back_unknown: bool,
+    on_step: Option<StepHook>,
+    session_sql: Vec<String>,
+}
+
+/// A caller's function called after each step.
+#[derive(Clone)]
+struct StepHook(Arc<dyn Fn(&Step) + Send + Sync>);
+
+impl std::fmt::Debug for StepHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StepHook")
+    }
+}
+
+/// The default for [`Migrator::lock_timeout`].
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(300);
+
+impl<'m> Migrator<'m> {
+    pub(crate) fn new(migrations: &'m Migrations) -> Self {
+        Self {
+            migrations,
+            table: crate::table::DEFAULT_TABLE.to_owned(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            single_transaction: false,
+            roll_back_unknown: false,
+            on_step: None,
+            session_sql: Vec::new(),
+        }
+    }
+
+    /// Calls `hook` after each revision applied or undone, with what was done, for
+    /// progress output. (Each step is also a `tracing` event and part of the returned
+    /// [`Report`].) Should `hook` panic, the run stops there and the lock is released.
+    #[must_use]
+    pub fn on_step(mut self, hook: impl Fn(&Step) + Send + Sync + 'static) -> Self {
+        self.on_step = Some(StepHook(Arc::new(hook)));
+        self
+    }
+
+    /// Runs `statements`, in order, on each connection a run uses, right after the run
+    /// acquires it and before anything else (the no-op read of the version table
+    /// included): `SET foreign_key_checks = 0` on MariaDB, `PRAGMA foreign_keys = OFF` on
+    /// SQLite (run there before any transaction opens, as that pragma requires), `SET
+    /// search_path = app` or `SET lock_timeout = '5s'` on PostgreSQL.
+    ///
+    /// The settings never reach the application's own queries: a connection taken from
+    /// a pool is closed after the run instead of going back to it (one reconnect per
+    /// run). A connection the caller passes (`&mut PgConnection`, a transaction) stays the
+    /// caller's, settings included; on SQLite a pragma inside a caller's transaction has
+    /// no effect. On an in-memory SQLite database, whose data lives with its connection,
+    /// pass a connection rather than the pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(
+    ///     dir.path().join("a1_init.sql"),
+    ///     "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
+    /// )?;
+    /// let migrations = migraph_runtime::Migrations::from_dir(dir.path())?;
+    /// let runner = migrations.runner().session_sql(["PRAGMA foreign_keys = OFF"]);
+    /// # let _ = runner;
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn session_sql<I, S>(mut self, statements: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.session_sql = statements.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Acquires the run's connection and runs the session SQL on it first; with session
+    /// SQL, a pooled connection is closed after the run rather than returned.
+    pub(super) async fn acquire<'c, A>(&self, conn: A) -> Result<A::Connection, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        let mut conn = conn.acquire().await?;
+        if !self.session_sql.is_empty() {
+            conn.close_if_abandoned();
+            for sql in &self.session_sql {
+                <A::Database as Driver>::run_sql(&mut conn, sql)
+                    .await
+                    .map_err(|error| Error::Session {
+                        sql: sql.clone(),
+                        error,
+                    })?;
+            }
+        }
+        Ok(conn)
+    }
+
+    /// Runs a whole upgrade or downgrade in one transaction: all of it or none of it.
+    /// Only where DDL is transactional (PostgreSQL, SQLite), and only when no revision in
+    /// the run says `transaction: false`; otherwise the run is refused with
+    /// [`Error::SingleTransaction`] before anything changes.
+    #[must_use]
+    pub fn single_transaction(mut self, on: bool) -> Self {
+        self.single_transaction = on;
+        self
+    }
+
+    /// Before upgrading or downgrading, undoes applied revisions that this binary does
+    /// not know, children first, with the downgrade SQL stored in their rows. This is how
+    /// an older binary takes the database back after a deploy is rolled back. Off by
+    /// default: such revisions are refused with [`Error::UnknownApplied`].
+    #[must_use]
+    pub fn roll_back_unknown(mut self, on: bool) -> Self {
+        self.roll_back_unknown = on;
+        self
+    }
+
+    /// How long a run waits for another process's migration lock before giving up with
+    /// [`Error::LockTimeout`], changing nothing (default five minutes). On SQLite it is how
+    /// long each revision waits for other writers.
+    #[must_use]
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Uses version table `name` (default `_migrations`), optionally schema-qualified as
+    /// `schema.table`. The name is checked when a run starts.
+    #[must_use]
+    pub fn table(mut self, name: impl Into<String>) -> Self {
+        self.table = name.into();
+        self
+    }
+
+    /// Refuses a whole-run transaction where it cannot hold: a dialect that commits DDL
+    /// on its own, or a revision that says `transaction: false`. Online and offline runs
+    /// share this check.
+    pub(crate) fn check_single_transaction<'a>(
+        &self,
+        dialect: Dialect,
+        mut revisions: impl Iterator<Item = &'a Migration>,
+    ) -> Result<(), Error> {
+        if !dialect.syntax().transactional_ddl {
+            return Err(Error::SingleTransaction {
+                reason: format!(
+                    "{dialect} commits DDL on its own, so a run cannot be undone as a whole"
+                ),
+            });
+        }
+        if let Some(m) = revisions.find(|m| !m.transactional()) {
+            return Err(Error::SingleTransaction {
+                reason: format!(
+                    "revision `{}` ({}) says `transaction: false`",
+                    m.revision(),
+                    self.file_of(m)
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the whole run goes in one transaction.
+    pub(crate) fn is_single_transaction(&self) -> bool {
+        self.single_transaction
+    }
+
+    /// A database error, or, when it says that other writers kept the database busy past
+    /// the lock timeout, [`Error::LockTimeout`].
+    pub(super) fn database_error<DB: Driver>(&self, table: &TableName, e: sqlx::Error) -> Error {
+        if DB::is_busy(&e) {
+            Error::LockTimeout {
+                table: table.to_string(),
+                waited: self.lock_timeout,
+            }
+        } else {
+            Error::Database(e)
+        }
+    }
+
+    /// The migrations this runner runs.
+    pub fn migrations(&self) -> &'m Migrations {
+        self.migrations
+    }
+
+    pub(crate) fn table_name(&self) -> Result<TableName, Error> {
+        self.table.parse()
+    }
+
+    pub(crate) fn file_of(&self, m: &Migration) -> String {
+        format!(
+            "{}/{}",
+            self.migrations.dir().trim_end_matches('/'),
+            m.file_name()
+        )
+    }
+}
+
+pub(super) fn parse_target(text: &str) -> Result<Target, Error> {
+    text.parse::<Target>()
+        .map_err(|e| Error::Plan(PlanError::Target(e)))
+}
+
+pub(super) fn new_row(m: &Migration) -> NewRow<'_> {
+    NewRow {
+        revision: m.revision(),
+        parents: m.down_revisions().join(","),
+        message: m.message(),
+        checksum: m.checksum(),
+        downgrade_sql: m.downgrade_sql(),
+    }
+}
+
+impl Migrations {
+    /// A runner with options (version table name), for `upgrade`, `downgrade`, `stamp`
+    /// and `current`.
+    pub fn runner(&self) -> Migrator<'_> {
+        Migrator::new(self)
+    }
+
+    /// Upgrades to `target` with default options: see [`Migrator::upgrade`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::upgrade`].
+    pub async fn upgrade<'c, A>(&self, conn: A, target: &str) -> Result<Report, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        self.runner().upgrade(conn, target).await
+    }
+
+    /// Downgrades to `target` with default options: see [`Migrator::downgrade`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::downgrade`].
+    pub async fn downgrade<'c, A>(&self, conn: A, target: &str) -> Result<Report, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        self.runner().downgrade(conn, target).await
+    }
+
+    /// The current revisions with default options: see [`Migrator::current`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::current`].
+    pub async fn current<'c, A>(&self, conn: A) -> Result<Vec<AppliedRevision>, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        self.runner().current(conn).await
+    }
+}

@@ -1,0 +1,164 @@
+//! Reading the version table and judging it against the graph.
+
+use migraph_core::Graph;
+use sqlx::Acquire;
+
+use crate::driver::Driver;
+use crate::error::Error;
+use crate::lock::AcquiredConnection;
+use crate::table::{AppliedRevision, RevisionState, TableName};
+
+use super::Migrator;
+
+/// The database's state, read and checked against the graph.
+pub(super) struct State {
+    pub(super) applied: Vec<bool>,
+    /// Whether the version table exists.
+    pub(super) table_exists: bool,
+    /// A row left `running` or `failed`. Seen without the lock it may be another
+    /// process's revision under way; under the lock it is left over and refused.
+    pub(super) dirty: Option<AppliedRevision>,
+    /// Applied revisions this binary does not know.
+    pub(super) unknown: Vec<AppliedRevision>,
+}
+
+impl State {
+    /// Refuses to go on from a revision left part-way.
+    pub(super) fn refuse_dirty(&self) -> Result<(), Error> {
+        match &self.dirty {
+            Some(row) => Err(Error::Dirty {
+                revision: row.revision.clone(),
+                state: row.state,
+                error: row.error.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What to check when reading the version table.
+#[derive(Clone, Copy)]
+pub(super) struct Checks {
+    pub(super) checksums: bool,
+    pub(super) unknown: bool,
+}
+
+/// Every check on: what upgrade and downgrade need.
+pub(super) const STRICT: Checks = Checks {
+    checksums: true,
+    unknown: true,
+};
+
+/// Rows ordered so that no row comes after a row that names it as a parent.
+pub(super) fn order_children_first(rows: &[AppliedRevision]) -> Vec<&AppliedRevision> {
+    let mut left: Vec<&AppliedRevision> = rows.iter().collect();
+    left.sort_by(|a, b| {
+        b.applied_at
+            .cmp(&a.applied_at)
+            .then_with(|| b.revision.cmp(&a.revision))
+    });
+    let mut out = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let is_parent = |r: &AppliedRevision, of: &[&AppliedRevision]| {
+            of.iter().any(|o| o.parents.contains(&r.revision))
+        };
+        let next = left.iter().position(|r| !is_parent(r, &left)).unwrap_or(0);
+        out.push(left.remove(next));
+    }
+    out
+}
+
+impl<'m> Migrator<'m> {
+    /// The current revisions: applied revisions that no other applied revision follows.
+    /// An empty list means `base`. Revisions this binary does not know are included, as
+    /// recorded.
+    ///
+    /// # Errors
+    ///
+    /// A bad table name, or a database error.
+    pub async fn current<'c, A>(&self, conn: A) -> Result<Vec<AppliedRevision>, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        let rows = self.applied(conn).await?;
+        Ok(AppliedRevision::current(&rows)
+            .into_iter()
+            .cloned()
+            .collect())
+    }
+
+    /// Every row of the version table, in the order applied. Empty when the table does not
+    /// exist yet; nothing is created.
+    ///
+    /// # Errors
+    ///
+    /// A bad table name, or a database error.
+    pub async fn applied<'c, A>(&self, conn: A) -> Result<Vec<AppliedRevision>, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        let table = self.table_name()?;
+        let mut conn = self.acquire(conn).await?;
+        let mut rows = <A::Database as Driver>::read_rows(&mut conn, &table)
+            .await?
+            .unwrap_or_default();
+        rows.sort_by(|a, b| {
+            a.applied_at
+                .cmp(&b.applied_at)
+                .then_with(|| a.revision.cmp(&b.revision))
+        });
+        Ok(rows)
+    }
+
+    /// Reads the version table and checks it against the graph. A missing table reads as
+    /// empty; nothing is created here.
+    pub(super) async fn read_state<DB: Driver>(
+        &self,
+        conn: &mut DB::Connection,
+        table: &TableName,
+        graph: &Graph,
+        checks: Checks,
+    ) -> Result<State, Error> {
+        let rows = DB::read_rows(conn, table).await?;
+        let table_exists = rows.is_some();
+        let rows = rows.unwrap_or_default();
+        let dirty = rows
+            .iter()
+            .find(|r| r.state != RevisionState::Applied)
+            .cloned();
+        let mut applied = vec![false; graph.len()];
+        let mut unknown: Vec<AppliedRevision> = Vec::new();
+        for row in &rows {
+            match graph.find(&row.revision) {
+                Some(i) => {
+                    applied[i] = true;
+                    let m = &self.migrations.migrations()[i];
+                    if checks.checksums && m.checksum() != row.checksum {
+                        return Err(Error::ChecksumMismatch {
+                            revision: row.revision.clone(),
+                            file: self.file_of(m),
+                            recorded: row.checksum.clone(),
+                            current: m.checksum().to_owned(),
+                        });
+                    }
+                }
+                None => unknown.push(row.clone()),
+            }
+        }
+        if checks.unknown && !self.roll_back_unknown && !unknown.is_empty() {
+            let mut revisions: Vec<String> = unknown.into_iter().map(|r| r.revision).collect();
+            revisions.sort_unstable();
+            return Err(Error::UnknownApplied { revisions });
+        }
+        Ok(State {
+            applied,
+            table_exists,
+            dirty,
+            unknown,
+        })
+    }
+}
