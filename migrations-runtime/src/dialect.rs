@@ -3,6 +3,12 @@
 //! offline script for MySQL is MySQL's even in a binary built with the SQLite driver
 //! only. The drivers (`driver/<database>.rs`) add how each database behaves online.
 
+// Without a driver only the offline scripts use this module.
+#![cfg_attr(
+    not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
+    allow(dead_code)
+)]
+
 use migraph_core::Dialect;
 
 use crate::table::TableName;

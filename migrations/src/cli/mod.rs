@@ -26,16 +26,21 @@
 //! }
 //! ```
 
+mod args;
 mod commands;
 mod config;
+mod files;
+mod graph;
+mod output;
 mod standalone;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-pub use commands::{Command, SessionArgs};
+pub use args::{Command, History, Read, RepairArgs, Run, SessionArgs, Show, Stamp};
 pub use config::{CONFIG_FILE, Config, SessionSql};
-pub use standalone::{Cli, StandaloneCommand, TEMPLATES, main, run_args};
+pub use files::TEMPLATES;
+pub use standalone::{Cli, StandaloneCommand, main, run_args};
 
 use crate::Migrations;
 

@@ -1,0 +1,412 @@
+//! How a revision is run and recorded, written once for every database: the body of each
+//! driver's `Driver` implementation, instantiated by `impl_driver!` in the database's own
+//! file with that database's types and [`super::DialectInfo`].
+
+/// Implements [`Driver`] for one sqlx database type. The body is the same for every
+/// database: only the types and the [`DialectInfo`] differ.
+macro_rules! impl_driver {
+    ($db:ty, $dialect:expr) => {
+        impl $crate::driver::sealed::Sealed for $db {}
+
+        impl $crate::driver::Driver for $db {
+            const DIALECT: $crate::driver::Dialect = $dialect;
+            const SESSION_LOCK: bool = INFO.try_lock.is_some();
+
+            fn read_rows<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                table: &'e $crate::table::TableName,
+            ) -> impl ::std::future::Future<
+                Output = Result<Option<Vec<$crate::table::AppliedRevision>>, sqlx::Error>,
+            > + Send
+            + 'e {
+                async move {
+                    let sql = Self::DIALECT.select_rows(table);
+                    let rows =
+                        sqlx::query_as::<$db, $crate::driver::RowTuple>(sqlx::AssertSqlSafe(sql))
+                            .fetch_all(&mut *conn)
+                            .await;
+                    match rows {
+                        Ok(rows) => Ok(Some(
+                            rows.into_iter().map($crate::driver::decode_row).collect(),
+                        )),
+                        Err(e) if ($crate::driver::info(Self::DIALECT).missing_table)(&e) => Ok(None),
+                        Err(e) => Err(e),
+                    }
+                }
+            }
+
+            fn create_table<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                table: &'e $crate::table::TableName,
+            ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
+                async move {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(Self::DIALECT.create_table(table)))
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                }
+            }
+
+                    fn run<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                table: &'e $crate::table::TableName,
+                change: &'e $crate::driver::Change<'e>,
+            ) -> impl ::std::future::Future<Output = Result<bool, $crate::driver::RunError>> + Send + 'e {
+                async move {
+                    let started = ::std::time::Instant::now();
+                    if change.transactional && $crate::dialect::DialectSql::syntax(Self::DIALECT).transactional_ddl {
+                        in_transaction(&mut *conn, table, change, started).await
+                    } else {
+                        with_dirty_state(&mut *conn, table, change, started).await
+                    }
+                }
+            }
+
+            fn run_sql<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                sql: &'e str,
+            ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
+                async move { execute_sql(conn, sql).await.map_err(|(e, _)| e) }
+            }
+
+                    fn fix_rows<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                table: &'e $crate::table::TableName,
+                fixes: &'e [$crate::driver::RowFix<'e>],
+            ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
+                async move {
+                    let mut tx = open_transaction(&mut *conn).await?;
+                    for fix in fixes {
+                        match fix {
+                            $crate::driver::RowFix::MarkApplied(revision) => {
+                                set_state(&mut *tx, table, revision, $crate::table::RevisionState::Applied, None, None).await?;
+                            }
+                            $crate::driver::RowFix::Remove(revision) => {
+                                let change = $crate::driver::RowChange::Delete(revision);
+                                record(&mut *tx, table, &change, ::std::time::Instant::now(), $crate::table::RevisionState::Applied).await?;
+                            }
+                            $crate::driver::RowFix::Checksum { revision, checksum, downgrade_sql } => {
+                                sqlx::query::<$db>(sqlx::AssertSqlSafe(Self::DIALECT.update_checksum(table)))
+                                    .bind(*checksum)
+                                    .bind(*downgrade_sql)
+                                    .bind(*revision)
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                        }
+                    }
+                    tx.commit().await
+                }
+            }
+
+            fn begin_run(
+                conn: &mut <Self as sqlx::Database>::Connection,
+            ) -> impl ::std::future::Future<Output = Result<sqlx::Transaction<'_, Self>, sqlx::Error>> + Send {
+                open_transaction(conn)
+            }
+
+            fn try_lock<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                key: &'e str,
+            ) -> impl ::std::future::Future<Output = Result<bool, sqlx::Error>> + Send + 'e {
+                async move {
+                    let Some(sql) = $crate::driver::info(Self::DIALECT).try_lock else {
+                        return Ok(true);
+                    };
+                    let taken: i64 = sqlx::query_scalar::<$db, i64>(sqlx::AssertSqlSafe(sql))
+                        .bind(key)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    Ok(taken == 1)
+                }
+            }
+
+            fn wait_for_writers<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                timeout: ::std::time::Duration,
+            ) -> impl ::std::future::Future<Output = Result<Option<i64>, sqlx::Error>> + Send + 'e {
+                set_wait(conn, timeout)
+            }
+
+            fn restore_wait<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                previous: Option<i64>,
+            ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
+                restore_wait(conn, previous)
+            }
+
+            fn is_busy(error: &sqlx::Error) -> bool {
+                ($crate::driver::info(Self::DIALECT).busy)(error)
+            }
+
+            fn unlock<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                key: &'e str,
+            ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
+                async move {
+                    if let Some(sql) = $crate::driver::info(Self::DIALECT).unlock {
+                        sqlx::query::<$db>(sqlx::AssertSqlSafe(sql)).bind(key).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                }
+            }
+
+                    fn stamp<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                table: &'e $crate::table::TableName,
+                insert: &'e [$crate::driver::NewRow<'e>],
+                delete: &'e [&'e str],
+            ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
+                async move {
+                    let started = ::std::time::Instant::now();
+                    let mut tx = open_transaction(&mut *conn).await?;
+                    for revision in delete {
+                        let change = $crate::driver::RowChange::Delete(revision);
+                        record(&mut *tx, table, &change, started, $crate::table::RevisionState::Applied).await?;
+                    }
+                    for row in insert {
+                        let change = $crate::driver::RowChange::Insert(row.clone());
+                        record(&mut *tx, table, &change, started, $crate::table::RevisionState::Applied).await?;
+                    }
+                    tx.commit().await
+                }
+            }
+        }
+
+        /// Sets how long the connection waits for other writers (SQLite's busy timeout)
+        /// and returns the previous setting, to restore with [`restore_wait`].
+        async fn set_wait(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            timeout: ::std::time::Duration,
+        ) -> Result<Option<i64>, sqlx::Error> {
+            let info = $crate::driver::info(<$db as $crate::driver::Driver>::DIALECT);
+            let Some(pragma) = info.busy_timeout else {
+                return Ok(None);
+            };
+            let previous: i64 = sqlx::query_scalar::<$db, i64>(pragma).fetch_one(&mut *conn).await?;
+            let ms = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("{pragma} = {ms}"))).execute(&mut *conn).await?;
+            Ok(Some(previous))
+        }
+
+        async fn restore_wait(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            previous: Option<i64>,
+        ) -> Result<(), sqlx::Error> {
+            let info = $crate::driver::info(<$db as $crate::driver::Driver>::DIALECT);
+            if let (Some(pragma), Some(ms)) = (info.busy_timeout, previous) {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("{pragma} = {ms}"))).execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
+        /// Opens a transaction with the dialect's statement, or a savepoint when the
+        /// connection is already in one (a whole run in one transaction, or a transaction
+        /// the caller passed).
+        async fn open_transaction(
+            conn: &mut <$db as sqlx::Database>::Connection,
+        ) -> Result<sqlx::Transaction<'_, $db>, sqlx::Error> {
+            use sqlx::Connection as _;
+            if conn.is_in_transaction() {
+                conn.begin().await
+            } else {
+                conn.begin_with($crate::dialect::DialectSql::syntax(<$db as $crate::driver::Driver>::DIALECT).begin).await
+            }
+        }
+
+        /// Runs a transactional revision: its SQL and its version row in one transaction,
+        /// rolled back on any error.
+        async fn in_transaction(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            change: &$crate::driver::Change<'_>,
+            started: ::std::time::Instant,
+        ) -> Result<bool, $crate::driver::RunError> {
+            let plain = |e: sqlx::Error| (e, None);
+            let mut tx = open_transaction(&mut *conn).await.map_err(plain)?;
+            let done = async {
+                if !still_to_do(&mut *tx, table, &change.row).await.map_err(plain)? {
+                    return Ok(false);
+                }
+                execute_sql(&mut *tx, change.sql).await.map_err(|(e, done)| (e, Some(done)))?;
+                record(&mut *tx, table, &change.row, started, $crate::table::RevisionState::Applied).await.map_err(plain)?;
+                Ok(true)
+            }
+            .await;
+            match done {
+                Ok(ran) => {
+                    tx.commit().await.map_err(plain)?;
+                    Ok(ran)
+                }
+                Err(e) => {
+                    // The error is what counts; a failed rollback closes the connection,
+                    // which undoes the transaction too.
+                    let _ = tx.rollback().await;
+                    Err(e)
+                }
+            }
+        }
+
+        /// Runs a revision outside a transaction: its row says `running` while it runs,
+        /// and `failed` with the error if it fails, so that a later run knows the schema
+        /// may hold part of it.
+        async fn with_dirty_state(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            change: &$crate::driver::Change<'_>,
+            started: ::std::time::Instant,
+        ) -> Result<bool, $crate::driver::RunError> {
+            use $crate::table::RevisionState;
+            let plain = |e: sqlx::Error| (e, None);
+            if !still_to_do(&mut *conn, table, &change.row).await.map_err(plain)? {
+                return Ok(false);
+            }
+            let revision = change.row.revision();
+            match &change.row {
+                $crate::driver::RowChange::Insert(_) => {
+                    record(&mut *conn, table, &change.row, started, RevisionState::Running).await.map_err(plain)?;
+                }
+                $crate::driver::RowChange::Delete(_) => {
+                    set_state(&mut *conn, table, revision, RevisionState::Running, None, None).await.map_err(plain)?;
+                }
+            }
+            let statements = ::migraph_core::split_statements(change.sql, <$db as $crate::driver::Driver>::DIALECT);
+            for (i, statement) in statements.iter().enumerate() {
+                if let Err((source, _)) = execute_sql(&mut *conn, statement.sql).await {
+                    let said = ($crate::driver::info(<$db as $crate::driver::Driver>::DIALECT).describe)(&source);
+                    let line = match change.first_line {
+                        0 => format!("line {} of the section", statement.line),
+                        first => format!("line {}", first + statement.line - 1),
+                    };
+                    // A statement fails as a whole: when the first one fails, nothing of
+                    // the revision ran, so its row goes back to where it was and the next
+                    // run tries again. Later, the schema may hold part of it: `failed`.
+                    let settled = if i == 0 {
+                        match &change.row {
+                            $crate::driver::RowChange::Insert(_) => {
+                                let undo = $crate::driver::RowChange::Delete(revision);
+                                record(&mut *conn, table, &undo, started, RevisionState::Applied).await
+                            }
+                            $crate::driver::RowChange::Delete(_) => {
+                                set_state(&mut *conn, table, revision, RevisionState::Applied, None, None).await
+                            }
+                        }
+                    } else {
+                        let error = format!("statement {} of {} ({line}): {said}", i + 1, statements.len());
+                        set_state(&mut *conn, table, revision, RevisionState::Failed, None, Some(&error)).await
+                    };
+                    if let Err(mark) = settled {
+                        tracing::error!(revision, error = %mark, "could not settle the failed revision's row; it still says running");
+                    }
+                    return Err((source, Some(i)));
+                }
+            }
+            match &change.row {
+                $crate::driver::RowChange::Insert(_) => {
+                    let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    set_state(&mut *conn, table, revision, RevisionState::Applied, Some(ms), None).await.map_err(plain)?;
+                }
+                $crate::driver::RowChange::Delete(_) => {
+                    record(&mut *conn, table, &change.row, started, RevisionState::Applied).await.map_err(plain)?;
+                }
+            }
+            Ok(true)
+        }
+
+        /// Sets a row's state (and execution time, when given) and error text.
+        async fn set_state(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            revision: &str,
+            state: $crate::table::RevisionState,
+            ms: Option<i64>,
+            error: Option<&str>,
+        ) -> Result<(), sqlx::Error> {
+            let sql = <$db as $crate::driver::Driver>::DIALECT.set_state(table);
+            sqlx::query::<$db>(sqlx::AssertSqlSafe(sql))
+                .bind(state.as_str())
+                .bind(ms)
+                .bind(error)
+                .bind(revision)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+
+        /// Whether a revision's version-row change is still to be made: another process
+        /// may have made it since the plan was read.
+        async fn still_to_do(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            row: &$crate::driver::RowChange<'_>,
+        ) -> Result<bool, sqlx::Error> {
+            let sql = <$db as $crate::driver::Driver>::DIALECT.count_row(table);
+            let n: i64 = sqlx::query_scalar::<$db, i64>(sqlx::AssertSqlSafe(sql))
+                .bind(row.revision())
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok(match row {
+                $crate::driver::RowChange::Insert(_) => n == 0,
+                $crate::driver::RowChange::Delete(_) => n > 0,
+            })
+        }
+
+        /// Runs SQL exactly as given, all its statements in one call; on failure, says how
+        /// many statements completed before it (each completed statement is one result).
+        async fn execute_sql(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            sql: &str,
+        ) -> Result<(), (sqlx::Error, usize)> {
+            use ::futures_util::TryStreamExt as _;
+            if sql.trim().is_empty() {
+                return Ok(());
+            }
+            let mut done = 0;
+            let mut results = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_many(&mut *conn);
+            loop {
+                match results.try_next().await {
+                    Ok(Some(::sqlx::Either::Left(_))) => done += 1,
+                    Ok(Some(::sqlx::Either::Right(_))) => {}
+                    Ok(None) => return Ok(()),
+                    Err(e) if ($crate::driver::info(<$db as $crate::driver::Driver>::DIALECT).empty_query)(&e) => return Ok(()),
+                    Err(e) => return Err((e, done)),
+                }
+            }
+        }
+
+        /// Writes a revision's version-table change.
+        async fn record(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            change: &$crate::driver::RowChange<'_>,
+            started: ::std::time::Instant,
+            state: $crate::table::RevisionState,
+        ) -> Result<(), sqlx::Error> {
+            let dialect = <$db as $crate::driver::Driver>::DIALECT;
+            match change {
+                $crate::driver::RowChange::Insert(row) => {
+                    let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    sqlx::query::<$db>(sqlx::AssertSqlSafe(dialect.insert_row(table, $crate::dialect::Values::Placeholders)))
+                        .bind(row.revision)
+                        .bind(&row.parents)
+                        .bind(row.message)
+                        .bind(row.checksum)
+                        .bind(row.downgrade_sql)
+                        .bind(ms)
+                        .bind(state.as_str())
+                        .bind(None::<&str>)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                $crate::driver::RowChange::Delete(revision) => {
+                    sqlx::query::<$db>(sqlx::AssertSqlSafe(dialect.delete_row(table, $crate::dialect::Values::Placeholders)))
+                        .bind(*revision)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+            Ok(())
+        }
+    };
+}
+pub(super) use impl_driver;

@@ -1,0 +1,190 @@
+//! The commands' arguments, as clap parses them.
+
+use clap::{Args, Subcommand};
+use migraph_core::Dialect;
+
+/// The migration commands, for the `migraph` binary and for an application's own CLI.
+#[derive(Debug, Clone, Subcommand)]
+#[command(rename_all = "kebab-case")]
+pub enum Command {
+    /// Apply revisions up to TARGET (`head`, `heads`, an id or prefix, `+2`,
+    /// `feature@head`...).
+    ///
+    /// Example: `migraph upgrade head`; `migraph upgrade head --sql` prints the SQL
+    /// instead of running it.
+    Upgrade(Run),
+    /// Undo revisions down to TARGET (`-1`, `base`, an id, `feature@base`...).
+    ///
+    /// Example: `migraph downgrade -1`; offline: `migraph downgrade head:base --sql`.
+    Downgrade(Run),
+    /// Record TARGETs as applied without running any SQL (adopt an existing database).
+    ///
+    /// Example: `migraph stamp head`; `--purge` empties the version table first.
+    Stamp(Stamp),
+    /// Show the current revisions of the database.
+    ///
+    /// Example: `migraph current --json`.
+    Current(Read),
+    /// Show the heads of the revision graph.
+    ///
+    /// Example: `migraph heads --json`.
+    Heads(Read),
+    /// Show the revisions where the graph branches.
+    ///
+    /// Example: `migraph branches`.
+    Branches(Read),
+    /// List revisions, newest first.
+    ///
+    /// Example: `migraph history -r base:head`.
+    History(History),
+    /// Show one revision.
+    ///
+    /// Example: `migraph show 1975ea`.
+    Show(Show),
+    /// Exit 0 when the database is at head with matching checksums and nothing left
+    /// part-way, 1 otherwise (for CI and readiness probes).
+    ///
+    /// Example: `migraph check || echo "migrate first"`.
+    Check(Read),
+    /// Settle a revision an earlier run left part-way, or re-record checksums.
+    ///
+    /// Example: `migraph repair 3c1d8e --applied`; `migraph repair --checksums`.
+    Repair(RepairArgs),
+}
+
+/// Arguments of `upgrade` and `downgrade`.
+#[derive(Debug, Clone, Args)]
+pub struct Run {
+    /// Where to go; with `--sql`, `FROM:TO` to start elsewhere than base.
+    #[arg(allow_negative_numbers = true)]
+    pub target: String,
+    /// Print the SQL script instead of running it (no database connection).
+    #[arg(long)]
+    pub sql: bool,
+    /// The SQL dialect of `--sql`: postgres, mysql or sqlite (default: from the URL).
+    #[arg(long, value_parser = parse_dialect)]
+    pub dialect: Option<Dialect>,
+    /// Run the whole upgrade or downgrade in one transaction (PostgreSQL, SQLite).
+    #[arg(long)]
+    pub single_transaction: bool,
+    /// Seconds to wait for another process's migration lock [default: `lock_timeout` in
+    /// migraph.toml, or 300].
+    #[arg(long)]
+    pub lock_timeout: Option<u64>,
+    /// Print what was done as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Session settings.
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+/// The session SQL of a command that connects to the database.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SessionArgs {
+    /// A statement to run on the connection before anything else (repeatable), e.g.
+    /// `--session-sql "SET foreign_key_checks = 0"`; replaces migraph.toml's
+    /// `[session_sql]` for the database's dialect.
+    #[arg(long = "session-sql", value_name = "SQL")]
+    pub session_sql: Vec<String>,
+}
+
+/// Arguments of `stamp`.
+#[derive(Debug, Clone, Args)]
+pub struct Stamp {
+    /// The revisions to record (with `--sql`, the first may be `FROM:TO`).
+    #[arg(required = true, allow_negative_numbers = true)]
+    pub targets: Vec<String>,
+    /// Empty the version table first.
+    #[arg(long)]
+    pub purge: bool,
+    /// Print the SQL script instead of running it.
+    #[arg(long)]
+    pub sql: bool,
+    /// The SQL dialect of `--sql`.
+    #[arg(long, value_parser = parse_dialect)]
+    pub dialect: Option<Dialect>,
+    /// Print what was done as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Session settings.
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+/// Arguments of the read-only commands.
+#[derive(Debug, Clone, Args)]
+pub struct Read {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Session settings (for the commands that read the database).
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+/// Arguments of `history`.
+#[derive(Debug, Clone, Args)]
+pub struct History {
+    /// A range `A:B`, both ends included; either end may be left out (base, heads), be
+    /// `current` (reads the database), or count from the other end (`-2:r3`, `r1:+2`).
+    #[arg(short = 'r', long = "rev-range", allow_hyphen_values = true)]
+    pub range: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Session settings (for a range that reads `current`).
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+impl History {
+    /// Whether an end of the range is `current`, which reads the version table.
+    pub(super) fn mentions_current(&self) -> bool {
+        self.range
+            .as_deref()
+            .and_then(|r| r.split_once(':'))
+            .is_some_and(|(a, b)| a.trim() == "current" || b.trim() == "current")
+    }
+}
+
+/// Arguments of `show`.
+#[derive(Debug, Clone, Args)]
+pub struct Show {
+    /// A revision id, unique prefix, or label.
+    pub revision: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `repair`.
+#[derive(Debug, Clone, Args)]
+pub struct RepairArgs {
+    /// The revision left part-way (or, with `--checksums`, the revisions to re-record;
+    /// none means every one that changed).
+    pub revisions: Vec<String>,
+    /// It was finished by hand: record it as applied.
+    #[arg(long, conflicts_with_all = ["rolled_back", "checksums"])]
+    pub applied: bool,
+    /// It was undone by hand: forget it.
+    #[arg(long, conflicts_with = "checksums")]
+    pub rolled_back: bool,
+    /// Re-record the checksums of applied revisions whose files changed on purpose.
+    #[arg(long)]
+    pub checksums: bool,
+    /// Session settings.
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+pub(super) fn parse_dialect(s: &str) -> Result<Dialect, String> {
+    match s {
+        "postgres" | "postgresql" => Ok(Dialect::Postgres),
+        "mysql" | "mariadb" => Ok(Dialect::MySql),
+        "sqlite" => Ok(Dialect::Sqlite),
+        other => Err(format!(
+            "unknown dialect `{other}`: use postgres, mysql or sqlite"
+        )),
+    }
+}

@@ -1,0 +1,305 @@
+//! The commands that write files: `init` (templates and `migraph.toml`), `revision`
+//! and `merge`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+use migraph_core::{Directory, LoadOptions};
+
+use super::CliError;
+
+/// The revision ids a target names (`heads` names several).
+pub(super) fn resolve(loaded: &Directory, text: &str) -> Result<Vec<String>, CliError> {
+    let graph = &loaded.graph;
+    Ok(super::commands::revisions_of(graph, text)?
+        .into_iter()
+        .map(|i| graph.id(i).to_owned())
+        .collect())
+}
+
+/// The parents of a new revision: the single head, or `--head`.
+pub(super) fn revision_parents(
+    loaded: &Directory,
+    head: Option<&str>,
+    splice: bool,
+) -> Result<Vec<String>, CliError> {
+    let graph = &loaded.graph;
+    let heads: Vec<&str> = graph.heads().iter().map(|&h| graph.id(h)).collect();
+    let Some(head) = head else {
+        return match heads.as_slice() {
+            [] => Ok(Vec::new()),
+            [h] => Ok(vec![(*h).to_owned()]),
+            many => Err(CliError(format!(
+                "there are several heads ({}): pass --head to say which one the new revision follows, or join them first with `migraph merge -m \"merge heads\" heads`",
+                many.join(", ")
+            ))),
+        };
+    };
+    if head == "base" {
+        return Ok(Vec::new());
+    }
+    let ids = resolve(loaded, head)?;
+    for id in &ids {
+        if !splice && !heads.contains(&id.as_str()) {
+            return Err(CliError(format!(
+                "`{id}` is not a head; pass --splice to start a branch from it"
+            )));
+        }
+    }
+    Ok(ids)
+}
+
+/// A fresh 12-hex revision id, or the one given (checked).
+pub(super) fn new_id(given: Option<&str>) -> Result<String, CliError> {
+    if let Some(id) = given {
+        if !migraph_core::is_valid_name(id) {
+            return Err(CliError(format!(
+                "invalid revision id `{id}`: use 1 to 64 letters, digits or `_`"
+            )));
+        }
+        return Ok(id.to_owned());
+    }
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let seed = format!(
+        "{nanos}/{}/{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    Ok(migraph_core::checksum(&seed)[..12].to_owned())
+}
+
+/// The current time as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+pub(super) fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// `add email to account` -> `add_email_to_account`.
+pub(super) fn slug(message: &str) -> String {
+    let mut out = String::new();
+    for c in message.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+        if out.len() >= 40 {
+            break;
+        }
+    }
+    let out = out.trim_end_matches('_').to_owned();
+    if out.is_empty() {
+        "revision".to_owned()
+    } else {
+        out
+    }
+}
+
+pub(super) struct Header<'a> {
+    pub(super) id: String,
+    pub(super) down: Vec<String>,
+    pub(super) message: &'a str,
+    pub(super) labels: &'a [String],
+    pub(super) depends_on: &'a [String],
+}
+
+/// Writes `<id>_<slug>.sql`, then loads the directory again: a file that breaks the graph
+/// is removed and the problem reported.
+pub(super) fn write_revision(
+    dir: &Path,
+    h: &Header<'_>,
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let mut text = format!(
+        "-- revision: {}\n-- down_revision: {}\n-- message: {}\n-- created: {}\n",
+        h.id,
+        if h.down.is_empty() {
+            "none".to_owned()
+        } else {
+            h.down.join(", ")
+        },
+        h.message.replace('\n', " "),
+        now_utc()
+    );
+    if !h.labels.is_empty() {
+        text += &format!("-- branch_labels: {}\n", h.labels.join(", "));
+    }
+    if !h.depends_on.is_empty() {
+        text += &format!("-- depends_on: {}\n", h.depends_on.join(", "));
+    }
+    text += "\n-- migrate:upgrade\n\n\n-- migrate:downgrade\n\n";
+    let path = dir.join(format!("{}_{}.sql", h.id, slug(h.message)));
+    if path.exists() {
+        return Err(CliError(format!("{} exists already", path.display())));
+    }
+    std::fs::write(&path, text)
+        .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))?;
+    if let Err(e) = load(dir) {
+        let _ = std::fs::remove_file(&path);
+        return Err(CliError(format!(
+            "the new revision would break the graph, so it was not written: {e}"
+        )));
+    }
+    writeln!(out, "{}", path.display())?;
+    Ok(true)
+}
+
+/// Writes template `name` into `dir`, which must not exist or be empty.
+pub(super) fn init(dir: &Path, name: &str, out: &mut dyn Write) -> Result<bool, CliError> {
+    let Some(template) = TEMPLATES.get_dir(name) else {
+        let names: Vec<String> = TEMPLATES
+            .dirs()
+            .map(|d| d.path().display().to_string())
+            .collect();
+        return Err(CliError(format!(
+            "no template `{name}`: the templates are {}",
+            names.join(", ")
+        )));
+    };
+    if let Ok(mut entries) = std::fs::read_dir(dir)
+        && entries.next().is_some()
+    {
+        return Err(CliError(format!(
+            "{} exists and is not empty; choose a new folder",
+            dir.display()
+        )));
+    }
+    let project = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(|n| {
+            n.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+        })
+        .filter(|n| n.starts_with(|c: char| c.is_ascii_alphabetic()))
+        .unwrap_or_else(|| "app".to_owned());
+    let revision = new_id(None)?;
+    let created = now_utc();
+    let mut written = 0;
+    for file in all_files(template) {
+        let relative = file.path().strip_prefix(name).unwrap_or(file.path());
+        if relative == Path::new("ABOUT") {
+            continue;
+        }
+        let relative = relative.to_string_lossy().replace("REVISION", &revision);
+        let relative = relative
+            .strip_suffix(".template")
+            .unwrap_or(&relative)
+            .to_owned();
+        let target = dir.join(&relative);
+        let contents = String::from_utf8_lossy(file.contents())
+            .replace("{{revision}}", &revision)
+            .replace("{{created}}", &created)
+            .replace("{{name}}", &project)
+            .replace("{{version}}", env!("CARGO_PKG_VERSION"));
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| CliError(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        std::fs::write(&target, contents)
+            .map_err(|e| CliError(format!("cannot write {}: {e}", target.display())))?;
+        writeln!(out, "created {}", target.display())?;
+        written += 1;
+    }
+    writeln!(out, "{written} files from template `{name}`")?;
+    write_config(dir, name == "app", out)?;
+    Ok(true)
+}
+
+/// Writes a commented `migraph.toml`: inside an application's folder, or next to a
+/// migrations folder (in the folder that holds it). An existing one is kept.
+pub(super) fn write_config(dir: &Path, app: bool, out: &mut dyn Write) -> Result<(), CliError> {
+    let (path, directory) = if app {
+        (dir.join(super::CONFIG_FILE), "migrations".to_owned())
+    } else {
+        let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
+        let name = dir
+            .file_name()
+            .map_or_else(|| "migrations".into(), |n| n.to_string_lossy().into_owned());
+        (
+            parent.map_or_else(
+                || PathBuf::from(super::CONFIG_FILE),
+                |p| p.join(super::CONFIG_FILE),
+            ),
+            name,
+        )
+    };
+    if path.exists() {
+        writeln!(out, "kept the existing {}", path.display())?;
+        return Ok(());
+    }
+    let text = super::config::TEMPLATE.replace("{{directory}}", &directory);
+    std::fs::write(&path, text)
+        .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))?;
+    writeln!(
+        out,
+        "created {} (settings; flags override them)",
+        path.display()
+    )?;
+    Ok(())
+}
+
+pub(super) fn all_files<'a>(dir: &'a Dir<'a>) -> Vec<&'a include_dir::File<'a>> {
+    let mut files: Vec<&include_dir::File<'a>> = dir.files().collect();
+    for sub in dir.dirs() {
+        files.extend(all_files(sub));
+    }
+    files.sort_by_key(|f| f.path());
+    files
+}
+
+/// The project templates `init` writes, one folder each.
+pub static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// Loads the folder, every head allowed (the graph rules apply, not the build's).
+pub(super) fn load(dir: &Path) -> Result<Directory, CliError> {
+    Directory::load(
+        dir,
+        &dir.display().to_string(),
+        LoadOptions {
+            allow_multiple_heads: true,
+        },
+    )
+    .map_err(one_line)
+}
+
+/// Every problem of a directory, one line each.
+pub(super) fn one_line(problems: migraph_core::Diagnostics) -> CliError {
+    CliError(
+        problems
+            .into_vec()
+            .iter()
+            .map(migraph_core::Diagnostic::one_line)
+            .collect::<Vec<_>>()
+            .join("\nerror: "),
+    )
+}

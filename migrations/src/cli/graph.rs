@@ -1,0 +1,204 @@
+//! The commands that read the graph alone: heads, branches, history, show.
+
+use std::io::Write;
+
+use migraph_core::{Graph, Migration};
+use serde_json::{Value, json};
+
+use super::args::{History, Show};
+use super::commands::revisions_of;
+use super::{CliError, Context};
+
+pub(super) fn describe(graph: &Graph, m: &Migration, i: usize) -> String {
+    let mut tags = Vec::new();
+    if graph.children(i).is_empty() {
+        tags.push("head");
+    }
+    if graph.children(i).len() > 1 {
+        tags.push("branchpoint");
+    }
+    if graph.parents(i).len() > 1 {
+        tags.push("mergepoint");
+    }
+    let tags = if tags.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", tags.join(", "))
+    };
+    let parents = if m.down_revisions().is_empty() {
+        "<base>".to_owned()
+    } else {
+        m.down_revisions().join(", ")
+    };
+    format!("{parents} -> {}{tags}, {}", m.revision(), m.message())
+}
+
+pub(super) fn migration_json(graph: &Graph, m: &Migration, i: usize) -> Value {
+    json!({
+        "revision": m.revision(),
+        "down_revision": m.down_revisions(),
+        "children": graph.children(i).iter().map(|&c| graph.id(c)).collect::<Vec<_>>(),
+        "branch_labels": m.branch_labels(),
+        "depends_on": m.depends_on(),
+        "message": m.message(),
+        "created": m.created(),
+        "file": m.file_name(),
+        "checksum": m.checksum(),
+        "transaction": m.transactional(),
+        "head": graph.children(i).is_empty(),
+    })
+}
+
+/// Revisions `indices` as a JSON array.
+pub(super) fn json_list(
+    ctx: &Context<'_>,
+    graph: &Graph,
+    indices: &[usize],
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let all = ctx.migrations.migrations();
+    let v: Vec<Value> = indices
+        .iter()
+        .map(|&i| migration_json(graph, &all[i], i))
+        .collect();
+    writeln!(out, "{}", Value::Array(v))?;
+    Ok(true)
+}
+
+pub(super) fn heads(
+    ctx: &Context<'_>,
+    graph: &Graph,
+    as_json: bool,
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let all = ctx.migrations.migrations();
+    if as_json {
+        return json_list(ctx, graph, graph.heads(), out);
+    }
+    for &i in graph.heads() {
+        let labels = all[i].branch_labels();
+        let labels = if labels.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", labels.join(", "))
+        };
+        writeln!(
+            out,
+            "{} (head){labels} {}",
+            all[i].revision(),
+            all[i].message()
+        )?;
+    }
+    Ok(true)
+}
+
+pub(super) fn branches(
+    ctx: &Context<'_>,
+    graph: &Graph,
+    as_json: bool,
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let all = ctx.migrations.migrations();
+    let points: Vec<usize> = (0..graph.len())
+        .filter(|&i| graph.children(i).len() > 1)
+        .collect();
+    if as_json {
+        return json_list(ctx, graph, &points, out);
+    }
+    for i in points {
+        let children: Vec<&str> = graph.children(i).iter().map(|&c| graph.id(c)).collect();
+        writeln!(
+            out,
+            "{} (branchpoint) {} -> {}",
+            all[i].revision(),
+            all[i].message(),
+            children.join(", ")
+        )?;
+    }
+    Ok(true)
+}
+
+/// `history`: the revisions of the range (all of them without one), newest first;
+/// `current` is the applied set, when a range end says `current`.
+pub(super) fn history(
+    ctx: &Context<'_>,
+    graph: &Graph,
+    args: &History,
+    current: Option<&[bool]>,
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let all = ctx.migrations.migrations();
+    let order = migraph_core::plan::history(graph, current, args.range.as_deref().unwrap_or(":"))
+        .map_err(|e| CliError(e.to_string()))?;
+    if args.json {
+        return json_list(ctx, graph, &order, out);
+    }
+    for i in order {
+        writeln!(out, "{}", describe(graph, &all[i], i))?;
+    }
+    Ok(true)
+}
+
+pub(super) fn show(
+    ctx: &Context<'_>,
+    graph: &Graph,
+    args: &Show,
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let i = match revisions_of(graph, &args.revision)?.as_slice() {
+        [i] => *i,
+        _ => return Err(CliError(format!("`{}` is not one revision", args.revision))),
+    };
+    let m = &ctx.migrations.migrations()[i];
+    if args.json {
+        let mut v = migration_json(graph, m, i);
+        v["upgrade"] = json!(m.upgrade_sql());
+        v["downgrade"] = json!(m.downgrade_sql());
+        writeln!(out, "{v}")?;
+        return Ok(true);
+    }
+    writeln!(
+        out,
+        "Rev: {}{}",
+        m.revision(),
+        if graph.children(i).is_empty() {
+            " (head)"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(
+        out,
+        "Parent: {}",
+        if m.down_revisions().is_empty() {
+            "<base>".to_owned()
+        } else {
+            m.down_revisions().join(", ")
+        }
+    )?;
+    let children: Vec<&str> = graph.children(i).iter().map(|&c| graph.id(c)).collect();
+    if !children.is_empty() {
+        writeln!(out, "Children: {}", children.join(", "))?;
+    }
+    if !m.branch_labels().is_empty() {
+        writeln!(out, "Branch labels: {}", m.branch_labels().join(", "))?;
+    }
+    if !m.depends_on().is_empty() {
+        writeln!(out, "Depends on: {}", m.depends_on().join(", "))?;
+    }
+    writeln!(out, "File: {}", m.file_name())?;
+    if !m.created().is_empty() {
+        writeln!(out, "Created: {}", m.created())?;
+    }
+    writeln!(out, "Checksum: {}", m.checksum())?;
+    if !m.transactional() {
+        writeln!(out, "Transaction: false")?;
+    }
+    writeln!(out, "\n    {}\n", m.message())?;
+    writeln!(out, "-- migrate:upgrade\n{}", m.upgrade_sql())?;
+    match m.downgrade_sql() {
+        Some(sql) => writeln!(out, "-- migrate:downgrade\n{sql}")?,
+        None => writeln!(out, "(no downgrade: irreversible)")?,
+    }
+    Ok(true)
+}
