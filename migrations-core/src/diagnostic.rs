@@ -22,6 +22,7 @@ use std::fmt;
 /// assert!(text.contains("help: did you mean `revision`?"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// What is wrong, lowercase, no trailing period.
     pub message: String,
@@ -33,6 +34,19 @@ pub struct Diagnostic {
     pub excerpt: Option<String>,
     /// What to do about it.
     pub help: Option<String>,
+    /// What kind of problem it is, for callers that add their own advice.
+    pub kind: DiagnosticKind,
+}
+
+/// The kinds of problem a caller may want to tell apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DiagnosticKind {
+    /// The migrations folder does not exist.
+    FolderNotFound,
+    /// Anything else: a file's or the graph's problem.
+    #[default]
+    Other,
 }
 
 impl Diagnostic {
@@ -44,7 +58,15 @@ impl Diagnostic {
             line: None,
             excerpt: None,
             help: None,
+            kind: DiagnosticKind::Other,
         }
+    }
+
+    /// Says what kind of problem it is.
+    #[must_use]
+    pub fn of_kind(mut self, kind: DiagnosticKind) -> Self {
+        self.kind = kind;
+        self
     }
 
     /// Points the diagnostic at `file`, line `line` (1-based; 0 means the whole file).

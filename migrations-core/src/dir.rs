@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, DiagnosticKind, Diagnostics};
 use crate::file::{HeaderLines, Migration};
 use crate::graph::{Graph, GraphProblem};
 
 /// One migration file as read from disk.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SourceFile {
     /// The parsed migration.
     pub migration: Migration,
@@ -24,14 +25,31 @@ pub struct SourceFile {
 
 /// How strictly to check a directory.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LoadOptions {
     /// Accept several unlabelled heads (Alembic's run-time behaviour). The compile-time
     /// check refuses them unless told otherwise.
     pub allow_multiple_heads: bool,
 }
 
+impl LoadOptions {
+    /// Options that accept several unlabelled heads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(migraph_core::LoadOptions::multiple_heads().allow_multiple_heads);
+    /// ```
+    pub fn multiple_heads() -> Self {
+        Self {
+            allow_multiple_heads: true,
+        }
+    }
+}
+
 /// A checked migrations directory: its files in file-name order and their graph.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Directory {
     /// The files, sorted by file name; revision `i` of `graph` is `files[i]`.
     pub files: Vec<SourceFile>,
@@ -134,12 +152,19 @@ fn list_sql_files(dir: &Path, display: &str) -> Result<Vec<String>, Diagnostics>
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            let message = if e.kind() == std::io::ErrorKind::NotFound {
-                format!("migrations directory `{display}` not found")
+            let (message, kind) = if e.kind() == std::io::ErrorKind::NotFound {
+                (
+                    format!("migrations directory `{display}` not found"),
+                    DiagnosticKind::FolderNotFound,
+                )
             } else {
-                format!("cannot read migrations directory `{display}`: {e}")
+                (
+                    format!("cannot read migrations directory `{display}`: {e}"),
+                    DiagnosticKind::Other,
+                )
             };
             return Err(Diagnostic::new(message)
+                .of_kind(kind)
                 .with_help("create it (`migraph init`) or fix the path")
                 .into());
         }

@@ -32,7 +32,7 @@ pub mod plan;
 mod split;
 mod target;
 
-pub use diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+pub use diagnostic::{Diagnostic, DiagnosticKind, Diagnostics, did_you_mean};
 pub use dir::{Directory, LoadOptions, SourceFile};
 pub use file::{
     HEADER_KEYS, HeaderLines, Migration, Names, RESERVED_NAMES, checksum, is_valid_name,

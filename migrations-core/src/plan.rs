@@ -61,6 +61,7 @@ pub enum PlanError {
 
 /// The rows a `stamp` inserts and deletes, without running any SQL.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StampPlan {
     /// Revisions to record as applied, parents first.
     pub insert: Vec<usize>,

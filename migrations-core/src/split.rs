@@ -33,6 +33,45 @@ impl fmt::Display for Dialect {
     }
 }
 
+impl Dialect {
+    /// The dialect of a name: `postgres` (or `postgresql`), `mysql` (or `mariadb`),
+    /// `sqlite`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use migraph_core::Dialect;
+    ///
+    /// assert_eq!(Dialect::from_name("mariadb"), Some(Dialect::MySql));
+    /// assert_eq!(Dialect::from_name("oracle"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            "mysql" | "mariadb" => Some(Self::MySql),
+            "sqlite" => Some(Self::Sqlite),
+            _ => None,
+        }
+    }
+
+    /// The dialect a database URL speaks, from its scheme (`postgres://`, `mysql://`,
+    /// `mariadb://`, `sqlite:`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use migraph_core::Dialect;
+    ///
+    /// assert_eq!(Dialect::from_url("postgres://u@h/db"), Some(Dialect::Postgres));
+    /// assert_eq!(Dialect::from_url("sqlite:app.db"), Some(Dialect::Sqlite));
+    /// assert_eq!(Dialect::from_url("app.db"), None);
+    /// ```
+    pub fn from_url(url: &str) -> Option<Self> {
+        url.split_once(':')
+            .and_then(|(scheme, _)| Self::from_name(scheme))
+    }
+}
+
 /// One statement of a section: from its first code token to its last, so comments
 /// before it and after it (before its `;`) are left out, and so is the `;`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -281,6 +281,7 @@ impl FromStr for Target {
 
 /// A target resolved against a graph.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Resolved {
     /// The revisions named; empty means base (nothing applied).
     pub revisions: Vec<usize>,

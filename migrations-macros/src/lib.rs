@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use migraph_core::{Directory, LoadOptions, Migration};
+use migraph_core::{DiagnosticKind, Directory, LoadOptions, Migration};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
@@ -69,15 +69,17 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
         .map(PathBuf::from)
         .ok_or_else(|| syn::Error::new(span, "CARGO_MANIFEST_DIR is not set; build with cargo"))?;
     let dir = root.join(&written);
-    let options = LoadOptions {
-        allow_multiple_heads: input.allow_multiple_heads,
+    let options = if input.allow_multiple_heads {
+        LoadOptions::multiple_heads()
+    } else {
+        LoadOptions::default()
     };
     let loaded = Directory::load(&dir, &written, options).map_err(|problems| {
         problems
             .iter()
             .map(|d| {
                 let mut d = d.clone();
-                if d.file.is_none() && d.message.contains("not found") {
+                if d.kind == DiagnosticKind::FolderNotFound {
                     d = d.with_help("the path is relative to the folder of the crate's Cargo.toml; create the folder or fix the path");
                 }
                 syn::Error::new(span, d.to_string())

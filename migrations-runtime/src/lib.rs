@@ -22,6 +22,8 @@
 //! # }).unwrap();
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod dialect;
 mod driver;
 mod error;

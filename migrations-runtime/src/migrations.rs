@@ -68,13 +68,7 @@ impl Migrations {
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, Diagnostics> {
         let dir = dir.as_ref();
         let display = dir.display().to_string();
-        let loaded = Directory::load(
-            dir,
-            &display,
-            LoadOptions {
-                allow_multiple_heads: true,
-            },
-        )?;
+        let loaded = Directory::load(dir, &display, LoadOptions::multiple_heads())?;
         let migrations = loaded.migrations();
         let graph = OnceLock::new();
         let _ = graph.set(Ok(loaded.graph));

@@ -8,22 +8,17 @@ use migraph_core::{Dialect, Migration, Target, contains_semicolon, plan, split_s
 
 use crate::dialect::{DialectSql, Values};
 use crate::error::Error;
-use crate::migrator::Migrator;
+use crate::migrator::{Migrator, parse_target};
 use crate::table::TableName;
 
 /// The revisions applied at the start of an offline script: everything `from` needs.
 fn start_state(m: &Migrator<'_>, from: &str) -> Result<Vec<bool>, Error> {
     let graph = m.migrations().graph()?;
-    let target = parse(from)?;
+    let target = parse_target(from)?;
     let resolved = target
         .resolve(graph, &vec![false; graph.len()])
         .map_err(|e| Error::Plan(e.into()))?;
     Ok(graph.ancestors(&resolved.revisions))
-}
-
-fn parse(text: &str) -> Result<Target, Error> {
-    text.parse::<Target>()
-        .map_err(|e| Error::Plan(migraph_core::PlanError::Target(e)))
 }
 
 struct Script {
@@ -164,7 +159,7 @@ impl Migrator<'_> {
     pub fn upgrade_script(&self, dialect: Dialect, from: &str, to: &str) -> Result<String, Error> {
         let graph = self.migrations().graph()?;
         let applied = start_state(self, from)?;
-        let steps = plan::upgrade(graph, &applied, &parse(to)?)?;
+        let steps = plan::upgrade(graph, &applied, &parse_target(to)?)?;
         let mut script = self.script(dialect, &format!("upgrade {from} -> {to}"), &steps)?;
         // A script that starts from base creates the version table; one that starts
         // mid-graph runs where it exists already.
@@ -202,7 +197,7 @@ impl Migrator<'_> {
     ) -> Result<String, Error> {
         let graph = self.migrations().graph()?;
         let applied = start_state(self, from)?;
-        let steps = self.downgrade_plan(graph, &applied, &parse(to)?)?;
+        let steps = self.downgrade_plan(graph, &applied, &parse_target(to)?)?;
         let all = self.migrations().migrations();
         let mut script = self.script(dialect, &format!("downgrade {from} -> {to}"), &steps)?;
         for i in steps {
@@ -237,7 +232,7 @@ impl Migrator<'_> {
         let applied = start_state(self, from)?;
         let targets = targets
             .iter()
-            .map(|t| parse(t))
+            .map(|t| parse_target(t))
             .collect::<Result<Vec<_>, _>>()?;
         let plan = plan::stamp(graph, &applied, &targets)?;
         let all = self.migrations().migrations();

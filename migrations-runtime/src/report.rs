@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// What one step did to a revision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Action {
     /// Ran its upgrade section and recorded it.
     Upgrade,
@@ -29,6 +30,7 @@ impl fmt::Display for Action {
 
 /// One revision applied, undone, stamped or unstamped.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Step {
     /// The revision id.
     pub revision: String,
@@ -42,6 +44,7 @@ pub struct Step {
 
 /// Everything a run did, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Report {
     /// The steps, in the order they ran.
     pub steps: Vec<Step>,

@@ -110,6 +110,7 @@ impl fmt::Display for TableName {
 
 /// The state of a row in the version table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RevisionState {
     /// Applied completely.
     Applied,
@@ -147,6 +148,7 @@ impl fmt::Display for RevisionState {
 
 /// One row of the version table: a revision recorded in the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AppliedRevision {
     /// The revision id.
     pub revision: String,
@@ -169,26 +171,31 @@ pub struct AppliedRevision {
 }
 
 impl AppliedRevision {
+    /// A row for `revision`, applied after `parents`, with no message, checksum or
+    /// downgrade SQL: for tests and tools that reason about rows.
+    pub fn applied(revision: impl Into<String>, parents: &[&str]) -> Self {
+        Self {
+            revision: revision.into(),
+            parents: parents.iter().map(|p| (*p).to_owned()).collect(),
+            message: String::new(),
+            checksum: String::new(),
+            downgrade_sql: None,
+            applied_at: String::new(),
+            execution_ms: 0,
+            state: RevisionState::Applied,
+            error: None,
+        }
+    }
+
     /// The current revisions among `rows` (the version table): applied rows that no other
     /// applied row names as a parent. Empty means `base`.
     ///
     /// # Examples
     ///
     /// ```
-    /// use migraph_runtime::{AppliedRevision, RevisionState};
+    /// use migraph_runtime::AppliedRevision;
     ///
-    /// let row = |revision: &str, parents: &[&str]| AppliedRevision {
-    ///     revision: revision.into(),
-    ///     parents: parents.iter().map(|p| p.to_string()).collect(),
-    ///     message: String::new(),
-    ///     checksum: String::new(),
-    ///     downgrade_sql: None,
-    ///     applied_at: String::new(),
-    ///     execution_ms: 0,
-    ///     state: RevisionState::Applied,
-    ///     error: None,
-    /// };
-    /// let rows = [row("a1", &[]), row("b2", &["a1"])];
+    /// let rows = [AppliedRevision::applied("a1", &[]), AppliedRevision::applied("b2", &["a1"])];
     /// let current = AppliedRevision::current(&rows);
     /// assert_eq!(current.len(), 1);
     /// assert_eq!(current[0].revision, "b2");

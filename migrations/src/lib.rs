@@ -53,6 +53,8 @@
 //! - `cli`: the migration commands ([`cli::Command`], for an application's own binary) and
 //!   the `migraph` binary (`cargo install migraph --features cli,postgres,mysql,sqlite`).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod build;
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -6,8 +6,9 @@
 use std::path::{Path, PathBuf};
 
 /// trybuild builds each case inside `<target>/tests/trybuild/<crate>`, where the macro's
-/// relative paths resolve; link the fixtures there.
-fn link_fixtures() {
+/// relative paths resolve; copy the fixtures there (a copy, not a link, so that it works
+/// on every platform).
+fn copy_fixtures() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let out = std::process::Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--no-deps"])
@@ -23,15 +24,32 @@ fn link_fixtures() {
         .join("trybuild")
         .join(env!("CARGO_PKG_NAME"));
     std::fs::create_dir_all(&project).expect("trybuild project folder");
-    let link = project.join("fixtures");
-    let _ = std::fs::remove_file(&link);
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    std::os::unix::fs::symlink(&fixtures, &link).expect("link fixtures into the trybuild project");
+    let copy = project.join("fixtures");
+    // An earlier version linked the folder; remove a link or an old copy alike.
+    let _ = std::fs::remove_file(&copy);
+    let _ = std::fs::remove_dir_all(&copy);
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        &copy,
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create a fixtures folder");
+    for entry in std::fs::read_dir(from).expect("read the fixtures") {
+        let entry = entry.expect("a fixtures entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("an entry's type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a fixture");
+        }
+    }
 }
 
 #[test]
 fn ui() {
-    link_fixtures();
+    copy_fixtures();
     let t = trybuild::TestCases::new();
     t.compile_fail("ui/fail/*.rs");
     t.pass("ui/pass/*.rs");

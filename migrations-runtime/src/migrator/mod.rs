@@ -256,7 +256,9 @@ impl<'m> Migrator<'m> {
     }
 }
 
-pub(super) fn parse_target(text: &str) -> Result<Target, Error> {
+/// Parses a target in Alembic's grammar: the one parser the runner, offline scripts and
+/// the command line share.
+pub(crate) fn parse_target(text: &str) -> Result<Target, Error> {
     text.parse::<Target>()
         .map_err(|e| Error::Plan(PlanError::Target(e)))
 }

@@ -162,3 +162,43 @@ impl<'m> Migrator<'m> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(revision: &str, parents: &[&str], at: &str) -> AppliedRevision {
+        let mut row = AppliedRevision::applied(revision, parents);
+        row.applied_at = at.to_owned();
+        row
+    }
+
+    /// Unknown rows are undone children first, whatever order their times suggest: a
+    /// merge before both its parents, a child before its parent even when applied in the
+    /// same instant.
+    #[test]
+    fn rows_are_ordered_children_first() {
+        let rows = [
+            row("a1", &[], "2026-01-01 00:00:01"),
+            row("b2", &["a1"], "2026-01-01 00:00:02"),
+            row("c3", &["a1"], "2026-01-01 00:00:02"),
+            row("m4", &["b2", "c3"], "2026-01-01 00:00:02"),
+            row("z0", &[], "2026-01-01 00:00:09"),
+        ];
+        let order: Vec<&str> = order_children_first(&rows)
+            .iter()
+            .map(|r| r.revision.as_str())
+            .collect();
+        assert_eq!(order, ["z0", "m4", "c3", "b2", "a1"]);
+        let position = |r: &str| order.iter().position(|o| *o == r);
+        for r in &rows {
+            for p in &r.parents {
+                assert!(
+                    position(&r.revision) < position(p),
+                    "{} before {p}",
+                    r.revision
+                );
+            }
+        }
+    }
+}

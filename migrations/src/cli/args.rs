@@ -179,12 +179,6 @@ pub struct RepairArgs {
 }
 
 pub(super) fn parse_dialect(s: &str) -> Result<Dialect, String> {
-    match s {
-        "postgres" | "postgresql" => Ok(Dialect::Postgres),
-        "mysql" | "mariadb" => Ok(Dialect::MySql),
-        "sqlite" => Ok(Dialect::Sqlite),
-        other => Err(format!(
-            "unknown dialect `{other}`: use postgres, mysql or sqlite"
-        )),
-    }
+    Dialect::from_name(s)
+        .ok_or_else(|| format!("unknown dialect `{s}`: use postgres, mysql or sqlite"))
 }

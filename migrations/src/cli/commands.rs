@@ -32,15 +32,11 @@ pub(super) fn revisions_of(graph: &Graph, text: &str) -> Result<Vec<usize>, CliE
 
 /// The dialect a database URL speaks.
 pub(super) fn url_dialect(url: &str) -> Result<Dialect, CliError> {
-    let scheme = url.split(':').next().unwrap_or("");
-    match scheme {
-        "postgres" | "postgresql" => Ok(Dialect::Postgres),
-        "mysql" | "mariadb" => Ok(Dialect::MySql),
-        "sqlite" => Ok(Dialect::Sqlite),
-        _ => Err(CliError(format!(
+    Dialect::from_url(url).ok_or_else(|| {
+        CliError(format!(
             "unsupported database URL `{url}`: it must start with postgres://, mysql://, mariadb:// or sqlite:"
-        ))),
-    }
+        ))
+    })
 }
 
 /// Splits `FROM:TO`; `TO` alone starts at `default_from`.

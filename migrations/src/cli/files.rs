@@ -285,9 +285,7 @@ pub(super) fn load(dir: &Path) -> Result<Directory, CliError> {
     Directory::load(
         dir,
         &dir.display().to_string(),
-        LoadOptions {
-            allow_multiple_heads: true,
-        },
+        LoadOptions::multiple_heads(),
     )
     .map_err(one_line)
 }
