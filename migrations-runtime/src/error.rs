@@ -2,6 +2,8 @@
 
 use migraph_core::{Diagnostics, PlanError};
 
+use crate::report::Report;
+
 /// Why a run did not complete. Every variant names the revision (and its file, where the
 /// binary has it) and says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -46,13 +48,15 @@ pub enum Error {
     },
     /// A downgrade would pass a revision that has no downgrade section.
     #[error(
-        "revision `{revision}` ({file}) has no `-- migrate:downgrade` section, so it cannot be undone; nothing was changed"
+        "revision `{revision}` ({}) has no `-- migrate:downgrade` section, so it cannot be undone; nothing was changed",
+        where_from(.file.as_deref())
     )]
     Irreversible {
         /// The revision.
         revision: String,
-        /// Its file.
-        file: String,
+        /// Its file; `None` for a revision this binary does not know, whose row holds no
+        /// downgrade SQL.
+        file: Option<String>,
     },
     /// A revision was left part-way by an earlier run.
     #[error(
@@ -70,12 +74,13 @@ pub enum Error {
     /// A revision's SQL failed; the revision and its version row were rolled back where
     /// the database allows it. Says where: the statement, the line of the file it starts
     /// on, its SQL, and the database's own code, message, detail and hint.
-    #[error("{}", execute_text(*.action, .revision, .file, *.statement, *.line, .sql.as_deref(), .database))]
+    #[error("{}", execute_text(*.action, .revision, .file.as_deref(), *.statement, *.line, .sql.as_deref(), .database))]
     Execute {
         /// The revision.
         revision: String,
-        /// Its file.
-        file: String,
+        /// Its file; `None` for a revision this binary does not know, undone with the
+        /// downgrade SQL stored in its row.
+        file: Option<String>,
         /// `upgrade` or `downgrade`.
         action: crate::Action,
         /// Which statement of the section failed (1-based), when known.
@@ -89,6 +94,9 @@ pub enum Error {
         /// The database's error, whose message the text above already quotes (so it is
         /// not also the error's `source()`, which would print it twice).
         error: sqlx::Error,
+        /// What the run did before this revision failed and is still done: the steps
+        /// before it (none in a whole-run transaction, which rolled them back).
+        completed: Report,
     },
     /// A statement of [`crate::Migrator::session_sql`] failed; nothing was changed.
     #[error("session SQL `{sql}` failed: {error}; nothing was changed")]
@@ -220,13 +228,16 @@ impl std::fmt::Display for DatabaseError {
 fn execute_text(
     action: crate::Action,
     revision: &str,
-    file: &str,
+    file: Option<&str>,
     statement: Option<usize>,
     line: Option<usize>,
     sql: Option<&str>,
     database: &DatabaseError,
 ) -> String {
-    let mut text = format!("{action} of revision `{revision}` ({file}) failed");
+    let mut text = format!(
+        "{action} of revision `{revision}` ({}) failed",
+        where_from(file)
+    );
     match (statement, line) {
         (Some(s), Some(l)) => text += &format!(" at statement {s}, line {l}"),
         (Some(s), None) => text += &format!(" at statement {s}"),
@@ -240,4 +251,9 @@ fn execute_text(
         text += &format!("\n  {said}");
     }
     text
+}
+
+/// A revision's file, or where its SQL came from when the binary has no file for it.
+fn where_from(file: Option<&str>) -> &str {
+    file.unwrap_or("not in this binary: its SQL is the one stored in the version table")
 }

@@ -13,7 +13,54 @@ on_every_database!(
     a_syntax_error_names_its_statement,
     a_revision_whose_first_statement_fails_is_retried_not_dirty,
     session_sql_runs_first_and_does_not_leak,
+    a_failed_upgrade_says_what_it_completed,
 );
+
+/// The error of a failed upgrade carries what was applied before the failure and stays
+/// applied (nothing in a whole-run transaction, which rolls it back).
+async fn a_failed_upgrade_says_what_it_completed<DB: Backend>(db: &TestDb<DB>) {
+    let step = |rev: &str, parent: &str, sql: &str| {
+        format!("-- revision: {rev}\n-- down_revision: {parent}\n-- migrate:upgrade\n{sql}\n")
+    };
+    let dir = migrations_dir(&[
+        (
+            "a1_x.sql",
+            &step("a1", "none", "CREATE TABLE t1 (id INTEGER);"),
+        ),
+        (
+            "b2_x.sql",
+            &step("b2", "a1", "CREATE TABLE t2 (id INTEGER);"),
+        ),
+        (
+            "c3_x.sql",
+            &step("c3", "b2", "INSERT INTO nowhere VALUES (1);"),
+        ),
+    ]);
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    if DB::TRANSACTIONAL_DDL {
+        let err = m
+            .runner()
+            .single_transaction(true)
+            .upgrade(&db.pool, "head")
+            .await
+            .unwrap_err();
+        let Error::Execute { completed, .. } = &err else {
+            panic!("{err}");
+        };
+        assert!(completed.is_empty(), "{completed:?}");
+    }
+    let err = m.upgrade(&db.pool, "head").await.unwrap_err();
+    let Error::Execute {
+        revision,
+        completed,
+        ..
+    } = &err
+    else {
+        panic!("{err}");
+    };
+    assert_eq!(revision, "c3");
+    assert_eq!(completed.revisions(), ["a1", "b2"]);
+}
 
 /// Trailing spaces before a line break, a tab, and a CRLF line break inside string
 /// literals reach the database unchanged.
@@ -101,6 +148,7 @@ async fn a_failing_statement_is_named_with_its_line_and_the_databases_fields<DB:
         panic!("expected a failed revision, got {err}");
     };
     assert_eq!(revision, "a1");
+    let file = file.as_deref().unwrap();
     assert!(file.ends_with("a1_crates.sql"), "{file}");
     assert_eq!(*statement, Some(3));
     assert_eq!(*line, Some(9));

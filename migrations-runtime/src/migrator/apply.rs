@@ -63,7 +63,7 @@ pub(super) enum Direction {
 pub(super) struct Job<'a> {
     revision: &'a str,
     message: &'a str,
-    file: String,
+    file: Option<String>,
     action: Action,
     change: Change<'a>,
 }
@@ -77,7 +77,7 @@ impl<'a> Work<'a> {
                 Job {
                     revision: m.revision(),
                     message: m.message(),
-                    file: runner.file_of(m),
+                    file: Some(runner.file_of(m)),
                     action,
                     change: Change {
                         sql: if down {
@@ -102,8 +102,7 @@ impl<'a> Work<'a> {
             Work::Unknown(row) => Job {
                 revision: &row.revision,
                 message: &row.message,
-                file: "(not in this binary: its downgrade SQL comes from the version table)"
-                    .to_owned(),
+                file: None,
                 action: Action::Downgrade,
                 change: Change {
                     sql: row.downgrade_sql.as_deref().unwrap_or_default(),
@@ -262,7 +261,7 @@ impl<'m> Migrator<'m> {
                 if row.downgrade_sql.is_none() {
                     return Err(Error::Irreversible {
                         revision: row.revision.clone(),
-                        file: "recorded in the version table, without downgrade SQL".to_owned(),
+                        file: None,
                     });
                 }
                 work.push(Work::Unknown(row));
@@ -309,10 +308,14 @@ impl<'m> Migrator<'m> {
                 tx.commit().await?;
                 Ok(report)
             }
-            Err(e) => {
+            Err(mut e) => {
                 // All or nothing: the error is what counts; a failed rollback closes the
                 // connection, which undoes the transaction too.
                 let _ = tx.rollback().await;
+                if let Error::Execute { completed, .. } = &mut e {
+                    // Rolled back with the rest.
+                    *completed = Report::default();
+                }
                 Err(e)
             }
         }
@@ -326,7 +329,34 @@ impl<'m> Migrator<'m> {
     ) -> Result<Report, Error> {
         let mut report = Report::default();
         for item in work {
-            let step = self.run::<DB>(conn, table, &item.job(self)).await?;
+            let step = match self.run::<DB>(conn, table, &item.job(self)).await {
+                Ok(step) => step,
+                Err(Error::Execute {
+                    revision,
+                    file,
+                    action,
+                    statement,
+                    line,
+                    sql,
+                    database,
+                    error,
+                    ..
+                }) => {
+                    // What ran before the failure stays done: say so with the error.
+                    return Err(Error::Execute {
+                        revision,
+                        file,
+                        action,
+                        statement,
+                        line,
+                        sql,
+                        database,
+                        error,
+                        completed: report,
+                    });
+                }
+                Err(other) => return Err(other),
+            };
             if let (Some(step), Some(hook)) = (&step, &self.on_step) {
                 (hook.0)(step);
             }
@@ -351,7 +381,7 @@ impl<'m> Migrator<'m> {
         {
             return Err(Error::Irreversible {
                 revision: m.revision().to_owned(),
-                file: self.file_of(m),
+                file: Some(self.file_of(m)),
             });
         }
         Ok(steps)
@@ -391,6 +421,7 @@ impl<'m> Migrator<'m> {
                     sql: at.map(|a| a.sql.to_owned()),
                     database: Box::new(database),
                     error: source,
+                    completed: Report::default(),
                 };
                 tracing::error!(revision, %action, %error, "failed");
                 error

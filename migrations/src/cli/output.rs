@@ -65,6 +65,7 @@ pub(super) fn error_json(e: &crate::Error) -> Value {
         line,
         sql,
         database,
+        completed,
         ..
     } = e
     {
@@ -78,6 +79,7 @@ pub(super) fn error_json(e: &crate::Error) -> Value {
         v["database_message"] = json!(database.message);
         v["detail"] = json!(database.detail);
         v["hint"] = json!(database.hint);
+        v["completed"] = json!(completed.revisions());
     }
     v
 }
