@@ -33,6 +33,7 @@ pub trait AcquiredConnection: sealed::Sealed {
     /// Makes sure that the session ends rather than going back to a pool: should a run
     /// be cut short while the session holds the migration lock, or once a run has changed
     /// the session's settings ([`crate::Migrator::session_sql`]).
+    #[doc(hidden)]
     fn close_if_abandoned(&mut self);
 }
 

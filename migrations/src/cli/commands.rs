@@ -10,7 +10,7 @@ use sqlx::Pool;
 use super::args::Command;
 use super::graph::{branches, heads, history, show};
 use super::output::{current_output, error_json, write_report};
-use super::{CliError, Context};
+use super::{CliError, Context, Outcome};
 use crate::{AppliedRevision, Driver, Migrator, Repair};
 
 /// The revisions a target names, judged on the graph alone (nothing applied): what the
@@ -55,13 +55,17 @@ fn range<'a>(
 }
 
 impl Command {
-    /// Runs the command, writing its output to `out`. `Ok(false)` means "ran, but the
+    /// Runs the command, writing its output to `out`. [`Outcome::No`] means "ran, but the
     /// answer is no" (`check` on a database that is behind): exit code 1.
     ///
     /// # Errors
     ///
     /// One line saying what is wrong and what to do.
-    pub async fn run(&self, ctx: &Context<'_>, out: &mut dyn Write) -> Result<bool, CliError> {
+    pub(crate) async fn run(
+        &self,
+        ctx: &Context<'_>,
+        out: &mut dyn Write,
+    ) -> Result<Outcome, CliError> {
         let graph = ctx.migrations.graph()?;
         let runner = ctx.migrations.runner().table(ctx.table.clone());
         match self {
@@ -83,7 +87,7 @@ impl Command {
                     runner.downgrade_script(dialect, from, to)?
                 };
                 out.write_all(script.as_bytes())?;
-                return Ok(true);
+                return Ok(Outcome::Done);
             }
             Self::Stamp(s) if s.sql => {
                 if s.purge {
@@ -96,7 +100,7 @@ impl Command {
                 let mut targets: Vec<&str> = vec![first];
                 targets.extend(s.targets[1..].iter().map(String::as_str));
                 out.write_all(runner.stamp_script(dialect, from, &targets)?.as_bytes())?;
-                return Ok(true);
+                return Ok(Outcome::Done);
             }
             _ => {}
         }
@@ -141,7 +145,7 @@ impl Command {
         runner: Migrator<'_>,
         pool: &Pool<DB>,
         out: &mut dyn Write,
-    ) -> Result<bool, CliError> {
+    ) -> Result<Outcome, CliError> {
         let result = self.database_command(ctx, runner, pool, out).await;
         pool.close().await;
         result
@@ -167,7 +171,7 @@ impl Command {
         runner: Migrator<'_>,
         pool: &Pool<DB>,
         out: &mut dyn Write,
-    ) -> Result<bool, CliError> {
+    ) -> Result<Outcome, CliError> {
         // The flags replace the file's session SQL for this dialect.
         let session = match self.session_flags() {
             [] => ctx.config.session_sql(DB::DIALECT),
@@ -220,7 +224,7 @@ impl Command {
                     Err(e) => return Err(e.into()),
                 };
                 write_report(ctx, &report, r.json, out)?;
-                Ok(true)
+                Ok(Outcome::Done)
             }
             Self::Stamp(s) => {
                 let targets: Vec<&str> = s.targets.iter().map(String::as_str).collect();
@@ -230,14 +234,14 @@ impl Command {
                     runner.stamp(pool, &targets).await?
                 };
                 write_report(ctx, &report, s.json, out)?;
-                Ok(true)
+                Ok(Outcome::Done)
             }
             Self::Current(a) => {
                 // One read of the version table gives both the current and the dirty rows.
                 let rows = runner.applied(pool).await?;
                 let current = AppliedRevision::current(&rows);
                 current_output(ctx, &rows, &current, a.json, out)?;
-                Ok(true)
+                Ok(Outcome::Done)
             }
             Self::Check(a) => {
                 let (verdict, pending) = match runner.pending(pool, "heads").await {
@@ -264,7 +268,7 @@ impl Command {
                         }),
                     };
                     writeln!(out, "{v}")?;
-                    return Ok(verdict.is_ok());
+                    return Ok(Outcome::from_check(verdict.is_ok()));
                 }
                 match &verdict {
                     Ok(()) => writeln!(out, "ok: the database is at head")?,
@@ -282,7 +286,7 @@ impl Command {
                         pending.len() - SHOWN
                     )?;
                 }
-                Ok(verdict.is_ok())
+                Ok(Outcome::from_check(verdict.is_ok()))
             }
             Self::Repair(a) => {
                 let names: Vec<&str> = a.revisions.iter().map(String::as_str).collect();
@@ -294,7 +298,7 @@ impl Command {
                     for revision in done {
                         writeln!(out, "re-recorded the checksum of {revision}")?;
                     }
-                    return Ok(true);
+                    return Ok(Outcome::Done);
                 }
                 let how = match (a.applied, a.rolled_back) {
                     (true, false) => Repair::Applied,
@@ -317,7 +321,7 @@ impl Command {
                         Repair::RolledBack => "rolled back",
                     }
                 )?;
-                Ok(true)
+                Ok(Outcome::Done)
             }
             Self::History(a) => {
                 let graph = ctx.migrations.graph()?;
@@ -333,7 +337,7 @@ impl Command {
                 }
                 history(ctx, graph, a, Some(&applied), out)
             }
-            Self::Heads(_) | Self::Branches(_) | Self::Show(_) => Ok(true),
+            Self::Heads(_) | Self::Branches(_) | Self::Show(_) => Ok(Outcome::Done),
         }
     }
 }

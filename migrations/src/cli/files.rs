@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 use migraph_core::{Directory, LoadOptions};
 
-use super::CliError;
+use super::{CliError, Outcome};
 
 /// The revision ids a target names (`heads` names several).
 pub(super) fn resolve(loaded: &Directory, text: &str) -> Result<Vec<String>, CliError> {
@@ -131,7 +131,7 @@ pub(super) fn write_revision(
     dir: &Path,
     h: &Header<'_>,
     out: &mut dyn Write,
-) -> Result<bool, CliError> {
+) -> Result<Outcome, CliError> {
     let mut text = format!(
         "-- revision: {}\n-- down_revision: {}\n-- message: {}\n-- created: {}\n",
         h.id,
@@ -163,11 +163,11 @@ pub(super) fn write_revision(
         )));
     }
     writeln!(out, "{}", path.display())?;
-    Ok(true)
+    Ok(Outcome::Done)
 }
 
 /// Writes template `name` into `dir`, which must not exist or be empty.
-pub(super) fn init(dir: &Path, name: &str, out: &mut dyn Write) -> Result<bool, CliError> {
+pub(super) fn init(dir: &Path, name: &str, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let Some(template) = TEMPLATES.get_dir(name) else {
         let names: Vec<String> = TEMPLATES
             .dirs()
@@ -232,7 +232,7 @@ pub(super) fn init(dir: &Path, name: &str, out: &mut dyn Write) -> Result<bool, 
     }
     writeln!(out, "{written} files from template `{name}`")?;
     write_config(dir, name == "app", out)?;
-    Ok(true)
+    Ok(Outcome::Done)
 }
 
 /// Writes a commented `migraph.toml`: inside an application's folder, or next to a
@@ -278,7 +278,7 @@ pub(super) fn all_files<'a>(dir: &'a Dir<'a>) -> Vec<&'a include_dir::File<'a>> 
 }
 
 /// The project templates `init` writes, one folder each.
-pub static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+pub(super) static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 /// Loads the folder, every head allowed (the graph rules apply, not the build's).
 pub(super) fn load(dir: &Path) -> Result<Directory, CliError> {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::args::{History, Show};
 use super::commands::revisions_of;
-use super::{CliError, Context};
+use super::{CliError, Context, Outcome};
 
 pub(super) fn describe(graph: &Graph, m: &Migration, i: usize) -> String {
     let mut tags = Vec::new();
@@ -55,14 +55,14 @@ pub(super) fn json_list(
     graph: &Graph,
     indices: &[usize],
     out: &mut dyn Write,
-) -> Result<bool, CliError> {
+) -> Result<Outcome, CliError> {
     let all = ctx.migrations.migrations();
     let v: Vec<Value> = indices
         .iter()
         .map(|&i| migration_json(graph, &all[i], i))
         .collect();
     writeln!(out, "{}", Value::Array(v))?;
-    Ok(true)
+    Ok(Outcome::Done)
 }
 
 pub(super) fn heads(
@@ -70,7 +70,7 @@ pub(super) fn heads(
     graph: &Graph,
     as_json: bool,
     out: &mut dyn Write,
-) -> Result<bool, CliError> {
+) -> Result<Outcome, CliError> {
     let all = ctx.migrations.migrations();
     if as_json {
         return json_list(ctx, graph, graph.heads(), out);
@@ -89,7 +89,7 @@ pub(super) fn heads(
             all[i].message()
         )?;
     }
-    Ok(true)
+    Ok(Outcome::Done)
 }
 
 pub(super) fn branches(
@@ -97,7 +97,7 @@ pub(super) fn branches(
     graph: &Graph,
     as_json: bool,
     out: &mut dyn Write,
-) -> Result<bool, CliError> {
+) -> Result<Outcome, CliError> {
     let all = ctx.migrations.migrations();
     let points: Vec<usize> = (0..graph.len())
         .filter(|&i| graph.children(i).len() > 1)
@@ -115,7 +115,7 @@ pub(super) fn branches(
             children.join(", ")
         )?;
     }
-    Ok(true)
+    Ok(Outcome::Done)
 }
 
 /// `history`: the revisions of the range (all of them without one), newest first;
@@ -126,7 +126,7 @@ pub(super) fn history(
     args: &History,
     current: Option<&[bool]>,
     out: &mut dyn Write,
-) -> Result<bool, CliError> {
+) -> Result<Outcome, CliError> {
     let all = ctx.migrations.migrations();
     let order = migraph_core::plan::history(graph, current, args.range.as_deref().unwrap_or(":"))
         .map_err(|e| CliError(e.to_string()))?;
@@ -136,7 +136,7 @@ pub(super) fn history(
     for i in order {
         writeln!(out, "{}", describe(graph, &all[i], i))?;
     }
-    Ok(true)
+    Ok(Outcome::Done)
 }
 
 pub(super) fn show(
@@ -144,7 +144,7 @@ pub(super) fn show(
     graph: &Graph,
     args: &Show,
     out: &mut dyn Write,
-) -> Result<bool, CliError> {
+) -> Result<Outcome, CliError> {
     let i = match revisions_of(graph, &args.revision)?.as_slice() {
         [i] => *i,
         _ => return Err(CliError(format!("`{}` is not one revision", args.revision))),
@@ -155,7 +155,7 @@ pub(super) fn show(
         v["upgrade"] = json!(m.upgrade_sql());
         v["downgrade"] = json!(m.downgrade_sql());
         writeln!(out, "{v}")?;
-        return Ok(true);
+        return Ok(Outcome::Done);
     }
     writeln!(
         out,
@@ -200,5 +200,5 @@ pub(super) fn show(
         Some(sql) => writeln!(out, "-- migrate:downgrade\n{sql}")?,
         None => writeln!(out, "(no downgrade: irreversible)")?,
     }
-    Ok(true)
+    Ok(Outcome::Done)
 }

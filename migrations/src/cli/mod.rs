@@ -39,29 +39,44 @@ use std::process::ExitCode;
 
 pub use args::{Command, History, Read, RepairArgs, Run, SessionArgs, Show, Stamp};
 pub use config::{CONFIG_FILE, Config, SessionSql};
-pub use files::TEMPLATES;
 pub use standalone::{Cli, StandaloneCommand, main, run_args};
 
 use crate::Migrations;
 
 /// What a command runs against.
 #[derive(Debug, Clone)]
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// The migrations: embedded, or loaded from a directory.
-    pub migrations: &'a Migrations,
+    pub(crate) migrations: &'a Migrations,
     /// Where the database is; `postgres://`, `mysql://`, `mariadb://` or `sqlite:`.
-    pub database_url: Option<String>,
+    pub(crate) database_url: Option<String>,
     /// The version table.
-    pub table: String,
+    pub(crate) table: String,
     /// Whether to colour the output (a terminal).
-    pub color: bool,
+    pub(crate) color: bool,
     /// The settings of `migraph.toml`, under the command line's flags.
-    pub config: Config,
+    pub(crate) config: Config,
 }
 
-/// A command's failure: one line saying what is wrong and what to do.
+/// How a command that ran ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// It did what was asked: exit code 0.
+    Done,
+    /// It ran, and the answer is no (`check` on a database that is behind): exit code 1.
+    No,
+}
+
+impl Outcome {
+    /// `check`'s verdict.
+    fn from_check(ok: bool) -> Self {
+        if ok { Self::Done } else { Self::No }
+    }
+}
+
+/// A command's failure: what is wrong and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CliError(pub String);
+pub struct CliError(String);
 
 impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -126,10 +141,10 @@ impl Command {
 }
 
 /// Turns a command's result into an exit code, printing the error.
-fn finish(result: Result<bool, CliError>, err: &mut dyn Write) -> ExitCode {
+fn finish(result: Result<Outcome, CliError>, err: &mut dyn Write) -> ExitCode {
     match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::No) => ExitCode::FAILURE,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
             ExitCode::FAILURE

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use super::files::{
     Header, TEMPLATES, init, load, new_id, one_line, resolve, revision_parents, write_revision,
 };
-use super::{CliError, Command, Config, Context, finish};
+use super::{CliError, Command, Config, Context, Outcome, finish};
 use crate::Migrations;
 
 /// Revision-graph schema migrations for PostgreSQL, MySQL/MariaDB and SQLite.
@@ -184,7 +184,7 @@ impl Cli {
         }
     }
 
-    async fn run(&self, color: bool, out: &mut dyn Write) -> Result<bool, CliError> {
+    async fn run(&self, color: bool, out: &mut dyn Write) -> Result<Outcome, CliError> {
         if let StandaloneCommand::Init { dir, template } = &self.command {
             return init(dir, template, out);
         }
@@ -196,7 +196,7 @@ impl Cli {
             .unwrap_or_else(|| PathBuf::from("./migrations"));
         let dir = dir.as_path();
         match &self.command {
-            StandaloneCommand::Init { .. } => Ok(true),
+            StandaloneCommand::Init { .. } => Ok(Outcome::Done),
             StandaloneCommand::ListTemplates => {
                 for t in TEMPLATES.dirs() {
                     let name = t.path().display().to_string();
@@ -207,7 +207,7 @@ impl Cli {
                         .trim();
                     writeln!(out, "{name:10} {about}")?;
                 }
-                Ok(true)
+                Ok(Outcome::Done)
             }
             StandaloneCommand::Revision {
                 message,
