@@ -4,12 +4,12 @@ use std::io::Write;
 use std::time::Duration;
 
 use migraph_core::{Dialect, Graph};
-use serde_json::json;
 use sqlx::Pool;
 
 use super::args::Command;
 use super::graph::{branches, heads, history, show};
-use super::output::{current_output, error_json, write_report};
+use super::json::{CheckJson, ErrorJson, Failure, to_line};
+use super::output::{current_output, write_report};
 use super::{CliError, Context, Outcome};
 use crate::{AppliedRevision, Driver, Migrator, Repair};
 
@@ -218,7 +218,10 @@ impl Command {
                 let report = match report {
                     Ok(report) => report,
                     Err(e) if r.json => {
-                        writeln!(out, "{}", json!({ "error": error_json(&e) }))?;
+                        let failure = Failure {
+                            error: ErrorJson::from(&e),
+                        };
+                        writeln!(out, "{}", to_line(&failure))?;
                         return Err(e.into());
                     }
                     Err(e) => return Err(e.into()),
@@ -259,15 +262,14 @@ impl Command {
                     Err(e) => (Err(e.to_string()), Vec::new()),
                 };
                 if a.json {
-                    let v = match &verdict {
-                        Ok(()) => json!({"ok": true}),
-                        Err(problem) => json!({
-                            "ok": false,
-                            "problem": problem,
-                            "pending": pending.iter().map(|m| m.revision()).collect::<Vec<_>>(),
-                        }),
+                    let v = CheckJson {
+                        ok: verdict.is_ok(),
+                        problem: verdict.as_ref().err().map(String::as_str),
+                        pending: verdict
+                            .is_err()
+                            .then(|| pending.iter().map(|m| m.revision()).collect()),
                     };
-                    writeln!(out, "{v}")?;
+                    writeln!(out, "{}", to_line(&v))?;
                     return Ok(Outcome::from_check(verdict.is_ok()));
                 }
                 match &verdict {

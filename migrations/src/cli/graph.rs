@@ -2,8 +2,8 @@
 
 use std::io::Write;
 
+use super::json::{MigrationJson, to_line};
 use migraph_core::{Graph, Migration};
-use serde_json::{Value, json};
 
 use super::args::{History, Show};
 use super::commands::revisions_of;
@@ -33,22 +33,6 @@ pub(super) fn describe(graph: &Graph, m: &Migration, i: usize) -> String {
     format!("{parents} -> {}{tags}, {}", m.revision(), m.message())
 }
 
-pub(super) fn migration_json(graph: &Graph, m: &Migration, i: usize) -> Value {
-    json!({
-        "revision": m.revision(),
-        "down_revision": m.down_revisions(),
-        "children": graph.children(i).iter().map(|&c| graph.id(c)).collect::<Vec<_>>(),
-        "branch_labels": m.branch_labels(),
-        "depends_on": m.depends_on(),
-        "message": m.message(),
-        "created": m.created(),
-        "file": m.file_name(),
-        "checksum": m.checksum(),
-        "transaction": m.transactional(),
-        "head": graph.children(i).is_empty(),
-    })
-}
-
 /// Revisions `indices` as a JSON array.
 pub(super) fn json_list(
     ctx: &Context<'_>,
@@ -57,11 +41,11 @@ pub(super) fn json_list(
     out: &mut dyn Write,
 ) -> Result<Outcome, CliError> {
     let all = ctx.migrations.migrations();
-    let v: Vec<Value> = indices
+    let v: Vec<MigrationJson<'_>> = indices
         .iter()
-        .map(|&i| migration_json(graph, &all[i], i))
+        .map(|&i| MigrationJson::new(graph, &all[i], i, false))
         .collect();
-    writeln!(out, "{}", Value::Array(v))?;
+    writeln!(out, "{}", to_line(&v))?;
     Ok(Outcome::Done)
 }
 
@@ -151,10 +135,7 @@ pub(super) fn show(
     };
     let m = &ctx.migrations.migrations()[i];
     if args.json {
-        let mut v = migration_json(graph, m, i);
-        v["upgrade"] = json!(m.upgrade_sql());
-        v["downgrade"] = json!(m.downgrade_sql());
-        writeln!(out, "{v}")?;
+        writeln!(out, "{}", to_line(&MigrationJson::new(graph, m, i, true)))?;
         return Ok(Outcome::Done);
     }
     writeln!(

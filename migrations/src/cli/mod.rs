@@ -31,6 +31,7 @@ mod commands;
 mod config;
 mod files;
 mod graph;
+mod json;
 mod output;
 mod standalone;
 

@@ -2,8 +2,7 @@
 
 use std::io::Write;
 
-use serde_json::{Value, json};
-
+use super::json::{CurrentJson, ReportJson, RowJson, to_line};
 use super::{CliError, Context};
 use crate::{AppliedRevision, Report};
 
@@ -22,19 +21,7 @@ pub(super) fn write_report(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     if as_json {
-        let steps: Vec<Value> = report
-            .steps
-            .iter()
-            .map(|s| {
-                json!({
-                    "revision": s.revision,
-                    "message": s.message,
-                    "action": s.action.to_string(),
-                    "ms": s.duration.as_secs_f64() * 1000.0,
-                })
-            })
-            .collect();
-        writeln!(out, "{}", json!({ "steps": steps }))?;
+        writeln!(out, "{}", to_line(&ReportJson::from(report)))?;
         return Ok(());
     }
     if report.is_empty() {
@@ -53,50 +40,6 @@ pub(super) fn write_report(
     Ok(())
 }
 
-/// An error as JSON: its text, and for a failed revision where it failed and what the
-/// database said, field by field.
-pub(super) fn error_json(e: &crate::Error) -> Value {
-    let mut v = json!({ "message": e.to_string() });
-    if let crate::Error::Execute {
-        revision,
-        file,
-        action,
-        statement,
-        line,
-        sql,
-        database,
-        completed,
-        ..
-    } = e
-    {
-        v["revision"] = json!(revision);
-        v["file"] = json!(file);
-        v["action"] = json!(action.to_string());
-        v["statement"] = json!(statement);
-        v["line"] = json!(line);
-        v["sql"] = json!(sql);
-        v["code"] = json!(database.code);
-        v["database_message"] = json!(database.message);
-        v["detail"] = json!(database.detail);
-        v["hint"] = json!(database.hint);
-        v["completed"] = json!(completed.revisions());
-    }
-    v
-}
-
-pub(super) fn row_json(r: &AppliedRevision) -> Value {
-    json!({
-        "revision": r.revision,
-        "parents": r.parents,
-        "message": r.message,
-        "checksum": r.checksum,
-        "applied_at": r.applied_at,
-        "execution_ms": r.execution_ms,
-        "state": r.state.as_str(),
-        "error": r.error,
-    })
-}
-
 pub(super) fn current_output(
     ctx: &Context<'_>,
     rows: &[AppliedRevision],
@@ -110,11 +53,11 @@ pub(super) fn current_output(
         .filter(|r| r.state != crate::RevisionState::Applied)
         .collect();
     if as_json {
-        let v = json!({
-            "current": current.iter().map(|r| row_json(r)).collect::<Vec<_>>(),
-            "dirty": dirty.iter().map(|r| row_json(r)).collect::<Vec<_>>(),
-        });
-        writeln!(out, "{v}")?;
+        let v = CurrentJson {
+            current: current.iter().map(|r| RowJson::from(*r)).collect(),
+            dirty: dirty.iter().map(|r| RowJson::from(*r)).collect(),
+        };
+        writeln!(out, "{}", to_line(&v))?;
         return Ok(());
     }
     if current.is_empty() && dirty.is_empty() {
