@@ -60,6 +60,40 @@ pub struct Migration {
     checksum: Cow<'static, str>,
 }
 
+/// A checked migration's parts, by name, as `embed_migrations!` emits them for
+/// [`Migration::from_static`] (named, so that no two of its many strings can be swapped
+/// unseen).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct StaticParts {
+    /// The revision id.
+    pub revision: &'static str,
+    /// Its parents.
+    pub down_revisions: &'static [Cow<'static, str>],
+    /// Its branch labels.
+    pub branch_labels: &'static [Cow<'static, str>],
+    /// What it depends on.
+    pub depends_on: &'static [Cow<'static, str>],
+    /// The message.
+    pub message: &'static str,
+    /// When it was created.
+    pub created: &'static str,
+    /// The file's name.
+    pub file_name: &'static str,
+    /// The upgrade section.
+    pub upgrade: &'static str,
+    /// The downgrade section.
+    pub downgrade: Option<&'static str>,
+    /// The file line of the upgrade section's first line.
+    pub upgrade_line: usize,
+    /// The file line of the downgrade section's first line; 0 without one.
+    pub downgrade_line: usize,
+    /// Whether it runs in a transaction.
+    pub transaction: bool,
+    /// The checksum of the upgrade section.
+    pub checksum: &'static str,
+}
+
 /// Where each graph-related header key was written, for error messages.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HeaderLines {
@@ -210,39 +244,24 @@ impl Migration {
 
     /// Builds a migration from parts already checked, as `embed_migrations!` emits them.
     #[doc(hidden)]
-    #[allow(clippy::too_many_arguments)]
-    pub const fn from_static(
-        revision: &'static str,
-        down_revisions: &'static [Cow<'static, str>],
-        branch_labels: &'static [Cow<'static, str>],
-        depends_on: &'static [Cow<'static, str>],
-        message: &'static str,
-        created: &'static str,
-        file_name: &'static str,
-        upgrade: &'static str,
-        downgrade: Option<&'static str>,
-        upgrade_line: usize,
-        downgrade_line: usize,
-        transaction: bool,
-        checksum: &'static str,
-    ) -> Self {
+    pub const fn from_static(parts: StaticParts) -> Self {
         Self {
-            revision: Cow::Borrowed(revision),
-            down_revisions: Cow::Borrowed(down_revisions),
-            branch_labels: Cow::Borrowed(branch_labels),
-            depends_on: Cow::Borrowed(depends_on),
-            message: Cow::Borrowed(message),
-            created: Cow::Borrowed(created),
-            file_name: Cow::Borrowed(file_name),
-            upgrade: Cow::Borrowed(upgrade),
-            downgrade: match downgrade {
+            revision: Cow::Borrowed(parts.revision),
+            down_revisions: Cow::Borrowed(parts.down_revisions),
+            branch_labels: Cow::Borrowed(parts.branch_labels),
+            depends_on: Cow::Borrowed(parts.depends_on),
+            message: Cow::Borrowed(parts.message),
+            created: Cow::Borrowed(parts.created),
+            file_name: Cow::Borrowed(parts.file_name),
+            upgrade: Cow::Borrowed(parts.upgrade),
+            downgrade: match parts.downgrade {
                 Some(sql) => Some(Cow::Borrowed(sql)),
                 None => None,
             },
-            upgrade_line,
-            downgrade_line,
-            transaction,
-            checksum: Cow::Borrowed(checksum),
+            upgrade_line: parts.upgrade_line,
+            downgrade_line: parts.downgrade_line,
+            transaction: parts.transaction,
+            checksum: Cow::Borrowed(parts.checksum),
         }
     }
 

@@ -35,7 +35,8 @@ mod target;
 pub use diagnostic::{Diagnostic, DiagnosticKind, Diagnostics, did_you_mean};
 pub use dir::{Directory, LoadOptions, SourceFile};
 pub use file::{
-    HEADER_KEYS, HeaderLines, Migration, Names, RESERVED_NAMES, checksum, is_valid_name,
+    HEADER_KEYS, HeaderLines, Migration, Names, RESERVED_NAMES, StaticParts, checksum,
+    is_valid_name,
 };
 pub use graph::{Graph, GraphProblem};
 pub use plan::{PlanError, StampPlan};

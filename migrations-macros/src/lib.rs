@@ -135,9 +135,20 @@ fn migration(m: &Migration) -> TokenStream {
     let transaction = m.transactional();
     let checksum = m.checksum();
     quote! {
-        ::migraph::__private::Migration::from_static(
-            #revision, #down, #labels, #depends, #message, #created, #file_name,
-            #upgrade, #downgrade, #upgrade_line, #downgrade_line, #transaction, #checksum,
-        )
+        ::migraph::__private::Migration::from_static(::migraph::__private::StaticParts {
+            revision: #revision,
+            down_revisions: #down,
+            branch_labels: #labels,
+            depends_on: #depends,
+            message: #message,
+            created: #created,
+            file_name: #file_name,
+            upgrade: #upgrade,
+            downgrade: #downgrade,
+            upgrade_line: #upgrade_line,
+            downgrade_line: #downgrade_line,
+            transaction: #transaction,
+            checksum: #checksum,
+        })
     }
 }

@@ -89,7 +89,7 @@ pub use __private::Migrations;
 #[doc(hidden)]
 #[cfg(feature = "runtime")]
 pub mod __private {
-    pub use migraph_core::Migration;
+    pub use migraph_core::{Migration, StaticParts};
     pub use migraph_runtime::Migrations;
     pub use std::borrow::Cow;
 }
@@ -99,7 +99,7 @@ pub mod __private {
 #[doc(hidden)]
 #[cfg(not(feature = "runtime"))]
 pub mod __private {
-    pub use migraph_core::Migration;
+    pub use migraph_core::{Migration, StaticParts};
     pub use std::borrow::Cow;
 
     /// Stands in for the runtime's `Migrations`.
