@@ -4,7 +4,9 @@
 //! the graph). Plans are deterministic: parents before children, ties broken by file name.
 
 use crate::graph::Graph;
-use crate::target::{Anchor, Overwalk, Resolved, Target, TargetError, current_heads};
+use crate::target::{
+    Anchor, Overwalk, Resolved, Target, TargetError, check_applied, current_heads,
+};
 
 /// Why no plan could be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -243,6 +245,7 @@ fn not_applied(graph: &Graph, applied: &[bool], missing: usize) -> PlanError {
 /// assert_eq!(plan.delete, vec![2, 1]);
 /// ```
 pub fn stamp(graph: &Graph, applied: &[bool], targets: &[Target]) -> Result<StampPlan, PlanError> {
+    check_applied(graph, applied)?;
     let current = current_heads(graph, applied, None);
     let mut heads = vec![false; graph.len()];
     for &h in &current {
@@ -319,6 +322,9 @@ pub fn history(
         range: range.to_owned(),
         reason: reason.to_owned(),
     };
+    if let Some(c) = current {
+        check_applied(graph, c)?;
+    }
     let (lo, hi) = range
         .trim()
         .split_once(':')

@@ -184,6 +184,16 @@ pub enum TargetError {
         /// The ways on.
         options: Vec<String>,
     },
+    /// An applied set made for another graph: it must have one entry per revision.
+    #[error(
+        "the applied set has {got} entries but the graph has {expected} revisions; make it from this graph"
+    )]
+    AppliedSetMismatch {
+        /// The graph's revisions.
+        expected: usize,
+        /// The set's entries.
+        got: usize,
+    },
     /// A walk from "current" where several revisions are current.
     #[error("`{target}` is ambiguous: several revisions are current ({}); say which to count from: {}", .current.join(", "), .forms.join(", "))]
     SeveralCurrent {
@@ -336,6 +346,7 @@ impl Target {
         applied: &[bool],
         overwalk: Overwalk,
     ) -> Result<Resolved, TargetError> {
+        check_applied(graph, applied)?;
         let text = self.to_string();
         let branch = match &self.branch {
             Some(b) => Some(resolve_branch(graph, b)?),
@@ -505,9 +516,25 @@ pub(crate) fn resolve_name(
     }
 }
 
-/// The applied revisions (within `within`, if given) that have no applied child.
+/// Refuses an applied set that was not made for `graph` (one entry per revision).
+pub(crate) fn check_applied(graph: &Graph, applied: &[bool]) -> Result<(), TargetError> {
+    if applied.len() == graph.len() {
+        Ok(())
+    } else {
+        Err(TargetError::AppliedSetMismatch {
+            expected: graph.len(),
+            got: applied.len(),
+        })
+    }
+}
+
+/// The applied revisions (within `within`, if given) that have no applied child. Entries
+/// missing from `applied` or `within` count as not applied.
 pub fn current_heads(graph: &Graph, applied: &[bool], within: Option<&[bool]>) -> Vec<usize> {
-    let inside = |i: usize| applied[i] && within.is_none_or(|w| w[i]);
+    let inside = |i: usize| {
+        applied.get(i).copied().unwrap_or(false)
+            && within.is_none_or(|w| w.get(i).copied().unwrap_or(false))
+    };
     (0..graph.len())
         .filter(|&i| inside(i) && !graph.children(i).iter().any(|&c| inside(c)))
         .collect()

@@ -333,3 +333,26 @@ fn history_ranges_on_branches_and_merges() {
     assert_eq!(h("n@base:n@head"), ["j", "n2", "n1", "m2", "m1", "r1"]);
     assert!(history(&g, None, "m2:n2").is_err());
 }
+
+#[test]
+fn an_applied_set_of_another_graph_is_an_error_not_a_panic() {
+    let g = branched();
+    let short = [true, false];
+    for result in [
+        plan::upgrade(&g, &short, &t("heads")).map(|_| ()),
+        plan::downgrade(&g, &short, &t("base")).map(|_| ()),
+        plan::stamp(&g, &short, &[t("heads")]).map(|_| ()),
+        plan::history(&g, Some(&short), "current:").map(|_| ()),
+    ] {
+        assert!(
+            matches!(
+                result,
+                Err(PlanError::Target(TargetError::AppliedSetMismatch {
+                    expected: 6,
+                    got: 2
+                }))
+            ),
+            "{result:?}"
+        );
+    }
+}
