@@ -107,7 +107,7 @@ impl Directory {
                     lines,
                     text: String::from_utf8_lossy(&bytes).into_owned(),
                 }),
-                Err(errors) => problems.extend(errors),
+                Err(errors) => problems.extend(errors.into_vec()),
             }
         }
         if !problems.is_empty() {

@@ -188,9 +188,7 @@ impl Migration {
     ///
     /// Every problem in the file, each with its line: see [`Migration::parse_file`].
     pub fn parse(file_name: &str, text: &str) -> Result<Self, Diagnostics> {
-        Self::parse_file(file_name, file_name, text.as_bytes())
-            .map(|(m, _)| m)
-            .map_err(Diagnostics::from)
+        Self::parse_file(file_name, file_name, text.as_bytes()).map(|(m, _)| m)
     }
 
     /// Parses the bytes of one migration file named `file_name`, naming it `display` in
@@ -220,7 +218,7 @@ impl Migration {
         file_name: &str,
         display: &str,
         bytes: &[u8],
-    ) -> Result<(Self, HeaderLines), Vec<Diagnostic>> {
+    ) -> Result<(Self, HeaderLines), Diagnostics> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
@@ -229,17 +227,18 @@ impl Migration {
                     .iter()
                     .filter(|&&b| b == b'\n')
                     .count();
-                return Err(vec![
-                    Diagnostic::new(format!(
-                        "file is not valid UTF-8 (invalid byte at offset {})",
-                        e.valid_up_to()
-                    ))
-                    .at(display, line)
-                    .with_help("save the file as UTF-8"),
-                ]);
+                return Err(Diagnostic::new(format!(
+                    "file is not valid UTF-8 (invalid byte at offset {})",
+                    e.valid_up_to()
+                ))
+                .at(display, line)
+                .with_help("save the file as UTF-8")
+                .into());
             }
         };
-        Parser::new(file_name, display).parse(text)
+        Parser::new(file_name, display)
+            .parse(text)
+            .map_err(Diagnostics::from)
     }
 
     /// Builds a migration from parts already checked, as `embed_migrations!` emits them.
@@ -836,6 +835,12 @@ mod tests {
     fn invalid_utf8_names_the_line() {
         let errs =
             Migration::parse_file("a.sql", "m/a.sql", b"-- revision: a\n\xff\n").unwrap_err();
-        assert!(errs[0].to_string().contains("m/a.sql:2"));
+        assert!(
+            errs.iter()
+                .next()
+                .unwrap()
+                .to_string()
+                .contains("m/a.sql:2")
+        );
     }
 }

@@ -83,6 +83,98 @@ pub enum GraphProblem {
     },
 }
 
+impl GraphProblem {
+    /// What is wrong, naming revisions by the ids of `migrations` (the slice the graph
+    /// was built from). [`crate::Directory::load`] adds each problem's file and line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use migraph_core::{Graph, Migration};
+    ///
+    /// let files = [
+    ///     Migration::parse("a.sql", "-- revision: a\n-- down_revision: b\n-- migrate:upgrade\n").unwrap(),
+    ///     Migration::parse("b.sql", "-- revision: b\n-- down_revision: a\n-- migrate:upgrade\n").unwrap(),
+    /// ];
+    /// let problems = Graph::build(&files).unwrap_err();
+    /// assert_eq!(problems[0].message(&files), "cycle in the revision graph: b -> a -> b");
+    /// assert_eq!(problems[0].to_string(), "cycle in the revision graph: #1 -> #0 -> #1");
+    /// ```
+    pub fn message(&self, migrations: &[Migration]) -> String {
+        self.render(&|i| {
+            migrations
+                .get(i)
+                .map_or_else(|| format!("#{i}"), |m| m.revision().to_owned())
+        })
+    }
+
+    fn render(&self, id: &dyn Fn(usize) -> String) -> String {
+        let list = |ids: &[usize]| ids.iter().map(|&i| id(i)).collect::<Vec<_>>();
+        match self {
+            Self::DuplicateRevision { first, second } => format!(
+                "duplicate revision id `{}` (files {first} and {second} in file-name order)",
+                id(*second)
+            ),
+            Self::UnknownParent {
+                revision, parent, ..
+            } => format!(
+                "unknown parent `{parent}` in down_revision of `{}`",
+                id(*revision)
+            ),
+            Self::UnknownDependency {
+                revision,
+                dependency,
+                ..
+            } => format!(
+                "unknown revision or label `{dependency}` in depends_on of `{}`",
+                id(*revision)
+            ),
+            Self::SelfReference { revision } => {
+                format!("revision `{}` names itself", id(*revision))
+            }
+            Self::RepeatedParent { revision, parent } => format!(
+                "parent `{parent}` listed twice in down_revision of `{}`",
+                id(*revision)
+            ),
+            Self::Cycle { revisions } => {
+                let mut names = list(revisions);
+                if let Some(first) = names.first().cloned() {
+                    names.push(first);
+                }
+                format!("cycle in the revision graph: {}", names.join(" -> "))
+            }
+            Self::DuplicateLabel {
+                label,
+                first,
+                second,
+            } => format!(
+                "branch label `{label}` is on both `{}` and `{}`",
+                id(*first),
+                id(*second)
+            ),
+            Self::LabelIsRevision {
+                label, labelled, ..
+            } => format!(
+                "branch label `{label}` of `{}` is also a revision id",
+                id(*labelled)
+            ),
+            Self::MultipleHeads { heads } => {
+                format!("{} heads: {}", heads.len(), list(heads).join(", "))
+            }
+        }
+    }
+}
+
+/// The problem with revisions named by their index (`#3`); [`GraphProblem::message`]
+/// names them by id.
+impl std::fmt::Display for GraphProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render(&|i| format!("#{i}")))
+    }
+}
+
+impl std::error::Error for GraphProblem {}
+
 /// The revision graph of a set of migrations, checked against every rule.
 ///
 /// # Examples

@@ -120,7 +120,7 @@ fn check_parse(bytes: &[u8]) {
             }
             Err(errors) => {
                 assert!(!errors.is_empty());
-                for e in errors {
+                for e in errors.iter() {
                     assert_eq!(e.file.as_deref(), Some(name));
                     assert!(!e.message.is_empty());
                 }

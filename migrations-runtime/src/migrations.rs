@@ -103,7 +103,12 @@ impl Migrations {
                 Graph::build(&self.migrations).map_err(|problems| {
                     problems
                         .into_iter()
-                        .map(|p| Diagnostic::new(format!("invalid revision graph: {p:?}")))
+                        .map(|p| {
+                            Diagnostic::new(format!(
+                                "invalid revision graph: {}",
+                                p.message(&self.migrations)
+                            ))
+                        })
                         .collect::<Vec<_>>()
                         .into()
                 })
