@@ -66,3 +66,53 @@ fn an_error_is_one_line_and_exit_code_1() {
     );
     assert!(!err.contains("panicked") && !err.contains("backtrace"));
 }
+
+/// The database URL comes from the variable `database_url_env` names in migraph.toml;
+/// `--database-url` overrides it.
+#[test]
+fn the_configured_variable_holds_the_database_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("migrations");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("a1_t.sql"),
+        "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INTEGER);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("migraph.toml"),
+        "database_url_env = \"APP_DATABASE\"\n",
+    )
+    .unwrap();
+    let url = format!("sqlite:{}?mode=rwc", dir.path().join("app.db").display());
+    let run = |args: &[&str], env: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_migraph"));
+        command
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("APP_DATABASE")
+            .env_remove("MIGRAPH_CONFIG");
+        if let Some(url) = env {
+            command.env("APP_DATABASE", url);
+        }
+        command.output().unwrap()
+    };
+    let out = run(&["upgrade", "head"], Some(&url));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("upgrade a1"));
+    let out = run(&["current"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no database: pass --database-url or set APP_DATABASE"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["current", "--database-url", &url], None);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("a1 (head)"));
+}

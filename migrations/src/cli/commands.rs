@@ -105,7 +105,14 @@ impl Command {
             _ => {}
         }
         let url = ctx.database_url.as_deref().ok_or_else(|| {
-            CliError("no database: pass --database-url or set DATABASE_URL".to_owned())
+            let variable = ctx
+                .config
+                .database_url_env
+                .as_deref()
+                .unwrap_or("DATABASE_URL");
+            CliError(format!(
+                "no database: pass --database-url or set {variable}"
+            ))
         })?;
         match url_dialect(url)? {
             #[cfg(feature = "postgres")]
