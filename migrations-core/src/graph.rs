@@ -187,9 +187,9 @@ impl std::error::Error for GraphProblem {}
 ///     Migration::parse("b.sql", "-- revision: b\n-- down_revision: a\n-- migrate:upgrade\n").unwrap(),
 /// ];
 /// let graph = Graph::build(&files).unwrap();
-/// assert_eq!(graph.heads(), &[1]);
-/// assert_eq!(graph.bases(), &[0]);
-/// assert_eq!(graph.find("b"), Some(1));
+/// assert_eq!(graph.id(graph.heads()[0]), "b");
+/// assert_eq!(graph.id(graph.bases()[0]), "a");
+/// assert_eq!(graph.find("b").map(|i| i.index()), Some(1));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Graph {
@@ -197,12 +197,12 @@ pub struct Graph {
     index: HashMap<Box<str>, usize>,
     labels: HashMap<Box<str>, usize>,
     labels_of: Vec<Vec<Box<str>>>,
-    parents: Vec<Vec<usize>>,
-    children: Vec<Vec<usize>>,
-    depends: Vec<Vec<usize>>,
-    dependents: Vec<Vec<usize>>,
-    heads: Vec<usize>,
-    bases: Vec<usize>,
+    parents: Vec<Vec<RevIndex>>,
+    children: Vec<Vec<RevIndex>>,
+    depends: Vec<Vec<RevIndex>>,
+    dependents: Vec<Vec<RevIndex>>,
+    heads: Vec<RevIndex>,
+    bases: Vec<RevIndex>,
     /// Ids sorted, for prefix look-up.
     sorted: Vec<(Box<str>, usize)>,
 }
@@ -234,16 +234,28 @@ impl Graph {
         let mut dependents = vec![Vec::new(); n];
         for (child, ps) in parents.iter().enumerate() {
             for &p in ps {
-                children[p].push(child);
+                children[p].push(RevIndex(child));
             }
         }
         for (rev, ds) in depends.iter().enumerate() {
             for &d in ds {
-                dependents[d].push(rev);
+                dependents[d].push(RevIndex(rev));
             }
         }
-        let heads = (0..n).filter(|&i| children[i].is_empty()).collect();
-        let bases = (0..n).filter(|&i| parents[i].is_empty()).collect();
+        let heads = (0..n)
+            .filter(|&i| children[i].is_empty())
+            .map(RevIndex)
+            .collect();
+        let bases = (0..n)
+            .filter(|&i| parents[i].is_empty())
+            .map(RevIndex)
+            .collect();
+        let wrap = |v: Vec<Vec<usize>>| -> Vec<Vec<RevIndex>> {
+            v.into_iter()
+                .map(|l| l.into_iter().map(RevIndex).collect())
+                .collect()
+        };
+        let (parents, depends) = (wrap(parents), wrap(depends));
         let ids: Vec<Box<str>> = migrations.iter().map(|m| m.revision().into()).collect();
         let mut sorted: Vec<(Box<str>, usize)> = ids.iter().cloned().zip(0..).collect();
         sorted.sort_unstable();
@@ -291,20 +303,20 @@ impl Graph {
             return Ok(());
         }
         Err(GraphProblem::MultipleHeads {
-            heads: self.heads.clone(),
+            heads: self.heads.iter().map(|h| h.0).collect(),
         })
     }
 
     /// Whether no branch label applies to head `h` (its own, or one on an ancestor that
     /// reaches it without passing a branch point).
-    fn branch_of_head_unlabelled(&self, h: usize) -> bool {
+    fn branch_of_head_unlabelled(&self, h: RevIndex) -> bool {
         let mut cur = h;
         loop {
-            if !self.labels_of[cur].is_empty() {
+            if !self.labels_of(cur).is_empty() {
                 return false;
             }
-            match self.parents[cur].as_slice() {
-                [p] if self.children[*p].len() == 1 => cur = *p,
+            match self.parents(cur) {
+                [p] if self.children(*p).len() == 1 => cur = *p,
                 _ => return true,
             }
         }
@@ -320,38 +332,48 @@ impl Graph {
         self.ids.is_empty()
     }
 
-    /// The id of revision `i`.
-    pub fn id(&self, i: usize) -> &str {
-        &self.ids[i]
+    /// Every revision, in file-name order.
+    pub fn revisions(&self) -> impl Iterator<Item = RevIndex> + use<> {
+        (0..self.len()).map(RevIndex)
     }
 
-    /// The index of the revision with exactly this id.
-    pub fn find(&self, id: &str) -> Option<usize> {
-        self.index.get(id).copied()
+    /// The revision at `index` in the slice the graph was built from.
+    pub fn revision_at(&self, index: usize) -> Option<RevIndex> {
+        (index < self.len()).then_some(RevIndex(index))
+    }
+
+    /// The id of revision `i`.
+    pub fn id(&self, i: RevIndex) -> &str {
+        &self.ids[i.0]
+    }
+
+    /// The revision with exactly this id.
+    pub fn find(&self, id: &str) -> Option<RevIndex> {
+        self.index.get(id).map(|&i| RevIndex(i))
     }
 
     /// The revision carrying branch label `label`.
-    pub fn find_label(&self, label: &str) -> Option<usize> {
-        self.labels.get(label).copied()
+    pub fn find_label(&self, label: &str) -> Option<RevIndex> {
+        self.labels.get(label).map(|&i| RevIndex(i))
     }
 
     /// All branch labels, with the revision carrying each.
-    pub fn labels(&self) -> impl Iterator<Item = (&str, usize)> {
-        self.labels.iter().map(|(l, &i)| (l.as_ref(), i))
+    pub fn labels(&self) -> impl Iterator<Item = (&str, RevIndex)> {
+        self.labels.iter().map(|(l, &i)| (l.as_ref(), RevIndex(i)))
     }
 
     /// The branch labels revision `i` carries itself.
-    pub fn labels_of(&self, i: usize) -> &[Box<str>] {
-        &self.labels_of[i]
+    pub fn labels_of(&self, i: RevIndex) -> &[Box<str>] {
+        &self.labels_of[i.0]
     }
 
     /// Revisions whose id starts with `prefix`, in id order.
-    pub fn with_prefix(&self, prefix: &str) -> Vec<usize> {
+    pub fn with_prefix(&self, prefix: &str) -> Vec<RevIndex> {
         let start = self.sorted.partition_point(|(id, _)| id.as_ref() < prefix);
         self.sorted[start..]
             .iter()
             .take_while(|(id, _)| id.starts_with(prefix))
-            .map(|&(_, i)| i)
+            .map(|&(_, i)| RevIndex(i))
             .collect()
     }
 
@@ -361,102 +383,102 @@ impl Graph {
     }
 
     /// The parents of revision `i` (its `down_revision`).
-    pub fn parents(&self, i: usize) -> &[usize] {
-        &self.parents[i]
+    pub fn parents(&self, i: RevIndex) -> &[RevIndex] {
+        &self.parents[i.0]
     }
 
     /// The revisions naming `i` as a parent.
-    pub fn children(&self, i: usize) -> &[usize] {
-        &self.children[i]
+    pub fn children(&self, i: RevIndex) -> &[RevIndex] {
+        &self.children[i.0]
     }
 
     /// The revisions `i` depends on (its `depends_on`, labels resolved).
-    pub fn depends(&self, i: usize) -> &[usize] {
-        &self.depends[i]
+    pub fn depends(&self, i: RevIndex) -> &[RevIndex] {
+        &self.depends[i.0]
     }
 
     /// The revisions that depend on `i`.
-    pub fn dependents(&self, i: usize) -> &[usize] {
-        &self.dependents[i]
+    pub fn dependents(&self, i: RevIndex) -> &[RevIndex] {
+        &self.dependents[i.0]
     }
 
     /// Revisions no other revision names as parent, in file-name order.
-    pub fn heads(&self) -> &[usize] {
+    pub fn heads(&self) -> &[RevIndex] {
         &self.heads
     }
 
     /// Revisions without parents, in file-name order.
-    pub fn bases(&self) -> &[usize] {
+    pub fn bases(&self) -> &[RevIndex] {
         &self.bases
     }
 
-    /// Marks `from` and everything it needs: parents and dependencies, transitively.
-    pub fn ancestors(&self, from: &[usize]) -> Vec<bool> {
-        self.closure(from, |i| self.parents[i].iter().chain(&self.depends[i]))
+    /// `from` and everything it needs: parents and dependencies, transitively.
+    pub fn ancestors(&self, from: &[RevIndex]) -> RevSet {
+        self.closure(from, |i| self.parents[i.0].iter().chain(&self.depends[i.0]))
     }
 
-    /// Marks `from` and everything that needs it: children and dependents, transitively.
-    pub fn descendants(&self, from: &[usize]) -> Vec<bool> {
-        self.closure(from, |i| self.children[i].iter().chain(&self.dependents[i]))
+    /// `from` and everything that needs it: children and dependents, transitively.
+    pub fn descendants(&self, from: &[RevIndex]) -> RevSet {
+        self.closure(from, |i| {
+            self.children[i.0].iter().chain(&self.dependents[i.0])
+        })
     }
 
-    /// Marks `from` and its descendants along `down_revision` links only.
-    pub fn descendants_by_parent(&self, from: &[usize]) -> Vec<bool> {
-        self.closure(from, |i| self.children[i].iter())
+    /// `from` and its descendants along `down_revision` links only.
+    pub fn descendants_by_parent(&self, from: &[RevIndex]) -> RevSet {
+        self.closure(from, |i| self.children[i.0].iter())
     }
 
-    /// Marks `from` and its ancestors along `down_revision` links only.
-    pub fn ancestors_by_parent(&self, from: &[usize]) -> Vec<bool> {
-        self.closure(from, |i| self.parents[i].iter())
+    /// `from` and its ancestors along `down_revision` links only.
+    pub fn ancestors_by_parent(&self, from: &[RevIndex]) -> RevSet {
+        self.closure(from, |i| self.parents[i.0].iter())
     }
 
-    /// Marks the revisions on the line through `i`: its ancestors and descendants along
+    /// The revisions on the line through `i`: its ancestors and descendants along
     /// `down_revision` links, `i` included. This is how a revision named before `@` in a
     /// target (`<rev>@head`) scopes the target to its branch, as Alembic does.
-    pub fn lineage(&self, i: usize) -> Vec<bool> {
+    pub fn lineage(&self, i: RevIndex) -> RevSet {
         let mut on = self.ancestors_by_parent(&[i]);
-        for (o, d) in on.iter_mut().zip(self.descendants_by_parent(&[i])) {
-            *o |= d;
-        }
+        on.union_with(&self.descendants_by_parent(&[i]));
         on
     }
 
     /// The heads that no other revision depends on either: what the `heads` target
     /// names (a head that exists only as another head's dependency comes along with it).
-    pub fn heads_not_depended_on(&self) -> Vec<usize> {
+    pub fn heads_not_depended_on(&self) -> Vec<RevIndex> {
         self.heads
             .iter()
             .copied()
-            .filter(|&h| self.dependents[h].is_empty())
+            .filter(|&h| self.dependents[h.0].is_empty())
             .collect()
     }
 
-    fn closure<'s, I>(&'s self, from: &[usize], next: impl Fn(usize) -> I) -> Vec<bool>
+    fn closure<'s, I>(&'s self, from: &[RevIndex], next: impl Fn(RevIndex) -> I) -> RevSet
     where
-        I: Iterator<Item = &'s usize>,
+        I: Iterator<Item = &'s RevIndex>,
     {
-        let mut seen = vec![false; self.len()];
-        let mut stack: Vec<usize> = from.to_vec();
+        let mut seen = RevSet::empty(self);
+        let mut stack: Vec<RevIndex> = from.to_vec();
         while let Some(i) = stack.pop() {
-            if !std::mem::replace(&mut seen[i], true) {
-                stack.extend(next(i).copied().filter(|&j| !seen[j]));
+            if seen.insert(i) {
+                stack.extend(next(i).copied().filter(|&j| !seen.contains(j)));
             }
         }
         seen
     }
 
-    /// The revisions marked in `set`, ordered so that every revision comes after its
-    /// parents and dependencies; ties go to the earlier file name.
-    pub fn topological(&self, set: &[bool]) -> Vec<usize> {
+    /// The revisions in `set`, ordered so that every revision comes after its parents and
+    /// dependencies; ties go to the earlier file name.
+    pub fn topological(&self, set: &RevSet) -> Vec<RevIndex> {
         let mut waiting: Vec<usize> = vec![0; self.len()];
         let mut ready = BinaryHeap::new();
-        for i in (0..self.len()).filter(|&i| set[i]) {
-            let needs = self.parents[i]
+        for i in set.iter() {
+            let needs = self.parents[i.0]
                 .iter()
-                .chain(&self.depends[i])
-                .filter(|&&p| set[p])
+                .chain(&self.depends[i.0])
+                .filter(|&&p| set.contains(p))
                 .count();
-            waiting[i] = needs;
+            waiting[i.0] = needs;
             if needs == 0 {
                 ready.push(Reverse(i));
             }
@@ -464,10 +486,10 @@ impl Graph {
         let mut order = Vec::new();
         while let Some(Reverse(i)) = ready.pop() {
             order.push(i);
-            for &c in self.children[i].iter().chain(&self.dependents[i]) {
-                if set[c] {
-                    waiting[c] -= 1;
-                    if waiting[c] == 0 {
+            for &c in self.children[i.0].iter().chain(&self.dependents[i.0]) {
+                if set.contains(c) {
+                    waiting[c.0] -= 1;
+                    if waiting[c.0] == 0 {
                         ready.push(Reverse(c));
                     }
                 }
@@ -479,17 +501,142 @@ impl Graph {
     /// The revisions on branch `label`: the labelled revision, its descendants, and its
     /// ancestors up to (not including) the nearest branch or merge point, as Alembic
     /// counts them.
-    pub fn branch(&self, labelled: usize) -> Vec<bool> {
+    pub fn branch(&self, labelled: RevIndex) -> RevSet {
         let mut on = self.descendants_by_parent(&[labelled]);
         let mut cur = labelled;
-        while let [p] = self.parents[cur].as_slice() {
-            if self.children[*p].len() > 1 || self.parents[*p].len() > 1 {
+        while let [p] = self.parents(cur) {
+            if self.children(*p).len() > 1 || self.parents(*p).len() > 1 {
                 break;
             }
-            on[*p] = true;
+            on.insert(*p);
             cur = *p;
         }
         on
+    }
+}
+
+/// A revision's place in a [`Graph`]: its position in the slice of migrations the graph
+/// was built from (file-name order), which also indexes that slice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RevIndex(usize);
+
+impl RevIndex {
+    /// The position in the slice the graph was built from.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+impl std::ops::Index<RevIndex> for [Migration] {
+    type Output = Migration;
+
+    fn index(&self, i: RevIndex) -> &Migration {
+        &self[i.0]
+    }
+}
+
+/// A set of revisions of one [`Graph`]: the applied ones, those a target needs, a
+/// branch. Made from the graph, so it has a place for every revision.
+///
+/// # Examples
+///
+/// ```
+/// use migraph_core::{Graph, Migration, RevSet};
+///
+/// let files = [
+///     Migration::parse("a.sql", "-- revision: a\n-- down_revision: none\n-- migrate:upgrade\n").unwrap(),
+///     Migration::parse("b.sql", "-- revision: b\n-- down_revision: a\n-- migrate:upgrade\n").unwrap(),
+/// ];
+/// let graph = Graph::build(&files).unwrap();
+/// let mut applied = RevSet::empty(&graph);
+/// applied.insert(graph.find("a").unwrap());
+/// assert!(applied.contains(graph.find("a").unwrap()));
+/// assert_eq!(applied.len(), 1);
+/// assert_eq!(graph.ancestors(&[graph.find("b").unwrap()]).len(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevSet(Vec<bool>);
+
+impl RevSet {
+    /// No revision of `graph`.
+    pub fn empty(graph: &Graph) -> Self {
+        Self(vec![false; graph.len()])
+    }
+
+    /// Every revision of `graph`.
+    pub fn all(graph: &Graph) -> Self {
+        Self(vec![true; graph.len()])
+    }
+
+    /// The revisions of `graph` for which `keep` says so.
+    pub fn from_fn(graph: &Graph, keep: impl Fn(RevIndex) -> bool) -> Self {
+        Self(graph.revisions().map(keep).collect())
+    }
+
+    /// Whether `i` is in the set.
+    pub fn contains(&self, i: RevIndex) -> bool {
+        self.0.get(i.0).copied().unwrap_or(false)
+    }
+
+    /// Adds `i`; `true` when it was not there.
+    pub fn insert(&mut self, i: RevIndex) -> bool {
+        match self.0.get_mut(i.0) {
+            Some(slot) => !std::mem::replace(slot, true),
+            None => false,
+        }
+    }
+
+    /// Removes `i`; `true` when it was there.
+    pub fn remove(&mut self, i: RevIndex) -> bool {
+        match self.0.get_mut(i.0) {
+            Some(slot) => std::mem::replace(slot, false),
+            None => false,
+        }
+    }
+
+    /// The revisions in the set, in file-name order.
+    pub fn iter(&self) -> impl Iterator<Item = RevIndex> + '_ {
+        self.0
+            .iter()
+            .enumerate()
+            .filter(|&(_, &on)| on)
+            .map(|(i, _)| RevIndex(i))
+    }
+
+    /// How many revisions are in the set.
+    pub fn len(&self) -> usize {
+        self.0.iter().filter(|&&on| on).count()
+    }
+
+    /// Whether the set has no revision.
+    pub fn is_empty(&self) -> bool {
+        !self.0.contains(&true)
+    }
+
+    /// Adds every revision of `other`.
+    pub fn union_with(&mut self, other: &RevSet) {
+        for (a, &b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
+    /// Keeps only the revisions also in `other`.
+    pub fn intersect_with(&mut self, other: &RevSet) {
+        for (a, &b) in self.0.iter_mut().zip(&other.0) {
+            *a &= b;
+        }
+    }
+
+    /// Removes every revision of `other`.
+    pub fn subtract(&mut self, other: &RevSet) {
+        for (a, &b) in self.0.iter_mut().zip(&other.0) {
+            *a &= !b;
+        }
+    }
+
+    /// How many revisions the graph it was made for has.
+    pub fn graph_len(&self) -> usize {
+        self.0.len()
     }
 }
 
@@ -684,11 +831,12 @@ mod tests {
             mig("c", "b1, b2", ""),
         ])
         .unwrap();
-        assert_eq!(g.heads(), &[3]);
-        assert_eq!(g.bases(), &[0]);
-        assert_eq!(g.children(0), &[1, 2]);
-        assert_eq!(g.with_prefix("b"), vec![1, 2]);
-        assert_eq!(g.with_prefix("b2"), vec![2]);
+        let r = RevIndex;
+        assert_eq!(g.heads(), &[r(3)]);
+        assert_eq!(g.bases(), &[r(0)]);
+        assert_eq!(g.children(r(0)), &[r(1), r(2)]);
+        assert_eq!(g.with_prefix("b"), vec![r(1), r(2)]);
+        assert_eq!(g.with_prefix("b2"), vec![r(2)]);
         assert!(g.with_prefix("z").is_empty());
     }
 
@@ -793,7 +941,11 @@ mod tests {
             mig("d", "a", ""),
         ])
         .unwrap();
-        assert_eq!(g.topological(&[true; 4]), vec![0, 1, 3, 2]);
+        let r = RevIndex;
+        assert_eq!(
+            g.topological(&RevSet::all(&g)),
+            vec![r(0), r(1), r(3), r(2)]
+        );
     }
 
     #[test]
@@ -805,13 +957,16 @@ mod tests {
             mig("d", "c", ""),
         ])
         .unwrap();
-        assert_eq!(g.branch(2), vec![true; 4]);
+        assert_eq!(g.branch(RevIndex(2)), RevSet::all(&g));
         let forked = Graph::build(&[
             mig("a", "none", ""),
             mig("b", "a", "-- branch_labels: l"),
             mig("c", "a", "-- branch_labels: r"),
         ])
         .unwrap();
-        assert_eq!(forked.branch(1), vec![false, true, false]);
+        assert_eq!(
+            forked.branch(RevIndex(1)).iter().collect::<Vec<_>>(),
+            vec![RevIndex(1)]
+        );
     }
 }

@@ -8,7 +8,7 @@
 //! # Examples
 //!
 //! ```
-//! use migraph_core::{Graph, Migration, plan};
+//! use migraph_core::{Graph, Migration, RevSet, plan};
 //!
 //! let a = Migration::parse(
 //!     "a1_init.sql",
@@ -19,8 +19,8 @@
 //!     "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nALTER TABLE t ADD x INT;\n",
 //! )?;
 //! let graph = Graph::build(&[a, b]).expect("a valid graph");
-//! let steps = plan::upgrade(&graph, &[false, false], &"head".parse()?)?;
-//! assert_eq!(steps, vec![0, 1]);
+//! let steps = plan::upgrade(&graph, &RevSet::empty(&graph), &"head".parse()?)?;
+//! assert_eq!(steps.iter().map(|&i| graph.id(i)).collect::<Vec<_>>(), ["a1", "b2"]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -38,7 +38,7 @@ pub use file::{
     HEADER_KEYS, HeaderLines, Migration, Names, RESERVED_NAMES, StaticParts, checksum,
     is_valid_name,
 };
-pub use graph::{Graph, GraphProblem};
+pub use graph::{Graph, GraphProblem, RevIndex, RevSet};
 pub use plan::{PlanError, StampPlan};
 pub use split::{Dialect, Statement, contains_semicolon, split_statements};
 pub use target::{Anchor, Resolved, Target, TargetError, current_heads};

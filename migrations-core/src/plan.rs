@@ -3,7 +3,7 @@
 //! The database's state is the set of applied revisions (`applied[i]` for revision `i` of
 //! the graph). Plans are deterministic: parents before children, ties broken by file name.
 
-use crate::graph::Graph;
+use crate::graph::{Graph, RevIndex, RevSet};
 use crate::target::{
     Anchor, Overwalk, Resolved, Target, TargetError, check_applied, current_heads,
 };
@@ -66,9 +66,9 @@ pub enum PlanError {
 #[non_exhaustive]
 pub struct StampPlan {
     /// Revisions to record as applied, parents first.
-    pub insert: Vec<usize>,
+    pub insert: Vec<RevIndex>,
     /// Revisions to forget, children first.
-    pub delete: Vec<usize>,
+    pub delete: Vec<RevIndex>,
 }
 
 /// A relative target counting from the current revision in the wrong direction for the
@@ -105,15 +105,21 @@ fn refuse_wrong_direction(target: &Target, up: bool) -> Result<(), PlanError> {
 /// # Examples
 ///
 /// ```
-/// use migraph_core::{Graph, Migration, plan};
+/// use migraph_core::{Graph, Migration, RevSet, plan};
 ///
 /// let m = |r: &str, d: &str| Migration::parse(&format!("{r}.sql"),
 ///     &format!("-- revision: {r}\n-- down_revision: {d}\n-- migrate:upgrade\n")).unwrap();
 /// let graph = Graph::build(&[m("a", "none"), m("b", "a"), m("c", "b")]).unwrap();
-/// let steps = plan::upgrade(&graph, &[true, false, false], &"head".parse().unwrap()).unwrap();
-/// assert_eq!(steps, vec![1, 2]);
+/// let mut applied = RevSet::empty(&graph);
+/// applied.insert(graph.find("a").unwrap());
+/// let steps = plan::upgrade(&graph, &applied, &"head".parse().unwrap()).unwrap();
+/// assert_eq!(steps.iter().map(|&i| graph.id(i)).collect::<Vec<_>>(), ["b", "c"]);
 /// ```
-pub fn upgrade(graph: &Graph, applied: &[bool], target: &Target) -> Result<Vec<usize>, PlanError> {
+pub fn upgrade(
+    graph: &Graph,
+    applied: &RevSet,
+    target: &Target,
+) -> Result<Vec<RevIndex>, PlanError> {
     refuse_wrong_direction(target, true)?;
     let resolved = target.resolve(graph, applied)?;
     if resolved.branch_base {
@@ -125,9 +131,7 @@ pub fn upgrade(graph: &Graph, applied: &[bool], target: &Target) -> Result<Vec<u
     }
     check_no_ancestor_targets(graph, &resolved.revisions)?;
     let mut needed = graph.ancestors(&resolved.revisions);
-    for (n, &a) in needed.iter_mut().zip(applied) {
-        *n &= !a;
-    }
+    needed.subtract(applied);
     Ok(graph.topological(&needed))
 }
 
@@ -148,32 +152,32 @@ pub fn upgrade(graph: &Graph, applied: &[bool], target: &Target) -> Result<Vec<u
 /// # Examples
 ///
 /// ```
-/// use migraph_core::{Graph, Migration, plan};
+/// use migraph_core::{Graph, Migration, RevSet, plan};
 ///
 /// let m = |r: &str, d: &str| Migration::parse(&format!("{r}.sql"),
 ///     &format!("-- revision: {r}\n-- down_revision: {d}\n-- migrate:upgrade\n")).unwrap();
 /// let graph = Graph::build(&[m("a", "none"), m("b", "a"), m("c", "b")]).unwrap();
-/// let steps = plan::downgrade(&graph, &[true, true, true], &"a".parse().unwrap()).unwrap();
-/// assert_eq!(steps, vec![2, 1]);
+/// let steps = plan::downgrade(&graph, &RevSet::all(&graph), &"a".parse().unwrap()).unwrap();
+/// assert_eq!(steps.iter().map(|&i| graph.id(i)).collect::<Vec<_>>(), ["c", "b"]);
 /// ```
 pub fn downgrade(
     graph: &Graph,
-    applied: &[bool],
+    applied: &RevSet,
     target: &Target,
-) -> Result<Vec<usize>, PlanError> {
+) -> Result<Vec<RevIndex>, PlanError> {
     refuse_wrong_direction(target, false)?;
     let resolved = target.resolve(graph, applied)?;
-    let undo_from: Vec<usize> = if let (true, Some(b)) = (resolved.branch_base, resolved.branch) {
-        let on = graph.branch(b);
-        (0..graph.len()).filter(|&i| on[i]).collect()
+    let undo_from: Vec<RevIndex> = if let (true, Some(b)) = (resolved.branch_base, resolved.branch)
+    {
+        graph.branch(b).iter().collect()
     } else {
-        let mut roots: Vec<usize> = if resolved.revisions.is_empty() {
+        let mut roots: Vec<RevIndex> = if resolved.revisions.is_empty() {
             graph.bases().to_vec()
         } else {
-            if let Some(&missing) = resolved.revisions.iter().find(|&&k| !applied[k]) {
+            if let Some(&missing) = resolved.revisions.iter().find(|&&k| !applied.contains(k)) {
                 return Err(not_applied(graph, applied, missing));
             }
-            let mut roots: Vec<usize> = resolved
+            let mut roots: Vec<RevIndex> = resolved
                 .revisions
                 .iter()
                 .flat_map(|&k| graph.children(k).iter().copied())
@@ -187,7 +191,7 @@ pub fn downgrade(
             && roots.len() > 1
         {
             let towards = graph.ancestors_by_parent(&[b]);
-            roots.retain(|&r| towards[r]);
+            roots.retain(|&r| towards.contains(r));
             if roots.is_empty() {
                 return Err(PlanError::NothingOnBranch {
                     target: target.to_string(),
@@ -198,15 +202,13 @@ pub fn downgrade(
         roots
     };
     let mut undo = graph.descendants(&undo_from);
-    for (u, &a) in undo.iter_mut().zip(applied) {
-        *u &= a;
-    }
+    undo.intersect_with(applied);
     let mut order = graph.topological(&undo);
     order.reverse();
     Ok(order)
 }
 
-fn not_applied(graph: &Graph, applied: &[bool], missing: usize) -> PlanError {
+fn not_applied(graph: &Graph, applied: &RevSet, missing: RevIndex) -> PlanError {
     let current: Vec<&str> = current_heads(graph, applied, None)
         .into_iter()
         .map(|i| graph.id(i))
@@ -235,26 +237,26 @@ fn not_applied(graph: &Graph, applied: &[bool], missing: usize) -> PlanError {
 /// # Examples
 ///
 /// ```
-/// use migraph_core::{Graph, Migration, plan};
+/// use migraph_core::{Graph, Migration, RevSet, plan};
 ///
 /// let m = |r: &str, d: &str| Migration::parse(&format!("{r}.sql"),
 ///     &format!("-- revision: {r}\n-- down_revision: {d}\n-- migrate:upgrade\n")).unwrap();
 /// let graph = Graph::build(&[m("a", "none"), m("b", "a"), m("c", "b")]).unwrap();
-/// let plan = plan::stamp(&graph, &[true, true, true], &["a".parse().unwrap()]).unwrap();
-/// assert_eq!(plan.insert, Vec::<usize>::new());
-/// assert_eq!(plan.delete, vec![2, 1]);
+/// let plan = plan::stamp(&graph, &RevSet::all(&graph), &["a".parse().unwrap()]).unwrap();
+/// assert!(plan.insert.is_empty());
+/// assert_eq!(plan.delete.iter().map(|&i| graph.id(i)).collect::<Vec<_>>(), ["c", "b"]);
 /// ```
-pub fn stamp(graph: &Graph, applied: &[bool], targets: &[Target]) -> Result<StampPlan, PlanError> {
+pub fn stamp(graph: &Graph, applied: &RevSet, targets: &[Target]) -> Result<StampPlan, PlanError> {
     check_applied(graph, applied)?;
     let current = current_heads(graph, applied, None);
-    let mut heads = vec![false; graph.len()];
+    let mut heads = RevSet::empty(graph);
     for &h in &current {
-        heads[h] = true;
+        heads.insert(h);
     }
     let mut added = Vec::new();
     for target in targets {
         let resolved = target.resolve(graph, applied)?;
-        let refs: Vec<usize> = resolved
+        let refs: Vec<RevIndex> = resolved
             .revisions
             .iter()
             .copied()
@@ -262,12 +264,10 @@ pub fn stamp(graph: &Graph, applied: &[bool], targets: &[Target]) -> Result<Stam
             .collect();
         // The heads on the target's line: ancestors or descendants of what it names.
         let mut line = graph.ancestors(&refs);
-        for (l, d) in line.iter_mut().zip(graph.descendants(&refs)) {
-            *l |= d;
-        }
+        line.union_with(&graph.descendants(&refs));
         for &h in &current {
-            if refs.is_empty() || line[h] {
-                heads[h] = false;
+            if refs.is_empty() || line.contains(h) {
+                heads.remove(h);
             }
         }
         added.extend(resolved.revisions);
@@ -276,12 +276,14 @@ pub fn stamp(graph: &Graph, applied: &[bool], targets: &[Target]) -> Result<Stam
     added.dedup();
     check_no_ancestor_targets(graph, &added)?;
     for a in added {
-        heads[a] = true;
+        heads.insert(a);
     }
-    let keep: Vec<usize> = (0..graph.len()).filter(|&i| heads[i]).collect();
+    let keep: Vec<RevIndex> = heads.iter().collect();
     let wanted = graph.ancestors(&keep);
-    let insert: Vec<bool> = wanted.iter().zip(applied).map(|(&w, &a)| w && !a).collect();
-    let delete: Vec<bool> = wanted.iter().zip(applied).map(|(&w, &a)| a && !w).collect();
+    let mut insert = wanted.clone();
+    insert.subtract(applied);
+    let mut delete = applied.clone();
+    delete.subtract(&wanted);
     let mut delete = graph.topological(&delete);
     delete.reverse();
     Ok(StampPlan {
@@ -304,20 +306,22 @@ pub fn stamp(graph: &Graph, applied: &[bool], targets: &[Target]) -> Result<Stam
 /// # Examples
 ///
 /// ```
-/// use migraph_core::{Graph, Migration, plan};
+/// use migraph_core::{Graph, Migration, RevSet, plan};
 ///
 /// let m = |r: &str, d: &str| Migration::parse(&format!("{r}.sql"),
 ///     &format!("-- revision: {r}\n-- down_revision: {d}\n-- migrate:upgrade\n")).unwrap();
 /// let graph = Graph::build(&[m("r1", "none"), m("r2", "r1"), m("r3", "r2")]).unwrap();
-/// assert_eq!(plan::history(&graph, None, "r1:r2").unwrap(), vec![1, 0]);
-/// assert_eq!(plan::history(&graph, None, "-2:r3").unwrap(), vec![2, 1, 0]);
-/// assert_eq!(plan::history(&graph, Some(&[true, true, false]), "current:").unwrap(), vec![2, 1]);
+/// let ids = |revs: Vec<migraph_core::RevIndex>| revs.iter().map(|&i| graph.id(i).to_owned()).collect::<Vec<_>>();
+/// assert_eq!(ids(plan::history(&graph, None, "r1:r2").unwrap()), ["r2", "r1"]);
+/// assert_eq!(ids(plan::history(&graph, None, "-2:r3").unwrap()), ["r3", "r2", "r1"]);
+/// let current = graph.ancestors(&[graph.find("r2").unwrap()]);
+/// assert_eq!(ids(plan::history(&graph, Some(&current), "current:").unwrap()), ["r3", "r2"]);
 /// ```
 pub fn history(
     graph: &Graph,
-    current: Option<&[bool]>,
+    current: Option<&RevSet>,
     range: &str,
-) -> Result<Vec<usize>, PlanError> {
+) -> Result<Vec<RevIndex>, PlanError> {
     let bad = |reason: &str| PlanError::Range {
         range: range.to_owned(),
         reason: reason.to_owned(),
@@ -340,9 +344,9 @@ pub fn history(
     };
     let lower = end(lo, Target::base())?;
     let upper = end(hi, Target::heads())?;
-    let nothing = vec![false; graph.len()];
+    let nothing = RevSet::empty(graph);
     // A relative end without a revision counts from the other end.
-    let resolve_from = |end: &End, other: Option<&[usize]>| -> Result<Resolved, PlanError> {
+    let resolve_from = |end: &End, other: Option<&[RevIndex]>| -> Result<Resolved, PlanError> {
         match end {
             End::Revisions(r) => Ok(Resolved {
                 revisions: r.clone(),
@@ -376,10 +380,10 @@ pub fn history(
     if let Some(b) = low.branch {
         // `label@base:heads`: the heads of that branch only.
         let on = graph.branch(b);
-        tops.retain(|&t| on[t]);
+        tops.retain(|&t| on.contains(t));
     }
     let mut wanted = graph.ancestors(&tops);
-    if let Some(&outside) = low.revisions.iter().find(|&&l| !wanted[l]) {
+    if let Some(&outside) = low.revisions.iter().find(|&&l| !wanted.contains(l)) {
         return Err(bad(&format!(
             "`{}` is not an ancestor of `{}`",
             graph.id(outside),
@@ -387,10 +391,7 @@ pub fn history(
         )));
     }
     if !low.revisions.is_empty() {
-        let above = graph.descendants_by_parent(&low.revisions);
-        for (w, a) in wanted.iter_mut().zip(above) {
-            *w &= a;
-        }
+        wanted.intersect_with(&graph.descendants_by_parent(&low.revisions));
     }
     let mut order = graph.topological(&wanted);
     order.reverse();
@@ -400,19 +401,19 @@ pub fn history(
 /// One end of a history range.
 enum End {
     Target(Target),
-    Revisions(Vec<usize>),
+    Revisions(Vec<RevIndex>),
 }
 
 /// Forbids asking for a revision together with one of its descendants (along
 /// `down_revision` links): the request says two different things about where the database
 /// should be. A head that another head only `depends_on` is not such a pair.
-fn check_no_ancestor_targets(graph: &Graph, targets: &[usize]) -> Result<(), PlanError> {
+fn check_no_ancestor_targets(graph: &Graph, targets: &[RevIndex]) -> Result<(), PlanError> {
     if targets.len() < 2 {
         return Ok(());
     }
     for &a in targets {
         let below = graph.descendants_by_parent(&[a]);
-        if let Some(&t) = targets.iter().find(|&&t| t != a && below[t]) {
+        if let Some(&t) = targets.iter().find(|&&t| t != a && below.contains(t)) {
             return Err(PlanError::AncestorTarget {
                 ancestor: graph.id(a).to_owned(),
                 of: graph.id(t).to_owned(),

@@ -14,7 +14,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::diagnostic::did_you_mean;
-use crate::graph::Graph;
+use crate::graph::{Graph, RevIndex, RevSet};
 
 /// A parsed target expression, not yet resolved against a graph.
 ///
@@ -294,9 +294,9 @@ impl FromStr for Target {
 #[non_exhaustive]
 pub struct Resolved {
     /// The revisions named; empty means base (nothing applied).
-    pub revisions: Vec<usize>,
+    pub revisions: Vec<RevIndex>,
     /// The revision that names the branch the target was scoped to (`<branch>@...`).
-    pub branch: Option<usize>,
+    pub branch: Option<RevIndex>,
     /// Whether the target was written `<branch>@base`: that branch back to where it
     /// forks from the others.
     pub branch_base: bool,
@@ -329,21 +329,21 @@ impl Target {
     ///     Migration::parse("a2.sql", "-- revision: a2\n-- down_revision: a1\n-- migrate:upgrade\n").unwrap(),
     /// ];
     /// let graph = Graph::build(&files).unwrap();
-    /// let applied = [true, true];
+    /// let applied = migraph_core::RevSet::all(&graph);
     /// let t: Target = "-1".parse().unwrap();
-    /// assert_eq!(t.resolve(&graph, &applied).unwrap().revisions, vec![0]);
+    /// assert_eq!(graph.id(t.resolve(&graph, &applied).unwrap().revisions[0]), "a1");
     /// // Ids of 3 characters or fewer are never matched by a prefix.
     /// let err = "a".parse::<Target>().unwrap().resolve(&graph, &applied).unwrap_err();
     /// assert!(err.to_string().contains("no revision"));
     /// ```
-    pub fn resolve(&self, graph: &Graph, applied: &[bool]) -> Result<Resolved, TargetError> {
+    pub fn resolve(&self, graph: &Graph, applied: &RevSet) -> Result<Resolved, TargetError> {
         self.resolve_with(graph, applied, Overwalk::Refuse)
     }
 
     pub(crate) fn resolve_with(
         &self,
         graph: &Graph,
-        applied: &[bool],
+        applied: &RevSet,
         overwalk: Overwalk,
     ) -> Result<Resolved, TargetError> {
         check_applied(graph, applied)?;
@@ -353,13 +353,13 @@ impl Target {
             None => None,
         };
         let lineage = branch.map(|b| graph.lineage(b));
-        let on = |i: usize| lineage.as_ref().is_none_or(|l| l[i]);
+        let on = |i: RevIndex| lineage.as_ref().is_none_or(|l| l.contains(i));
         let heads_on =
-            || -> Vec<usize> { graph.heads().iter().copied().filter(|&h| on(h)).collect() };
+            || -> Vec<RevIndex> { graph.heads().iter().copied().filter(|&h| on(h)).collect() };
         let walker = Walker {
             graph,
             target: &text,
-            lineage: lineage.as_deref(),
+            lineage: lineage.as_ref(),
             overwalk,
             from_current: self.anchor == Anchor::Current,
         };
@@ -380,7 +380,7 @@ impl Target {
                 walker.walk(start, self.steps)?
             }
             Anchor::Revision(name) => {
-                let rev = resolve_name(graph, name, lineage.as_deref())?;
+                let rev = resolve_name(graph, name, lineage.as_ref())?;
                 if !on(rev) {
                     return Err(TargetError::NotOnBranch {
                         revision: graph.id(rev).to_owned(),
@@ -390,7 +390,7 @@ impl Target {
                 walker.walk(Start::At(rev), self.steps)?
             }
             Anchor::Current => {
-                let start = self.current_start(graph, applied, lineage.as_deref(), &text)?;
+                let start = self.current_start(graph, applied, lineage.as_ref(), &text)?;
                 walker.walk(start, self.steps)?
             }
         };
@@ -407,14 +407,14 @@ impl Target {
     fn current_start(
         &self,
         graph: &Graph,
-        applied: &[bool],
-        lineage: Option<&[bool]>,
+        applied: &RevSet,
+        lineage: Option<&RevSet>,
         text: &str,
     ) -> Result<Start, TargetError> {
         let current = current_heads(graph, applied, None);
-        let mut start: Vec<usize> = match lineage {
+        let mut start: Vec<RevIndex> = match lineage {
             None => current,
-            Some(l) => current.iter().copied().filter(|&h| l[h]).collect(),
+            Some(l) => current.iter().copied().filter(|&h| l.contains(h)).collect(),
         };
         if start.is_empty()
             && let Some(l) = lineage
@@ -442,12 +442,12 @@ impl Target {
 
 /// The targets that say which current revision to count from: `<label>@-1` for each head
 /// on a labelled branch, then `<rev>-1` for each.
-fn several_current_forms(graph: &Graph, current: &[usize], steps: i64) -> Vec<String> {
-    let mut labels: Vec<(&str, usize)> = graph.labels().collect();
+fn several_current_forms(graph: &Graph, current: &[RevIndex], steps: i64) -> Vec<String> {
+    let mut labels: Vec<(&str, RevIndex)> = graph.labels().collect();
     labels.sort_unstable();
     let mut forms = Vec::new();
     for &c in current {
-        if let Some((label, _)) = labels.iter().find(|&&(_, l)| graph.branch(l)[c]) {
+        if let Some((label, _)) = labels.iter().find(|&&(_, l)| graph.branch(l).contains(c)) {
             forms.push(format!("`{label}@{steps:+}`"));
         }
     }
@@ -459,7 +459,7 @@ fn several_current_forms(graph: &Graph, current: &[usize], steps: i64) -> Vec<St
     forms
 }
 
-fn multiple_heads(graph: &Graph, target: &str, heads: &[usize]) -> TargetError {
+fn multiple_heads(graph: &Graph, target: &str, heads: &[RevIndex]) -> TargetError {
     TargetError::MultipleHeads {
         target: target.to_owned(),
         heads: heads.iter().map(|&h| graph.id(h).to_owned()).collect(),
@@ -467,7 +467,7 @@ fn multiple_heads(graph: &Graph, target: &str, heads: &[usize]) -> TargetError {
 }
 
 /// The revision a `<branch>@` names: an exact label, or else any revision name.
-fn resolve_branch(graph: &Graph, name: &str) -> Result<usize, TargetError> {
+fn resolve_branch(graph: &Graph, name: &str) -> Result<RevIndex, TargetError> {
     graph
         .find_label(name)
         .map_or_else(|| resolve_name(graph, name, None), Ok)
@@ -479,12 +479,12 @@ fn resolve_branch(graph: &Graph, name: &str) -> Result<usize, TargetError> {
 pub(crate) fn resolve_name(
     graph: &Graph,
     name: &str,
-    lineage: Option<&[bool]>,
-) -> Result<usize, TargetError> {
+    lineage: Option<&RevSet>,
+) -> Result<RevIndex, TargetError> {
     if let Some(i) = graph.find(name).or_else(|| graph.find_label(name)) {
         return Ok(i);
     }
-    let mut candidates: Vec<(String, usize)> = graph
+    let mut candidates: Vec<(String, RevIndex)> = graph
         .with_prefix(name)
         .into_iter()
         .map(|i| (graph.id(i).to_owned(), i))
@@ -494,7 +494,7 @@ pub(crate) fn resolve_name(
                 .filter(|(l, _)| l.starts_with(name))
                 .map(|(l, i)| (l.to_owned(), i)),
         )
-        .filter(|(n, i)| n.len() > 3 && lineage.is_none_or(|l| l[*i]))
+        .filter(|(n, i)| n.len() > 3 && lineage.is_none_or(|l| l.contains(*i)))
         .collect();
     candidates.sort_unstable_by_key(|&(_, i)| i);
     candidates.dedup_by_key(|&mut (_, i)| i);
@@ -517,25 +517,22 @@ pub(crate) fn resolve_name(
 }
 
 /// Refuses an applied set that was not made for `graph` (one entry per revision).
-pub(crate) fn check_applied(graph: &Graph, applied: &[bool]) -> Result<(), TargetError> {
-    if applied.len() == graph.len() {
+pub(crate) fn check_applied(graph: &Graph, applied: &RevSet) -> Result<(), TargetError> {
+    if applied.graph_len() == graph.len() {
         Ok(())
     } else {
         Err(TargetError::AppliedSetMismatch {
             expected: graph.len(),
-            got: applied.len(),
+            got: applied.graph_len(),
         })
     }
 }
 
-/// The applied revisions (within `within`, if given) that have no applied child. Entries
-/// missing from `applied` or `within` count as not applied.
-pub fn current_heads(graph: &Graph, applied: &[bool], within: Option<&[bool]>) -> Vec<usize> {
-    let inside = |i: usize| {
-        applied.get(i).copied().unwrap_or(false)
-            && within.is_none_or(|w| w.get(i).copied().unwrap_or(false))
-    };
-    (0..graph.len())
+/// The applied revisions (within `within`, if given) that have no applied child.
+pub fn current_heads(graph: &Graph, applied: &RevSet, within: Option<&RevSet>) -> Vec<RevIndex> {
+    let inside = |i: RevIndex| applied.contains(i) && within.is_none_or(|w| w.contains(i));
+    graph
+        .revisions()
         .filter(|&i| inside(i) && !graph.children(i).iter().any(|&c| inside(c)))
         .collect()
 }
@@ -543,13 +540,13 @@ pub fn current_heads(graph: &Graph, applied: &[bool], within: Option<&[bool]>) -
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Start {
     Base,
-    At(usize),
+    At(RevIndex),
 }
 
 struct Walker<'a> {
     graph: &'a Graph,
     target: &'a str,
-    lineage: Option<&'a [bool]>,
+    lineage: Option<&'a RevSet>,
     overwalk: Overwalk,
     from_current: bool,
 }
@@ -563,7 +560,7 @@ impl Walker<'_> {
     }
 
     /// What running out of graph at `at` gives: an error, or (clamped) `at` itself.
-    fn overwalk(&self, at: &Start, up: bool) -> Result<Vec<usize>, TargetError> {
+    fn overwalk(&self, at: &Start, up: bool) -> Result<Vec<RevIndex>, TargetError> {
         match self.overwalk {
             Overwalk::Clamp => Ok(match at {
                 Start::Base => Vec::new(),
@@ -580,13 +577,13 @@ impl Walker<'_> {
     /// Walks `steps` along single `down_revision` links (up, only to children on the
     /// branch when scoped to one); a fork or merge on the way is an error, except that
     /// the last step down from a merge lands on all its parents.
-    fn walk(&self, start: Start, steps: i64) -> Result<Vec<usize>, TargetError> {
+    fn walk(&self, start: Start, steps: i64) -> Result<Vec<RevIndex>, TargetError> {
         let graph = self.graph;
         let up = steps > 0;
         let mut at = start;
         for step in 0..steps.unsigned_abs() {
             let last = step + 1 == steps.unsigned_abs();
-            let next: Vec<usize> = match (&at, up) {
+            let next: Vec<RevIndex> = match (&at, up) {
                 (Start::Base, true) => graph.bases().to_vec(),
                 (Start::Base, false) => {
                     return self
@@ -596,9 +593,9 @@ impl Walker<'_> {
                 (Start::At(i), true) => graph.children(*i).to_vec(),
                 (Start::At(i), false) => graph.parents(*i).to_vec(),
             };
-            let next: Vec<usize> = if up {
+            let next: Vec<RevIndex> = if up {
                 next.into_iter()
-                    .filter(|&n| self.lineage.is_none_or(|l| l[n]))
+                    .filter(|&n| self.lineage.is_none_or(|l| l.contains(n)))
                     .collect()
             } else {
                 next

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{applied, branched, graph, ids};
-use migraph_core::{Graph, PlanError, Target, TargetError, plan};
+use migraph_core::{Graph, PlanError, RevSet, Target, TargetError, plan};
 
 fn t(s: &str) -> Target {
     s.parse().unwrap()
@@ -25,22 +25,17 @@ fn stamp(g: &Graph, current: &[&str], targets: &[&str]) -> Result<Vec<String>, P
     let targets: Vec<Target> = targets.iter().map(|s| t(s)).collect();
     let p = plan::stamp(g, &set, &targets)?;
     for i in p.insert {
-        assert!(!set[i], "{} inserted twice", g.id(i));
-        set[i] = true;
+        assert!(set.insert(i), "{} inserted twice", g.id(i));
     }
     for i in p.delete {
-        assert!(set[i], "{} deleted but not applied", g.id(i));
-        set[i] = false;
+        assert!(set.remove(i), "{} deleted but not applied", g.id(i));
     }
-    Ok((0..g.len())
-        .filter(|&i| set[i])
-        .map(|i| g.id(i).to_owned())
-        .collect())
+    Ok(set.iter().map(|i| g.id(i).to_owned()).collect())
 }
 
 fn history(g: &Graph, current: Option<&[&str]>, range: &str) -> Result<Vec<String>, PlanError> {
     let set = current.map(|c| applied(g, c));
-    plan::history(g, set.as_deref(), range).map(|p| ids(g, &p))
+    plan::history(g, set.as_ref(), range).map(|p| ids(g, &p))
 }
 
 #[test]
@@ -337,7 +332,8 @@ fn history_ranges_on_branches_and_merges() {
 #[test]
 fn an_applied_set_of_another_graph_is_an_error_not_a_panic() {
     let g = branched();
-    let short = [true, false];
+    let (_, other) = graph(&["x", "y <- x"]);
+    let short = RevSet::all(&other);
     for result in [
         plan::upgrade(&g, &short, &t("heads")).map(|_| ()),
         plan::downgrade(&g, &short, &t("base")).map(|_| ()),

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use migraph_core::{Graph, Migration, Target, plan};
+use migraph_core::{Graph, Migration, RevIndex, RevSet, Target, plan};
 use proptest::prelude::*;
 
 /// A random DAG: revision `i` has up to two parents and at most one `depends_on` among the
@@ -57,28 +57,34 @@ fn build(spec: &[(Vec<usize>, Option<usize>)]) -> Graph {
 }
 
 /// Applies `steps` to `applied`, checking each is new and finds what it needs applied.
-fn run_upgrade(g: &Graph, applied: &mut [bool], steps: &[usize]) -> Result<(), TestCaseError> {
+fn run_upgrade(g: &Graph, applied: &mut RevSet, steps: &[RevIndex]) -> Result<(), TestCaseError> {
     for &s in steps {
-        prop_assert!(!applied[s], "r{s:03} applied twice");
+        prop_assert!(applied.insert(s), "{} applied twice", g.id(s));
         for &p in g.parents(s).iter().chain(g.depends(s)) {
-            prop_assert!(applied[p], "r{s:03} applied before r{p:03}, which it needs");
+            prop_assert!(
+                applied.contains(p),
+                "{} applied before {}, which it needs",
+                g.id(s),
+                g.id(p)
+            );
         }
-        applied[s] = true;
     }
     Ok(())
 }
 
 /// Undoes `steps`, checking each is applied and nothing applied still needs it.
-fn run_downgrade(g: &Graph, applied: &mut [bool], steps: &[usize]) -> Result<(), TestCaseError> {
+fn run_downgrade(g: &Graph, applied: &mut RevSet, steps: &[RevIndex]) -> Result<(), TestCaseError> {
     for &s in steps {
-        prop_assert!(applied[s], "r{s:03} undone but not applied");
+        prop_assert!(applied.contains(s), "{} undone but not applied", g.id(s));
         for &c in g.children(s).iter().chain(g.dependents(s)) {
             prop_assert!(
-                !applied[c],
-                "r{s:03} undone while r{c:03}, which needs it, is applied"
+                !applied.contains(c),
+                "{} undone while {}, which needs it, is applied",
+                g.id(s),
+                g.id(c)
             );
         }
-        applied[s] = false;
+        applied.remove(s);
     }
     Ok(())
 }
@@ -93,30 +99,30 @@ proptest! {
     #[test]
     fn upgrade_heads_from_empty_applies_every_revision_once_parents_first(spec in dag()) {
         let g = build(&spec);
-        let steps = plan::upgrade(&g, &vec![false; g.len()], &heads()).unwrap();
-        let mut applied = vec![false; g.len()];
+        let steps = plan::upgrade(&g, &RevSet::empty(&g), &heads()).unwrap();
+        let mut applied = RevSet::empty(&g);
         run_upgrade(&g, &mut applied, &steps)?;
-        prop_assert!(applied.iter().all(|&a| a));
+        prop_assert_eq!(applied.len(), g.len());
         prop_assert_eq!(steps.len(), g.len());
     }
 
     #[test]
     fn downgrade_base_undoes_everything_children_first(spec in dag()) {
         let g = build(&spec);
-        let mut applied = vec![true; g.len()];
+        let mut applied = RevSet::all(&g);
         let steps = plan::downgrade(&g, &applied, &Target::base()).unwrap();
         run_downgrade(&g, &mut applied, &steps)?;
-        prop_assert!(applied.iter().all(|&a| !a));
+        prop_assert!(applied.is_empty());
         prop_assert_eq!(steps.len(), g.len());
     }
 
     #[test]
     fn upgrade_then_downgrade_back_restores_the_applied_set(spec in dag(), r in any::<prop::sample::Index>(), t in any::<prop::sample::Index>()) {
         let g = build(&spec);
-        let r = r.index(g.len());
+        let r = g.revision_at(r.index(g.len())).unwrap();
         let start = g.ancestors(&[r]);
         let mut applied = start.clone();
-        let target = Target::revision(g.id(t.index(g.len())));
+        let target = Target::revision(g.id(g.revision_at(t.index(g.len())).unwrap()));
         let steps = plan::upgrade(&g, &applied, &target).unwrap();
         run_upgrade(&g, &mut applied, &steps)?;
         let back = plan::downgrade(&g, &applied, &Target::revision(g.id(r))).unwrap();
@@ -126,24 +132,24 @@ proptest! {
         // Undone: what descends, along down_revision links, from r's children, and what
         // depends on that; a revision that only depends on r itself stays.
         let below_r = g.descendants(g.children(r));
-        for i in 0..g.len() {
-            let expected = start[i] || (steps.contains(&i) && !below_r[i]);
-            prop_assert_eq!(applied[i], expected, "r{:03}", i);
+        for i in g.revisions() {
+            let expected = start.contains(i) || (steps.contains(&i) && !below_r.contains(i));
+            prop_assert_eq!(applied.contains(i), expected, "{}", g.id(i));
         }
         // And from base, upgrade then downgrade base restores the empty set exactly.
-        let mut applied = vec![false; g.len()];
+        let mut applied = RevSet::empty(&g);
         let steps = plan::upgrade(&g, &applied, &target).unwrap();
         run_upgrade(&g, &mut applied, &steps)?;
         let steps = plan::downgrade(&g, &applied, &Target::base()).unwrap();
         run_downgrade(&g, &mut applied, &steps)?;
-        prop_assert!(applied.iter().all(|&a| !a));
+        prop_assert!(applied.is_empty());
     }
 
     #[test]
     fn stamp_records_what_upgrade_applies(spec in dag(), t in any::<prop::sample::Index>()) {
         let g = build(&spec);
-        let target = Target::revision(g.id(t.index(g.len())));
-        let empty = vec![false; g.len()];
+        let target = Target::revision(g.id(g.revision_at(t.index(g.len())).unwrap()));
+        let empty = RevSet::empty(&g);
         let upgrade = plan::upgrade(&g, &empty, &target).unwrap();
         let stamp = plan::stamp(&g, &empty, std::slice::from_ref(&target)).unwrap();
         prop_assert_eq!(&stamp.insert, &upgrade);

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use migraph_core::{Diagnostic, Diagnostics, Directory, Graph, LoadOptions, Migration};
+use migraph_core::{Diagnostic, Diagnostics, Directory, Graph, LoadOptions, Migration, RevSet};
 
 use crate::error::Error;
 
@@ -120,7 +120,7 @@ impl Migrations {
     /// The migration with revision id `revision`.
     pub fn get(&self, revision: &str) -> Option<&Migration> {
         let i = self.graph().ok()?.find(revision)?;
-        self.migrations.get(i)
+        self.migrations.get(i.index())
     }
 
     /// The heads: revisions no other revision follows.
@@ -141,7 +141,7 @@ impl Migrations {
     /// As [`Migrations::graph`].
     pub fn history(&self) -> Result<Vec<&Migration>, Error> {
         let graph = self.graph()?;
-        let all = vec![true; graph.len()];
+        let all = RevSet::all(graph);
         Ok(graph
             .topological(&all)
             .into_iter()

@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use migraph_core::{Dialect, Migration, Target, contains_semicolon, plan, split_statements};
+use migraph_core::{
+    Dialect, Migration, RevIndex, RevSet, Target, contains_semicolon, plan, split_statements,
+};
 
 use crate::dialect::{DialectSql, Values};
 use crate::error::Error;
@@ -12,11 +14,11 @@ use crate::migrator::{Migrator, parse_target};
 use crate::table::TableName;
 
 /// The revisions applied at the start of an offline script: everything `from` needs.
-fn start_state(m: &Migrator<'_>, from: &str) -> Result<Vec<bool>, Error> {
+fn start_state(m: &Migrator<'_>, from: &str) -> Result<RevSet, Error> {
     let graph = m.migrations().graph()?;
     let target = parse_target(from)?;
     let resolved = target
-        .resolve(graph, &vec![false; graph.len()])
+        .resolve(graph, &RevSet::empty(graph))
         .map_err(|e| Error::Plan(e.into()))?;
     Ok(graph.ancestors(&resolved.revisions))
 }
@@ -125,7 +127,7 @@ impl Script {
 impl Migrator<'_> {
     /// A script for `steps`, in one transaction when [`Migrator::single_transaction`] is
     /// set (refused where an online run would be refused).
-    fn script(&self, dialect: Dialect, title: &str, steps: &[usize]) -> Result<Script, Error> {
+    fn script(&self, dialect: Dialect, title: &str, steps: &[RevIndex]) -> Result<Script, Error> {
         let whole = self.is_single_transaction();
         if whole {
             let all = self.migrations().migrations();
@@ -163,7 +165,7 @@ impl Migrator<'_> {
         let mut script = self.script(dialect, &format!("upgrade {from} -> {to}"), &steps)?;
         // A script that starts from base creates the version table; one that starts
         // mid-graph runs where it exists already.
-        if !applied.contains(&true) {
+        if applied.is_empty() {
             script.create_table();
         }
         for i in steps {
@@ -238,7 +240,7 @@ impl Migrator<'_> {
         let all = self.migrations().migrations();
         let mut script =
             self.script(dialect, &format!("stamp {from} -> {}", join(&targets)), &[])?;
-        if !applied.contains(&true) {
+        if applied.is_empty() {
             script.create_table();
         }
         let wrapped = script.begin(true);

@@ -140,7 +140,7 @@ fn revision_revision_merge_makes_files_the_macro_and_the_cli_accept() {
     let loaded = Directory::load(Path::new(d), d, LoadOptions::default()).unwrap();
     assert_eq!(loaded.files.len(), 4);
     assert_eq!(loaded.graph.heads().len(), 1);
-    let merged = &loaded.files[loaded.graph.heads()[0]].migration;
+    let merged = &loaded.files[loaded.graph.heads()[0].index()].migration;
     assert_eq!(merged.down_revisions().len(), 2);
     let heads = ok(&["--dir", d, "heads"]);
     assert_eq!(heads.lines().count(), 1, "{heads}");

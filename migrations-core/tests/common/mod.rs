@@ -7,7 +7,7 @@
     unreachable_pub
 )]
 
-use migraph_core::{Graph, Migration};
+use migraph_core::{Graph, Migration, RevIndex, RevSet};
 
 /// `spec` entries are `"rev <- parent1 parent2 [label=name] [dep=rev]"`; files are named so
 /// that their order is the ids' order (give them in that order).
@@ -56,16 +56,16 @@ pub(crate) fn graph(spec: &[&str]) -> (Vec<Migration>, Graph) {
 }
 
 /// Marks the named revisions as applied.
-pub(crate) fn applied(graph: &Graph, revs: &[&str]) -> Vec<bool> {
-    let mut set = vec![false; graph.len()];
+pub(crate) fn applied(graph: &Graph, revs: &[&str]) -> RevSet {
+    let mut set = RevSet::empty(graph);
     for r in revs {
-        set[graph.find(r).unwrap()] = true;
+        set.insert(graph.find(r).unwrap());
     }
     set
 }
 
 /// The ids of `indices`.
-pub(crate) fn ids(graph: &Graph, indices: &[usize]) -> Vec<String> {
+pub(crate) fn ids(graph: &Graph, indices: &[RevIndex]) -> Vec<String> {
     indices.iter().map(|&i| graph.id(i).to_owned()).collect()
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use migraph_core::{Dialect, Graph, Migration, Target, plan};
+use migraph_core::{Dialect, Graph, Migration, RevIndex, RevSet, Target, plan};
 use sqlx::Acquire;
 
 use crate::driver::{Change, Driver, RowChange};
@@ -369,9 +369,9 @@ impl<'m> Migrator<'m> {
     pub(crate) fn downgrade_plan(
         &self,
         graph: &Graph,
-        applied: &[bool],
+        applied: &RevSet,
         target: &Target,
-    ) -> Result<Vec<usize>, Error> {
+    ) -> Result<Vec<RevIndex>, Error> {
         let steps = plan::downgrade(graph, applied, target)?;
         let all = self.migrations.migrations();
         if let Some(m) = steps

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use migraph_core::{Graph, Target, plan};
+use migraph_core::{Graph, RevSet, Target, plan};
 use sqlx::Acquire;
 
 use crate::driver::{Driver, NewRow};
@@ -103,7 +103,7 @@ impl<'m> Migrator<'m> {
                 .into_iter()
                 .map(|r| (r.revision, r.message))
                 .collect();
-            (vec![false; graph.len()], purged)
+            (RevSet::empty(graph), purged)
         } else {
             let checks = Checks {
                 checksums: false,

@@ -1,6 +1,6 @@
 //! Reading the version table and judging it against the graph.
 
-use migraph_core::Graph;
+use migraph_core::{Graph, RevSet};
 use sqlx::Acquire;
 
 use crate::driver::Driver;
@@ -12,7 +12,7 @@ use super::Migrator;
 
 /// The database's state, read and checked against the graph.
 pub(super) struct State {
-    pub(super) applied: Vec<bool>,
+    pub(super) applied: RevSet,
     /// Whether the version table exists.
     pub(super) table_exists: bool,
     /// A row left `running` or `failed`. Seen without the lock it may be another
@@ -130,12 +130,12 @@ impl<'m> Migrator<'m> {
             .iter()
             .find(|r| r.state != RevisionState::Applied)
             .cloned();
-        let mut applied = vec![false; graph.len()];
+        let mut applied = RevSet::empty(graph);
         let mut unknown: Vec<AppliedRevision> = Vec::new();
         for row in &rows {
             match graph.find(&row.revision) {
                 Some(i) => {
-                    applied[i] = true;
+                    applied.insert(i);
                     let m = &self.migrations.migrations()[i];
                     if checks.checksums && m.checksum() != row.checksum {
                         return Err(Error::ChecksumMismatch {

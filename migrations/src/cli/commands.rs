@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use migraph_core::{Dialect, Graph};
+use migraph_core::{Dialect, Graph, RevIndex, RevSet};
 use sqlx::Pool;
 
 use super::args::Command;
@@ -15,12 +15,12 @@ use crate::{AppliedRevision, Driver, Migrator, Repair};
 
 /// The revisions a target names, judged on the graph alone (nothing applied): what the
 /// commands that read files use.
-pub(super) fn revisions_of(graph: &Graph, text: &str) -> Result<Vec<usize>, CliError> {
+pub(super) fn revisions_of(graph: &Graph, text: &str) -> Result<Vec<RevIndex>, CliError> {
     let target: migraph_core::Target = text
         .parse()
         .map_err(|e: migraph_core::TargetError| CliError(e.to_string()))?;
     let resolved = target
-        .resolve(graph, &vec![false; graph.len()])
+        .resolve(graph, &RevSet::empty(graph))
         .map_err(|e| CliError(e.to_string()))?;
     if resolved.branch_base {
         return Err(CliError(format!(
@@ -335,13 +335,13 @@ impl Command {
             Self::History(a) => {
                 let graph = ctx.migrations.graph()?;
                 let rows = runner.applied(pool).await?;
-                let mut applied = vec![false; graph.len()];
+                let mut applied = RevSet::empty(graph);
                 for row in rows
                     .iter()
                     .filter(|r| r.state == crate::RevisionState::Applied)
                 {
                     if let Some(i) = graph.find(&row.revision) {
-                        applied[i] = true;
+                        applied.insert(i);
                     }
                 }
                 history(ctx, graph, a, Some(&applied), out)

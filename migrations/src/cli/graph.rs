@@ -3,13 +3,13 @@
 use std::io::Write;
 
 use super::json::{MigrationJson, to_line};
-use migraph_core::{Graph, Migration};
+use migraph_core::{Graph, Migration, RevIndex};
 
 use super::args::{History, Show};
 use super::commands::revisions_of;
 use super::{CliError, Context, Outcome};
 
-pub(super) fn describe(graph: &Graph, m: &Migration, i: usize) -> String {
+pub(super) fn describe(graph: &Graph, m: &Migration, i: RevIndex) -> String {
     let mut tags = Vec::new();
     if graph.children(i).is_empty() {
         tags.push("head");
@@ -37,7 +37,7 @@ pub(super) fn describe(graph: &Graph, m: &Migration, i: usize) -> String {
 pub(super) fn json_list(
     ctx: &Context<'_>,
     graph: &Graph,
-    indices: &[usize],
+    indices: &[RevIndex],
     out: &mut dyn Write,
 ) -> Result<Outcome, CliError> {
     let all = ctx.migrations.migrations();
@@ -83,7 +83,8 @@ pub(super) fn branches(
     out: &mut dyn Write,
 ) -> Result<Outcome, CliError> {
     let all = ctx.migrations.migrations();
-    let points: Vec<usize> = (0..graph.len())
+    let points: Vec<RevIndex> = graph
+        .revisions()
         .filter(|&i| graph.children(i).len() > 1)
         .collect();
     if as_json {
@@ -108,7 +109,7 @@ pub(super) fn history(
     ctx: &Context<'_>,
     graph: &Graph,
     args: &History,
-    current: Option<&[bool]>,
+    current: Option<&migraph_core::RevSet>,
     out: &mut dyn Write,
 ) -> Result<Outcome, CliError> {
     let all = ctx.migrations.migrations();

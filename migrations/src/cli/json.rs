@@ -10,6 +10,8 @@
 
 use serde::Serialize;
 
+use migraph_core::RevIndex;
+
 use crate::{AppliedRevision, Graph, Migration, Report};
 
 /// A run's steps.
@@ -172,7 +174,7 @@ struct SqlJson<'a> {
 
 impl<'a> MigrationJson<'a> {
     /// Revision `i` of `graph`; with `sql`, its sections too.
-    pub(super) fn new(graph: &'a Graph, m: &'a Migration, i: usize, sql: bool) -> Self {
+    pub(super) fn new(graph: &'a Graph, m: &'a Migration, i: RevIndex, sql: bool) -> Self {
         let names = |n: &'a [std::borrow::Cow<'static, str>]| -> Vec<&'a str> {
             n.iter().map(AsRef::as_ref).collect()
         };
