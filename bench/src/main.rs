@@ -1,0 +1,349 @@
+//! Side-by-side measurements of applying N generated revisions, and of the no-op start
+//! (a database already at head), with migraph, a raw sqlx loop and sqlx's own migrator,
+//! on SQLite, PostgreSQL and MariaDB, in one run. Ratios are taken round by round against
+//! the raw loop, so the machine's noise hits every tool of a round alike.
+//!
+//! ```sh
+//! cargo run --release -p migraph-bench -- --n 1000 --rounds 3   # the full run
+//! cargo run -p migraph-bench -- --smoke                          # N = 20, one round (CI)
+//! ```
+//!
+//! PostgreSQL and MariaDB are measured when `MIGRATIONS_TEST_POSTGRES_URL` and
+//! `MIGRATIONS_TEST_MYSQL_URL` name a server account that may create databases.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+type Failure = Box<dyn std::error::Error>;
+
+/// Each revision: a table, three rows, an index.
+fn revision_sql(i: usize) -> String {
+    format!(
+        "CREATE TABLE t{i} (id INTEGER PRIMARY KEY, v VARCHAR(20) NOT NULL);\n\
+         INSERT INTO t{i} (id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c');\n\
+         CREATE INDEX t{i}_v ON t{i} (v);\n"
+    )
+}
+
+/// Writes the same N revisions as migraph files and as sqlx files.
+fn generate(n: usize, ours: &Path, theirs: &Path) -> Result<(), Failure> {
+    for i in 0..n {
+        let parent = if i == 0 {
+            "none".to_owned()
+        } else {
+            format!("r{:05}", i - 1)
+        };
+        let sql = revision_sql(i);
+        std::fs::write(
+            ours.join(format!("r{i:05}_step.sql")),
+            format!("-- revision: r{i:05}\n-- down_revision: {parent}\n-- migrate:upgrade\n{sql}"),
+        )?;
+        std::fs::write(theirs.join(format!("{:05}_step.sql", i + 1)), sql)?;
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tool {
+    Raw,
+    Sqlx,
+    Migraph,
+}
+
+const TOOLS: [Tool; 3] = [Tool::Raw, Tool::Sqlx, Tool::Migraph];
+
+impl Tool {
+    fn name(self) -> &'static str {
+        match self {
+            Tool::Raw => "raw sqlx loop",
+            Tool::Sqlx => "sqlx migrator",
+            Tool::Migraph => "migraph",
+        }
+    }
+}
+
+/// What one tool took in one round: applying everything, then starting at head.
+#[derive(Clone, Copy)]
+struct Times {
+    apply: Duration,
+    noop: Duration,
+}
+
+/// The migrations, loaded once outside the timings (migraph embeds them at build time;
+/// sqlx's `migrate!` does too).
+struct Loaded {
+    ours: migraph::Migrations,
+    theirs: sqlx::migrate::Migrator,
+    raw: Vec<String>,
+}
+
+/// A database kind and how to get a fresh database of it.
+#[derive(Clone, Copy)]
+enum Kind {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Sqlite => "SQLite",
+            Kind::Postgres => "PostgreSQL",
+            Kind::MySql => "MariaDB",
+        }
+    }
+}
+
+/// Runs `tool` once on a fresh database of `kind`: apply, then the no-op start.
+async fn measure(
+    kind: Kind,
+    server: Option<&str>,
+    tool: Tool,
+    loaded: &Loaded,
+    round: usize,
+) -> Result<Times, Failure> {
+    match kind {
+        Kind::Sqlite => {
+            let dir = tempfile::tempdir()?;
+            let url = format!("sqlite:{}?mode=rwc", dir.path().join("b.db").display());
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect(&url)
+                .await?;
+            let times = run(&pool, tool, loaded).await;
+            pool.close().await;
+            times
+        }
+        Kind::Postgres => {
+            let server = server.ok_or("no server URL")?;
+            on_server::<sqlx::Postgres>(server, round, tool, loaded).await
+        }
+        Kind::MySql => {
+            let server = server.ok_or("no server URL")?;
+            on_server::<sqlx::MySql>(server, round, tool, loaded).await
+        }
+    }
+}
+
+/// Runs `tool` on a fresh database created on the server of `server`, dropped after.
+async fn on_server<DB: Bench>(
+    server: &str,
+    round: usize,
+    tool: Tool,
+    loaded: &Loaded,
+) -> Result<Times, Failure>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    <DB as sqlx::Database>::Connection: sqlx::migrate::Migrate,
+{
+    let name = format!("migraph_bench_{round}_{}", tool as u8);
+    let admin = sqlx::Pool::<DB>::connect(server).await?;
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&admin)
+            .await?;
+    }
+    let base = server.rsplit_once('/').map_or(server, |(base, _)| base);
+    let pool = sqlx::Pool::<DB>::connect(&format!("{base}/{name}")).await?;
+    let times = run(&pool, tool, loaded).await;
+    pool.close().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
+        .execute(&admin)
+        .await?;
+    admin.close().await;
+    times
+}
+
+/// The three tools behind one signature per database type.
+trait Bench: sqlx::Database + migraph::Driver {
+    fn raw(pool: &sqlx::Pool<Self>, sql: &[String]) -> impl Future<Output = Result<(), Failure>>;
+}
+
+macro_rules! bench {
+    ($db:ty, $int:literal, $p:literal) => {
+        impl Bench for $db {
+            /// What an application would write by hand: a version table, then each missing
+            /// revision in a transaction with its version row.
+            async fn raw(pool: &sqlx::Pool<Self>, sql: &[String]) -> Result<(), Failure> {
+                let mut conn = pool.acquire().await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(concat!(
+                    "CREATE TABLE IF NOT EXISTS raw_versions (version ",
+                    $int,
+                    " PRIMARY KEY)"
+                )))
+                .execute(&mut *conn)
+                .await?;
+                let done: Vec<(i64,)> = sqlx::query_as("SELECT version FROM raw_versions")
+                    .fetch_all(&mut *conn)
+                    .await?;
+                let done: std::collections::HashSet<i64> = done.into_iter().map(|(v,)| v).collect();
+                for (i, section) in sql.iter().enumerate() {
+                    let version = i64::try_from(i)?;
+                    if done.contains(&version) {
+                        continue;
+                    }
+                    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(section.as_str()))
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(concat!(
+                        "INSERT INTO raw_versions (version) VALUES (",
+                        $p,
+                        ")"
+                    ))
+                    .bind(version)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+bench!(sqlx::Sqlite, "INTEGER", "?");
+bench!(sqlx::Postgres, "BIGINT", "$1");
+bench!(sqlx::MySql, "BIGINT", "?");
+
+/// Applies everything with `tool`, then runs it again on the database at head.
+async fn run<DB: Bench>(
+    pool: &sqlx::Pool<DB>,
+    tool: Tool,
+    loaded: &Loaded,
+) -> Result<Times, Failure>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    <DB as sqlx::Database>::Connection: sqlx::migrate::Migrate,
+{
+    let once = async || -> Result<Duration, Failure> {
+        let started = Instant::now();
+        match tool {
+            Tool::Raw => DB::raw(pool, &loaded.raw).await?,
+            Tool::Sqlx => loaded.theirs.run(pool).await?,
+            Tool::Migraph => {
+                loaded.ours.upgrade(pool, "head").await?;
+            }
+        }
+        Ok(started.elapsed())
+    };
+    let apply = once().await?;
+    let noop = once().await?;
+    Ok(Times { apply, noop })
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+fn spread(values: &[f64]) -> (f64, f64) {
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (lo, hi)
+}
+
+struct Args {
+    n: usize,
+    rounds: usize,
+}
+
+fn args() -> Result<Args, Failure> {
+    let mut args = Args { n: 1000, rounds: 3 };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--smoke" => {
+                args.n = 20;
+                args.rounds = 1;
+            }
+            "--n" => args.n = it.next().ok_or("--n needs a number")?.parse()?,
+            "--rounds" => args.rounds = it.next().ok_or("--rounds needs a number")?.parse()?,
+            other => {
+                return Err(
+                    format!("unknown argument `{other}`: use --n N, --rounds R, --smoke").into(),
+                );
+            }
+        }
+    }
+    Ok(args)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Failure> {
+    let args = args()?;
+    let ours_dir = tempfile::tempdir()?;
+    let theirs_dir = tempfile::tempdir()?;
+    generate(args.n, ours_dir.path(), theirs_dir.path())?;
+    let loaded = Loaded {
+        ours: migraph::Migrations::from_dir(ours_dir.path())?,
+        theirs: sqlx::migrate::Migrator::new(theirs_dir.path()).await?,
+        raw: (0..args.n).map(revision_sql).collect(),
+    };
+    let kinds = [
+        (Kind::Sqlite, None),
+        (
+            Kind::Postgres,
+            std::env::var("MIGRATIONS_TEST_POSTGRES_URL").ok(),
+        ),
+        (Kind::MySql, std::env::var("MIGRATIONS_TEST_MYSQL_URL").ok()),
+    ];
+    println!(
+        "N = {} revisions (a table, three rows, an index each), {} round(s); times are medians, ratios are to the raw loop, taken round by round\n",
+        args.n, args.rounds
+    );
+    println!(
+        "| database | tool | apply | apply ratio (min–max) | no-op start | no-op ratio (min–max) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (kind, server) in kinds {
+        if !matches!(kind, Kind::Sqlite) && server.is_none() {
+            eprintln!("{}: skipped (no server URL)", kind.name());
+            continue;
+        }
+        let mut times: Vec<Vec<Times>> = vec![Vec::new(); TOOLS.len()];
+        for round in 0..args.rounds {
+            for (t, &tool) in TOOLS.iter().enumerate() {
+                times[t].push(measure(kind, server.as_deref(), tool, &loaded, round).await?);
+            }
+        }
+        for (t, &tool) in TOOLS.iter().enumerate() {
+            let ratio = |f: fn(&Times) -> Duration| -> Vec<f64> {
+                (0..args.rounds)
+                    .map(|r| f(&times[t][r]).as_secs_f64() / f(&times[0][r]).as_secs_f64())
+                    .collect()
+            };
+            let ms = |f: fn(&Times) -> Duration| {
+                median(
+                    times[t]
+                        .iter()
+                        .map(|x| f(x).as_secs_f64() * 1000.0)
+                        .collect(),
+                )
+            };
+            let (apply_ratio, noop_ratio) = (ratio(|x| x.apply), ratio(|x| x.noop));
+            let (alo, ahi) = spread(&apply_ratio);
+            let (nlo, nhi) = spread(&noop_ratio);
+            println!(
+                "| {} | {} | {:.0} ms | {:.2}× ({alo:.2}–{ahi:.2}) | {:.1} ms | {:.2}× ({nlo:.2}–{nhi:.2}) |",
+                kind.name(),
+                tool.name(),
+                ms(|x| x.apply),
+                median(apply_ratio.clone()),
+                ms(|x| x.noop),
+                median(noop_ratio.clone()),
+            );
+        }
+    }
+    Ok(())
+}
