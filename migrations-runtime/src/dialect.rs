@@ -81,6 +81,7 @@ pub(crate) trait DialectSql: Copy {
     fn literal(self, text: &str) -> String;
     fn create_table(self, table: &TableName) -> String;
     fn select_rows(self, table: &TableName) -> String;
+    fn select_states(self, table: &TableName) -> String;
     fn insert_row(self, table: &TableName, values: Values<'_>) -> String;
     fn count_row(self, table: &TableName) -> String;
     fn set_state(self, table: &TableName) -> String;
@@ -140,6 +141,14 @@ impl DialectSql for Dialect {
         format!(
             "SELECT revision, parents, message, checksum, downgrade_sql, {}, execution_ms, state, error FROM {}",
             self.syntax().applied_at_text,
+            table.quoted(self.syntax().quote)
+        )
+    }
+
+    /// Only what the no-op decision needs: revision, checksum, state.
+    fn select_states(self, table: &TableName) -> String {
+        format!(
+            "SELECT revision, checksum, state FROM {}",
             table.quoted(self.syntax().quote)
         )
     }

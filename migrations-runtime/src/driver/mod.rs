@@ -156,6 +156,14 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
         table: &'e TableName,
     ) -> impl Future<Output = Result<Option<Vec<AppliedRevision>>, sqlx::Error>> + Send + 'e;
 
+    /// Reads the revision, checksum and state of every row (the rest left empty); `None`
+    /// when the table does not exist.
+    #[doc(hidden)]
+    fn read_states<'e>(
+        conn: &'e mut Self::Connection,
+        table: &'e TableName,
+    ) -> impl Future<Output = Result<Option<Vec<AppliedRevision>>, sqlx::Error>> + Send + 'e;
+
     /// Creates the version table if it does not exist.
     #[doc(hidden)]
     fn create_table<'e>(

@@ -35,6 +35,38 @@ macro_rules! impl_driver {
                 }
             }
 
+            fn read_states<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                table: &'e $crate::table::TableName,
+            ) -> impl ::std::future::Future<
+                Output = Result<Option<Vec<$crate::table::AppliedRevision>>, sqlx::Error>,
+            > + Send
+            + 'e {
+                async move {
+                    let sql = Self::DIALECT.select_states(table);
+                    let rows = sqlx::query_as::<$db, (String, String, String)>(sqlx::AssertSqlSafe(sql))
+                        .fetch_all(&mut *conn)
+                        .await;
+                    match rows {
+                        Ok(rows) => Ok(Some(
+                            rows.into_iter()
+                                .map(|(revision, checksum, state)| {
+                                    let mut row = $crate::table::AppliedRevision::applied(revision, &[]);
+                                    row.checksum = checksum;
+                                    match $crate::table::RevisionState::parse(&state) {
+                                        Some(s) => row.state = s,
+                                        None => row.state = $crate::table::RevisionState::Failed,
+                                    }
+                                    row
+                                })
+                                .collect(),
+                        )),
+                        Err(e) if ($crate::driver::info(Self::DIALECT).missing_table)(&e) => Ok(None),
+                        Err(e) => Err(e),
+                    }
+                }
+            }
+
             fn create_table<'e>(
                 conn: &'e mut <Self as sqlx::Database>::Connection,
                 table: &'e $crate::table::TableName,

@@ -11,7 +11,7 @@ use crate::lock::{self, AcquiredConnection};
 use crate::report::{Action, Report, Step};
 use crate::table::{AppliedRevision, TableName};
 
-use super::state::{STRICT, State, order_children_first};
+use super::state::{DECIDE, STRICT, State, order_children_first};
 use super::{Migrator, new_row, parse_target};
 
 /// Where in a section a statement failed.
@@ -218,13 +218,16 @@ impl<'m> Migrator<'m> {
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
         let mut conn = self.acquire(conn).await?;
-        // The common start-up case, nothing to do, is this one read and no lock. A dirty
-        // row is judged under the lock, before anything else.
+        // The common start-up case, nothing to do, is this one read of three columns and
+        // no lock. A dirty row is judged under the lock, before anything else, and so are
+        // unknown rows to roll back (their stored SQL is not read here).
         let state = self
-            .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
+            .read_state::<A::Database>(&mut conn, &table, graph, DECIDE)
             .await?;
+        let rolls_back = self.roll_back_unknown && !state.unknown.is_empty();
         if state.dirty.is_none()
             && state.table_exists
+            && !rolls_back
             && self.plan(graph, &state, &direction)?.is_empty()
         {
             return Ok(Report::default());
