@@ -69,6 +69,9 @@ impl Tool {
 struct Times {
     apply: Duration,
     noop: Duration,
+    /// Statements per revision while applying, as the server counts them (MariaDB's
+    /// `Questions`), where the server can say.
+    statements: Option<f64>,
 }
 
 /// The migrations, loaded once outside the timings (migraph embeds them at build time;
@@ -163,11 +166,22 @@ where
 /// The three tools behind one signature per database type.
 trait Bench: sqlx::Database + migraph::Driver {
     fn raw(pool: &sqlx::Pool<Self>, sql: &[String]) -> impl Future<Output = Result<(), Failure>>;
+
+    /// The server's count of statements its clients sent, where it keeps one.
+    fn questions(pool: &sqlx::Pool<Self>) -> impl Future<Output = Result<Option<u64>, Failure>>;
 }
 
 macro_rules! bench {
-    ($db:ty, $int:literal, $p:literal) => {
+    ($db:ty, $int:literal, $p:literal, $questions:expr) => {
         impl Bench for $db {
+            async fn questions(pool: &sqlx::Pool<Self>) -> Result<Option<u64>, Failure> {
+                let Some(sql) = $questions else {
+                    return Ok(None);
+                };
+                let (_, value): (String, String) = sqlx::query_as(sql).fetch_one(pool).await?;
+                Ok(Some(value.parse()?))
+            }
+
             /// What an application would write by hand: a version table, then each missing
             /// revision in a transaction with its version row.
             async fn raw(pool: &sqlx::Pool<Self>, sql: &[String]) -> Result<(), Failure> {
@@ -208,9 +222,14 @@ macro_rules! bench {
     };
 }
 
-bench!(sqlx::Sqlite, "INTEGER", "?");
-bench!(sqlx::Postgres, "BIGINT", "$1");
-bench!(sqlx::MySql, "BIGINT", "?");
+bench!(sqlx::Sqlite, "INTEGER", "?", None::<&str>);
+bench!(sqlx::Postgres, "BIGINT", "$1", None::<&str>);
+bench!(
+    sqlx::MySql,
+    "BIGINT",
+    "?",
+    Some("SHOW GLOBAL STATUS LIKE 'Questions'")
+);
 
 /// Applies everything with `tool`, then runs it again on the database at head.
 async fn run<DB: Bench>(
@@ -233,9 +252,26 @@ where
         }
         Ok(started.elapsed())
     };
+    // What reading the counter itself adds, to take off.
+    let own = match (DB::questions(pool).await?, DB::questions(pool).await?) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
+        _ => 0,
+    };
+    let before = DB::questions(pool).await?;
     let apply = once().await?;
+    let after = DB::questions(pool).await?;
+    let statements = match (before, after) {
+        (Some(b), Some(a)) => {
+            Some(a.saturating_sub(b).saturating_sub(own) as f64 / loaded.raw.len() as f64)
+        }
+        _ => None,
+    };
     let noop = once().await?;
-    Ok(Times { apply, noop })
+    Ok(Times {
+        apply,
+        noop,
+        statements,
+    })
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -303,9 +339,9 @@ async fn main() -> Result<(), Failure> {
         args.n, args.rounds
     );
     println!(
-        "| database | tool | apply | apply ratio (min–max) | no-op start | no-op ratio (min–max) |"
+        "| database | tool | apply | apply ratio (min–max) | no-op start | no-op ratio (min–max) | statements per revision (server) |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for (kind, server) in kinds {
         if !matches!(kind, Kind::Sqlite) && server.is_none() {
             eprintln!("{}: skipped (no server URL)", kind.name());
@@ -334,8 +370,17 @@ async fn main() -> Result<(), Failure> {
             let (apply_ratio, noop_ratio) = (ratio(|x| x.apply), ratio(|x| x.noop));
             let (alo, ahi) = spread(&apply_ratio);
             let (nlo, nhi) = spread(&noop_ratio);
+            let statements = times[t]
+                .iter()
+                .filter_map(|x| x.statements)
+                .collect::<Vec<_>>();
+            let statements = if statements.is_empty() {
+                "–".to_owned()
+            } else {
+                format!("{:.2}", median(statements))
+            };
             println!(
-                "| {} | {} | {:.0} ms | {:.2}× ({alo:.2}–{ahi:.2}) | {:.1} ms | {:.2}× ({nlo:.2}–{nhi:.2}) |",
+                "| {} | {} | {:.0} ms | {:.2}× ({alo:.2}–{ahi:.2}) | {:.1} ms | {:.2}× ({nlo:.2}–{nhi:.2}) | {statements} |",
                 kind.name(),
                 tool.name(),
                 ms(|x| x.apply),
