@@ -289,13 +289,117 @@ fn spread(values: &[f64]) -> (f64, f64) {
     (lo, hi)
 }
 
+/// Revision `i` of a graph shape: a long chain, or `width` branches that each run
+/// `n / width` revisions from a shared root and meet in a merge every 100 revisions.
+fn shape_file(i: usize, parents: &[usize]) -> migraph::Migration {
+    let down = if parents.is_empty() {
+        "none".to_owned()
+    } else {
+        parents
+            .iter()
+            .map(|p| format!("r{p:06}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let text = format!(
+        "-- revision: r{i:06}\n-- down_revision: {down}\n-- migrate:upgrade\nSELECT {i};\n"
+    );
+    migraph::Migration::parse(&format!("r{i:06}_m.sql"), &text).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(1)
+    })
+}
+
+/// The resident memory of this process, from `/proc/self/statm` (Linux), in MiB.
+fn resident_mib() -> f64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0);
+    pages * 4096.0 / (1024.0 * 1024.0)
+}
+
+/// Builds, checks and plans `upgrade heads` on graphs of `n` revisions in the core alone.
+fn graph_scale(n: usize) -> Result<(), Failure> {
+    println!(
+        "| shape | revisions | parse | build and check | plan upgrade heads | resident memory |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let chain: Vec<Vec<usize>> = (0..n)
+        .map(|i| if i == 0 { Vec::new() } else { vec![i - 1] })
+        .collect();
+    // Ten branches from the root; every 100 revisions the ten tips merge into one.
+    let mut wide: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut tips: Vec<usize> = vec![0; 10];
+    while wide.len() < n {
+        let i = wide.len();
+        if i.is_multiple_of(100) {
+            let mut merge = tips.clone();
+            merge.sort_unstable();
+            merge.dedup();
+            wide.push(merge);
+            tips = vec![i; 10];
+        } else {
+            let b = i % 10;
+            wide.push(vec![tips[b]]);
+            tips[b] = i;
+        }
+    }
+    if wide.len() < n + 1 {
+        let mut merge = tips.clone();
+        merge.sort_unstable();
+        merge.dedup();
+        if merge.len() > 1 {
+            wide.push(merge);
+        }
+    }
+    for (name, parents) in [("chain", chain), ("ten branches, merged every 100", wide)] {
+        let before = resident_mib();
+        let started = Instant::now();
+        let files: Vec<migraph::Migration> = parents
+            .iter()
+            .enumerate()
+            .map(|(i, p)| shape_file(i, p))
+            .collect();
+        let parsed = started.elapsed();
+        let started = Instant::now();
+        let graph = migraph::Graph::build(&files).map_err(|p| format!("{} problems", p.len()))?;
+        graph.check_single_head(false)?;
+        let built = started.elapsed();
+        let started = Instant::now();
+        let empty = migraph_core::RevSet::empty(&graph);
+        let steps = migraph_core::plan::upgrade(&graph, &empty, &migraph::Target::heads())?;
+        let planned = started.elapsed();
+        assert_eq!(steps.len(), files.len());
+        println!(
+            "| {name} | {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.0} MiB |",
+            files.len(),
+            parsed.as_secs_f64() * 1000.0,
+            built.as_secs_f64() * 1000.0,
+            planned.as_secs_f64() * 1000.0,
+            resident_mib() - before,
+        );
+    }
+    Ok(())
+}
+
 struct Args {
     n: usize,
     rounds: usize,
+    /// With `--graph N`: only the core's graph scale, at N revisions.
+    graph: Option<usize>,
 }
 
 fn args() -> Result<Args, Failure> {
-    let mut args = Args { n: 1000, rounds: 3 };
+    let mut args = Args {
+        n: 1000,
+        rounds: 3,
+        graph: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -305,10 +409,12 @@ fn args() -> Result<Args, Failure> {
             }
             "--n" => args.n = it.next().ok_or("--n needs a number")?.parse()?,
             "--rounds" => args.rounds = it.next().ok_or("--rounds needs a number")?.parse()?,
+            "--graph" => args.graph = Some(it.next().ok_or("--graph needs a number")?.parse()?),
             other => {
-                return Err(
-                    format!("unknown argument `{other}`: use --n N, --rounds R, --smoke").into(),
-                );
+                return Err(format!(
+                    "unknown argument `{other}`: use --n N, --rounds R, --smoke, --graph N"
+                )
+                .into());
             }
         }
     }
@@ -318,6 +424,9 @@ fn args() -> Result<Args, Failure> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
     let args = args()?;
+    if let Some(n) = args.graph {
+        return graph_scale(n);
+    }
     let ours_dir = tempfile::tempdir()?;
     let theirs_dir = tempfile::tempdir()?;
     generate(args.n, ours_dir.path(), theirs_dir.path())?;
