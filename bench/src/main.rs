@@ -289,6 +289,113 @@ fn spread(values: &[f64]) -> (f64, f64) {
     (lo, hi)
 }
 
+/// A crate that embeds `n` migrations with `tool` and applies them to an in-memory
+/// SQLite database, in `dir`.
+fn rebuild_crate(dir: &Path, n: usize, tool: Tool) -> Result<(), Failure> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no workspace")?;
+    let migrations = dir.join("migrations");
+    std::fs::create_dir_all(&migrations)?;
+    std::fs::create_dir_all(dir.join("src"))?;
+    // `generate` writes both formats; the other one goes here and away.
+    let spare = tempfile::tempdir()?;
+    let (dependency, main) = match tool {
+        Tool::Migraph => {
+            generate(n, &migrations, spare.path())?;
+            (
+                format!(
+                    "migraph = {{ path = {:?}, features = [\"sqlite\"] }}",
+                    workspace.join("migrations")
+                ),
+                "static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!(\"migrations\");\n\n\
+                 #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    \
+                 let pool = sqlx::SqlitePool::connect(\"sqlite::memory:\").await.unwrap();\n    \
+                 let report = MIGRATIONS.upgrade(&pool, \"head\").await.unwrap();\n    \
+                 println!(\"{}\", report.steps.len());\n}\n",
+            )
+        }
+        _ => {
+            generate(n, spare.path(), &migrations)?;
+            (
+                String::new(),
+                "static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations\");\n\n\
+                 #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    \
+                 let pool = sqlx::SqlitePool::connect(\"sqlite::memory:\").await.unwrap();\n    \
+                 MIGRATOR.run(&pool).await.unwrap();\n}\n",
+            )
+        }
+    };
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"rebuild{n}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dependencies]\n{dependency}\n\
+             sqlx = {{ version = \"0.9\", default-features = false, features = [\"sqlite\", \"runtime-tokio\", \"migrate\", \"macros\"] }}\n\
+             tokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n\n[workspace]\n"
+        ),
+    )?;
+    std::fs::write(dir.join("src/main.rs"), main)?;
+    std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock"))?;
+    Ok(())
+}
+
+/// Builds `dir` with cargo, into `target`; how long it took.
+fn cargo_build(dir: &Path, target: &Path) -> Result<Duration, Failure> {
+    let started = Instant::now();
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "--quiet"])
+            .env("CARGO_TARGET_DIR", target)
+            .current_dir(dir)
+            .status()?;
+    if !status.success() {
+        return Err(format!("cargo build in {} failed", dir.display()).into());
+    }
+    Ok(started.elapsed())
+}
+
+/// The debug rebuild after editing one migration file, with migraph's
+/// `embed_migrations!` and with sqlx's `migrate!`, at each size.
+fn rebuild(sizes: &[usize]) -> Result<(), Failure> {
+    let root = tempfile::tempdir()?;
+    // Dependencies are built once and kept next to the workspace's own build.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+            std::path::PathBuf::from,
+        )
+        .join("bench-crates");
+    println!("| revisions | tool | first build | rebuild after one edit |");
+    println!("|---|---|---|---|");
+    for &n in sizes {
+        for tool in [Tool::Sqlx, Tool::Migraph] {
+            let dir = root.path().join(format!("{}{n}", tool as u8));
+            rebuild_crate(&dir, n, tool)?;
+            let first = cargo_build(&dir, &target)?;
+            // Edit one file: a comment at the end of the last revision.
+            let migrations = dir.join("migrations");
+            let mut files: Vec<_> = std::fs::read_dir(&migrations)?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .collect();
+            files.sort();
+            let last = files.last().ok_or("no migration")?;
+            let mut text = std::fs::read_to_string(last)?;
+            text.push_str("-- edited\n");
+            std::fs::write(last, text)?;
+            let again = cargo_build(&dir, &target)?;
+            println!(
+                "| {n} | {} | {:.1} s | {:.1} s |",
+                tool.name(),
+                first.as_secs_f64(),
+                again.as_secs_f64()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Revision `i` of a graph shape: a long chain, or `width` branches that each run
 /// `n / width` revisions from a shared root and meet in a merge every 100 revisions.
 fn shape_file(i: usize, parents: &[usize]) -> migraph::Migration {
@@ -392,6 +499,8 @@ struct Args {
     rounds: usize,
     /// With `--graph N`: only the core's graph scale, at N revisions.
     graph: Option<usize>,
+    /// With `--rebuild N,N...`: only the rebuild after one edit, at these sizes.
+    rebuild: Option<Vec<usize>>,
 }
 
 fn args() -> Result<Args, Failure> {
@@ -399,6 +508,7 @@ fn args() -> Result<Args, Failure> {
         n: 1000,
         rounds: 3,
         graph: None,
+        rebuild: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -410,6 +520,15 @@ fn args() -> Result<Args, Failure> {
             "--n" => args.n = it.next().ok_or("--n needs a number")?.parse()?,
             "--rounds" => args.rounds = it.next().ok_or("--rounds needs a number")?.parse()?,
             "--graph" => args.graph = Some(it.next().ok_or("--graph needs a number")?.parse()?),
+            "--rebuild" => {
+                let sizes = it.next().ok_or("--rebuild needs sizes, e.g. 100,1000")?;
+                args.rebuild = Some(
+                    sizes
+                        .split(',')
+                        .map(str::parse)
+                        .collect::<Result<Vec<usize>, _>>()?,
+                );
+            }
             other => {
                 return Err(format!(
                     "unknown argument `{other}`: use --n N, --rounds R, --smoke, --graph N"
@@ -426,6 +545,9 @@ async fn main() -> Result<(), Failure> {
     let args = args()?;
     if let Some(n) = args.graph {
         return graph_scale(n);
+    }
+    if let Some(sizes) = &args.rebuild {
+        return rebuild(sizes);
     }
     let ours_dir = tempfile::tempdir()?;
     let theirs_dir = tempfile::tempdir()?;
