@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{applied, branched, graph, ids};
+use common::{ALL, applied, branched, forked, graph, ids};
 use migraph_core::{Graph, PlanError, RevSet, Target, TargetError, plan};
 
 fn t(s: &str) -> Target {
@@ -132,24 +132,6 @@ fn a_branch_walk_to_base_undoes_only_that_branch() {
         PlanError::Target(TargetError::TooFewSteps { .. })
     ));
 }
-
-/// ```text
-/// r - s - p1 (left)  - q1
-///       \ p2 (right) - q2
-/// ```
-fn forked() -> Graph {
-    graph(&[
-        "p1 <- s label=left",
-        "p2 <- s label=right",
-        "q1 <- p1",
-        "q2 <- p2",
-        "r",
-        "s <- r",
-    ])
-    .1
-}
-
-const ALL: &[&str] = &["r", "s", "p1", "q1", "p2", "q2"];
 
 #[test]
 fn a_branch_scoped_downgrade_stays_on_its_branch() {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{applied, branched, graph, ids};
+use common::{ALL, applied, branched, forked, graph, ids};
 use migraph_core::{Anchor, Graph, Target, TargetError};
 
 /// What a row expects: the ids resolved (`base of X` for `X@base`), or an error kind.
@@ -55,24 +55,6 @@ fn check(g: &Graph, current: &[&str], rows: &[(&str, Want)]) {
         assert_eq!(got, expected, "`{target}` with {current:?} applied");
     }
 }
-
-/// ```text
-/// r - s - p1 (left)  - q1
-///       \ p2 (right) - q2
-/// ```
-fn forked() -> Graph {
-    graph(&[
-        "p1 <- s label=left",
-        "p2 <- s label=right",
-        "q1 <- p1",
-        "q2 <- p2",
-        "r",
-        "s <- r",
-    ])
-    .1
-}
-
-const ALL: &[&str] = &["r", "s", "p1", "q1", "p2", "q2"];
 
 #[test]
 fn absolute_forms_on_a_forked_graph() {

@@ -86,3 +86,24 @@ pub fn branched() -> Graph {
     ])
     .1
 }
+
+/// The graph of the forked-branch cases:
+///
+/// ```text
+/// r - s - p1 (left)  - q1
+///       \ p2 (right) - q2
+/// ```
+pub fn forked() -> Graph {
+    graph(&[
+        "p1 <- s label=left",
+        "p2 <- s label=right",
+        "q1 <- p1",
+        "q2 <- p2",
+        "r",
+        "s <- r",
+    ])
+    .1
+}
+
+/// Every revision of [`forked`].
+pub const ALL: &[&str] = &["r", "s", "p1", "q1", "p2", "q2"];

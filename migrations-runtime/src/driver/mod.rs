@@ -261,6 +261,37 @@ type RowTuple = (
     Option<String>,
 );
 
+/// A row's state; one this binary does not know reads as `failed`, saying why.
+fn decode_state(state: &str, error: Option<String>) -> (RevisionState, Option<String>) {
+    match RevisionState::parse(state) {
+        Some(s) => (s, error),
+        None => (
+            RevisionState::Failed,
+            Some(format!("unknown state `{state}` in the version table")),
+        ),
+    }
+}
+
+/// A row read for the no-op decision: revision, checksum, state; the rest left empty.
+fn decode_state_row((revision, checksum, state): (String, String, String)) -> AppliedRevision {
+    let mut row = AppliedRevision::applied(revision, &[]);
+    row.checksum = checksum;
+    (row.state, row.error) = decode_state(&state, None);
+    row
+}
+
+/// A read of the version table, with "no such table" as `None` (nothing applied yet).
+fn missing_as_none<T>(
+    dialect: Dialect,
+    read: Result<T, sqlx::Error>,
+) -> Result<Option<T>, sqlx::Error> {
+    match read {
+        Ok(rows) => Ok(Some(rows)),
+        Err(e) if (info(dialect).missing_table)(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn decode_row(row: RowTuple) -> AppliedRevision {
     let (
         revision,
@@ -273,13 +304,7 @@ fn decode_row(row: RowTuple) -> AppliedRevision {
         state,
         error,
     ) = row;
-    let (state, error) = match RevisionState::parse(&state) {
-        Some(s) => (s, error),
-        None => (
-            RevisionState::Failed,
-            Some(format!("unknown state `{state}` in the version table")),
-        ),
-    };
+    let (state, error) = decode_state(&state, error);
     AppliedRevision {
         revision,
         parents: parents

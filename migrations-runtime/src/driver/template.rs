@@ -25,13 +25,8 @@ macro_rules! impl_driver {
                         sqlx::query_as::<$db, $crate::driver::RowTuple>(sqlx::AssertSqlSafe(sql))
                             .fetch_all(&mut *conn)
                             .await;
-                    match rows {
-                        Ok(rows) => Ok(Some(
-                            rows.into_iter().map($crate::driver::decode_row).collect(),
-                        )),
-                        Err(e) if ($crate::driver::info(Self::DIALECT).missing_table)(&e) => Ok(None),
-                        Err(e) => Err(e),
-                    }
+                    $crate::driver::missing_as_none(Self::DIALECT, rows)
+                        .map(|rows| rows.map(|r| r.into_iter().map($crate::driver::decode_row).collect()))
                 }
             }
 
@@ -47,23 +42,9 @@ macro_rules! impl_driver {
                     let rows = sqlx::query_as::<$db, (String, String, String)>(sqlx::AssertSqlSafe(sql))
                         .fetch_all(&mut *conn)
                         .await;
-                    match rows {
-                        Ok(rows) => Ok(Some(
-                            rows.into_iter()
-                                .map(|(revision, checksum, state)| {
-                                    let mut row = $crate::table::AppliedRevision::applied(revision, &[]);
-                                    row.checksum = checksum;
-                                    match $crate::table::RevisionState::parse(&state) {
-                                        Some(s) => row.state = s,
-                                        None => row.state = $crate::table::RevisionState::Failed,
-                                    }
-                                    row
-                                })
-                                .collect(),
-                        )),
-                        Err(e) if ($crate::driver::info(Self::DIALECT).missing_table)(&e) => Ok(None),
-                        Err(e) => Err(e),
-                    }
+                    $crate::driver::missing_as_none(Self::DIALECT, rows).map(|rows| {
+                        rows.map(|r| r.into_iter().map($crate::driver::decode_state_row).collect())
+                    })
                 }
             }
 

@@ -334,31 +334,13 @@ impl<'m> Migrator<'m> {
         for item in work {
             let step = match self.run::<DB>(conn, table, &item.job(self)).await {
                 Ok(step) => step,
-                Err(Error::Execute {
-                    revision,
-                    file,
-                    action,
-                    statement,
-                    line,
-                    sql,
-                    database,
-                    error,
-                    ..
-                }) => {
+                Err(mut e) => {
                     // What ran before the failure stays done: say so with the error.
-                    return Err(Error::Execute {
-                        revision,
-                        file,
-                        action,
-                        statement,
-                        line,
-                        sql,
-                        database,
-                        error,
-                        completed: report,
-                    });
+                    if let Error::Execute { completed, .. } = &mut e {
+                        *completed = report;
+                    }
+                    return Err(e);
                 }
-                Err(other) => return Err(other),
             };
             if let (Some(step), Some(hook)) = (&step, &self.on_step) {
                 (hook.0)(step);
