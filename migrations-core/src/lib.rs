@@ -40,5 +40,5 @@ pub use file::{
 };
 pub use graph::{Graph, GraphProblem, RevIndex, RevSet};
 pub use plan::{PlanError, StampPlan};
-pub use split::{Dialect, Statement, contains_semicolon, split_statements};
+pub use split::{Dialect, Statement, contains_semicolon, ends_closed, split_statements};
 pub use target::{Anchor, Resolved, Target, TargetError, current_heads};

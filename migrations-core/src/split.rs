@@ -104,11 +104,7 @@ pub struct Statement<'a> {
 /// assert_eq!(statements[1].line, 3);
 /// ```
 pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
-    let mut lexer = Lexer {
-        src: sql.as_bytes(),
-        pos: 0,
-        dialect,
-    };
+    let mut lexer = Lexer::new(sql, dialect);
     let mut out = Vec::new();
     // Where the text since the last `;` starts, where its code starts and ends.
     let mut gap = 0;
@@ -188,12 +184,28 @@ pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement<'_>> {
 /// assert!(contains_semicolon("CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END", Dialect::MySql));
 /// ```
 pub fn contains_semicolon(sql: &str, dialect: Dialect) -> bool {
-    let mut lexer = Lexer {
-        src: sql.as_bytes(),
-        pos: 0,
-        dialect,
-    };
+    let mut lexer = Lexer::new(sql, dialect);
     std::iter::from_fn(|| lexer.next()).any(|t| t == Token::Semicolon)
+}
+
+/// Whether `sql` ends outside every string, quoted identifier and comment: text appended
+/// after it (following a newline) is read as new code, not as part of something `sql`
+/// left open.
+///
+/// # Examples
+///
+/// ```
+/// use migraph_core::{Dialect, ends_closed};
+///
+/// assert!(ends_closed("SELECT 'a' -- c", Dialect::Postgres));
+/// assert!(!ends_closed("SELECT 'a", Dialect::Postgres));
+/// assert!(!ends_closed("SELECT $$ a", Dialect::Postgres));
+/// assert!(!ends_closed("SELECT 1 /* a", Dialect::Sqlite));
+/// ```
+pub fn ends_closed(sql: &str, dialect: Dialect) -> bool {
+    let mut lexer = Lexer::new(sql, dialect);
+    while lexer.next().is_some() {}
+    !lexer.open
 }
 
 /// Whether a `BEGIN` followed by `next` (a word, or `None` for punctuation) opens a block
@@ -250,6 +262,8 @@ struct Lexer<'a> {
     src: &'a [u8],
     pos: usize,
     dialect: Dialect,
+    /// Whether a string, quoted identifier or comment ran to the end of the text.
+    open: bool,
 }
 
 fn is_word_start(b: u8) -> bool {
@@ -261,6 +275,15 @@ fn is_word_byte(b: u8) -> bool {
 }
 
 impl<'a> Lexer<'a> {
+    fn new(sql: &'a str, dialect: Dialect) -> Self {
+        Self {
+            src: sql.as_bytes(),
+            pos: 0,
+            dialect,
+            open: false,
+        }
+    }
+
     fn peek(&self, ahead: usize) -> Option<u8> {
         self.src.get(self.pos + ahead).copied()
     }
@@ -306,6 +329,7 @@ impl<'a> Lexer<'a> {
                 while self.peek(0).is_some_and(|b| b != b']') {
                     self.pos += 1;
                 }
+                self.open |= self.pos >= self.src.len();
                 self.pos = (self.pos + 1).min(self.src.len());
                 Token::Other
             }
@@ -350,7 +374,10 @@ impl<'a> Lexer<'a> {
         let mut depth = 1;
         while depth > 0 {
             match (self.peek(0), self.peek(1)) {
-                (None, _) => break,
+                (None, _) => {
+                    self.open = true;
+                    break;
+                }
                 (Some(b'*'), Some(b'/')) => {
                     depth -= 1;
                     self.pos += 2;
@@ -371,7 +398,10 @@ impl<'a> Lexer<'a> {
         self.pos += 1;
         loop {
             match self.peek(0) {
-                None => break,
+                None => {
+                    self.open = true;
+                    break;
+                }
                 Some(b'\\') if backslash => self.pos += 2,
                 Some(b) if b == quote => {
                     if self.peek(1) == Some(quote) {
@@ -415,6 +445,7 @@ impl<'a> Lexer<'a> {
             }
             self.pos += 1;
         }
+        self.open = true;
         Token::Other
     }
 }

@@ -72,6 +72,8 @@ static SQLITE: Syntax = Syntax {
 pub(crate) enum Values<'a> {
     Placeholders,
     Literals(&'a [Option<&'a str>]),
+    /// Literals, with the execution time given by an SQL expression rather than 0.
+    Timed(&'a [Option<&'a str>], &'a str),
 }
 
 /// The version table's SQL in each dialect.
@@ -108,11 +110,15 @@ impl DialectSql for Dialect {
     }
 
     /// A string literal: quotes doubled, and on MySQL backslashes and NUL escaped too.
+    /// On PostgreSQL a text with a backslash is written `E'...'` with the backslashes
+    /// doubled, which reads the same whatever `standard_conforming_strings` says.
     /// (PostgreSQL's text cannot hold NUL at all; SQLite's can, as written.)
     fn literal(self, text: &str) -> String {
         let mut escaped = text.replace('\'', "''");
         if self.syntax().backslash_escapes {
             escaped = escaped.replace('\\', "\\\\").replace('\0', "\\0");
+        } else if self == Self::Postgres && text.contains('\\') {
+            return format!("E'{}'", escaped.replace('\\', "\\\\"));
         }
         format!("'{escaped}'")
     }
@@ -162,12 +168,16 @@ impl DialectSql for Dialect {
                 .map(|i| self.placeholder(i))
                 .collect::<Vec<_>>()
                 .join(", "),
-            Values::Literals(given) => {
+            Values::Literals(given) | Values::Timed(given, _) => {
+                let ms = match values {
+                    Values::Timed(_, ms) => ms,
+                    _ => "0",
+                };
                 let mut v: Vec<String> = given
                     .iter()
                     .map(|t| t.map_or_else(|| "NULL".to_owned(), |t| self.literal(t)))
                     .collect();
-                v.extend(["0".to_owned(), "'applied'".to_owned(), "NULL".to_owned()]);
+                v.extend([ms.to_owned(), "'applied'".to_owned(), "NULL".to_owned()]);
                 v.join(", ")
             }
         };
@@ -211,7 +221,9 @@ impl DialectSql for Dialect {
     /// Deletes a version row: the revision as a placeholder, or the literal given.
     fn delete_row(self, table: &TableName, values: Values<'_>) -> String {
         let revision = match values {
-            Values::Literals([Some(revision), ..]) => self.literal(revision),
+            Values::Literals([Some(revision), ..]) | Values::Timed([Some(revision), ..], _) => {
+                self.literal(revision)
+            }
             _ => self.placeholder(1),
         };
         format!(
@@ -268,18 +280,23 @@ mod tests {
             "INSERT INTO `app`.`versions` (revision, parents, message, checksum, downgrade_sql, execution_ms, state, error) VALUES ('b2', 'a1', 'it''s', 'c0ffee', NULL, 0, 'applied', NULL)"
         );
         assert_eq!(
+            Dialect::Postgres.insert_row(&t, Values::Timed(&values, "now_ms()")),
+            "INSERT INTO \"app\".\"versions\" (revision, parents, message, checksum, downgrade_sql, execution_ms, state, error) VALUES ('b2', 'a1', 'it''s', 'c0ffee', NULL, now_ms(), 'applied', NULL)"
+        );
+        assert_eq!(
             Dialect::Postgres.insert_row(&t, Values::Placeholders),
             "INSERT INTO \"app\".\"versions\" (revision, parents, message, checksum, downgrade_sql, execution_ms, state, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         );
     }
 
     #[test]
-    fn literals_escape_quotes_everywhere_and_backslashes_on_mysql() {
+    fn literals_escape_quotes_everywhere_and_backslashes_on_mysql_and_postgres() {
         let text = "it's a \\ path;\nline\0end";
         assert_eq!(
             Dialect::Postgres.literal(text),
-            "'it''s a \\ path;\nline\0end'"
+            "E'it''s a \\\\ path;\nline\0end'"
         );
+        assert_eq!(Dialect::Postgres.literal("it's"), "'it''s'");
         assert_eq!(
             Dialect::Sqlite.literal(text),
             "'it''s a \\ path;\nline\0end'"

@@ -358,10 +358,28 @@ async fn a_failing_revision_leaves_the_database_as_before_it<DB: Backend>(db: &T
     let err = m.upgrade(&db.pool, "head").await.unwrap_err();
     match &err {
         Error::Execute {
-            revision, action, ..
+            revision,
+            action,
+            statement,
+            line,
+            database,
+            ..
         } => {
             assert_eq!(revision, "b2");
             assert_eq!(*action, Action::Upgrade);
+            assert_eq!((*statement, *line), (Some(2), Some(5)), "{err}");
+            assert!(database.message.contains("no_such_table"), "{err}");
+            // PostgreSQL's position counts from the start of the revision's SQL, though
+            // BEGIN travelled before it. Only PostgreSQL gives a position.
+            assert_eq!(
+                database.position.is_some(),
+                DB::DIALECT == migraph::Dialect::Postgres
+            );
+            if let Some(p) = database.position {
+                let sql = m.get("b2").unwrap().upgrade_sql();
+                let at: String = sql.chars().skip(p - 1).take(13).collect();
+                assert_eq!(at, "no_such_table", "{err}");
+            }
         }
         other => panic!("expected the revision to fail, got {other}"),
     }

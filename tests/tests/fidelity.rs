@@ -14,6 +14,8 @@ on_every_database!(
     a_revision_whose_first_statement_fails_is_retried_not_dirty,
     session_sql_runs_first_and_does_not_leak,
     a_failed_upgrade_says_what_it_completed,
+    the_version_row_keeps_the_downgrade_sql_as_written,
+    sql_left_open_at_its_end_fails_on_its_own,
 );
 
 /// The error of a failed upgrade carries what was applied before the failure and stays
@@ -355,4 +357,59 @@ async fn session_sql_runs_first_and_does_not_leak<DB: Backend>(db: &TestDb<DB>) 
         "{err}"
     );
     pool.close().await;
+}
+
+/// The version row's downgrade SQL, written into the revision's text as a literal on
+/// PostgreSQL, is the file's section byte for byte, also where the server reads
+/// backslashes in plain literals as escapes.
+async fn the_version_row_keeps_the_downgrade_sql_as_written<DB: Backend>(db: &TestDb<DB>) {
+    let downgrade =
+        "DELETE FROM kept WHERE v = 'a\\b' OR v = 'it''s' OR v = '\\n\t\u{e9}';\nDROP TABLE kept;";
+    let file = format!(
+        "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE kept (v TEXT);\n-- migrate:downgrade\n{downgrade}\n"
+    );
+    let dir = migrations_dir(&[("a1_kept.sql", &file)]);
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    let session: &[&str] = if DB::DIALECT == Dialect::Postgres {
+        &["SET standard_conforming_strings = off"]
+    } else {
+        &[]
+    };
+    m.runner()
+        .session_sql(session.iter().copied())
+        .upgrade(&db.pool, "head")
+        .await
+        .unwrap();
+    let rows = m.runner().applied(&db.pool).await.unwrap();
+    assert_eq!(rows[0].downgrade_sql.as_deref(), Some(downgrade));
+    assert_eq!(rows[0].state, RevisionState::Applied);
+}
+
+/// SQL that ends inside a string or a dollar quote is sent alone, as written, and fails
+/// with the database's own error; nothing is recorded.
+async fn sql_left_open_at_its_end_fails_on_its_own<DB: Backend>(db: &TestDb<DB>) {
+    // (On MySQL, whose DDL commits on its own, a statement before it would leave the
+    // revision part-way; that case has its own tests.)
+    let open = match DB::DIALECT {
+        Dialect::Postgres => "CREATE TABLE never (id INTEGER);\nSELECT $$ left open",
+        Dialect::MySql => "SELECT 'left open",
+        _ => "CREATE TABLE never (id INTEGER);\nSELECT 'left open",
+    };
+    let file = format!("-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\n{open}\n");
+    let dir = migrations_dir(&[("a1_open.sql", &file)]);
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    let err = m.upgrade(&db.pool, "head").await.unwrap_err();
+    let Error::Execute { database, .. } = &err else {
+        panic!("{err}");
+    };
+    assert!(
+        ["unterminated", "syntax", "unrecognized token"]
+            .iter()
+            .any(|said| database.message.contains(said)),
+        "{err}"
+    );
+    assert!(m.runner().applied(&db.pool).await.unwrap().is_empty());
+    if DB::TRANSACTIONAL_DDL {
+        assert!(!DB::table_exists(&db.pool, "never").await);
+    }
 }

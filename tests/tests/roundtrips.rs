@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use migraph::{Migrations, embed_migrations};
+use migraph::{Dialect, Migrations, embed_migrations};
 use migraph_tests::{Backend, TestDb};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
@@ -65,6 +65,13 @@ async fn no_op_start_is_one_statement<DB: Backend>(db: &TestDb<DB>) {
     // SQLite, whose lock is each revision's transaction, checks it.
     let rechecks = log.iter().filter(|s| s.contains("SELECT COUNT(*)")).count();
     assert_eq!(rechecks, if DB::SESSION_LOCK { 0 } else { 3 }, "{log:?}");
+    if DB::DIALECT == Dialect::Postgres {
+        // Each revision is one text (BEGIN, its SQL, its row, COMMIT), one round trip;
+        // around them: the no-op read, the lock, the read under it, the version table's
+        // CREATE IF NOT EXISTS and the unlock.
+        let texts = log.iter().filter(|s| s.starts_with("\"BEGIN; ")).count();
+        assert_eq!((texts, count), (3, 8), "{log:?}");
+    }
     // On one connection, so that the pool opening a connection (SQLite logs its set-up as
     // statements) is not counted.
     let mut conn = db.pool.acquire().await.unwrap();

@@ -10,7 +10,7 @@
 )]
 // The `Driver` trait is sealed and its methods hidden: the types they pass are this
 // crate's own business.
-#![allow(private_interfaces)]
+#![allow(private_interfaces, private_bounds)]
 
 use std::future::Future;
 
@@ -49,6 +49,11 @@ pub(crate) struct DialectInfo {
     pub(crate) busy: fn(&sqlx::Error) -> bool,
     /// What the database said, field by field.
     pub(crate) describe: fn(&sqlx::Error) -> crate::error::DatabaseError,
+    /// Where a transactional revision can travel as one text (`BEGIN`, its SQL, its
+    /// version row, `COMMIT`) and so cost one round trip: the SQL expression for the
+    /// time the transaction has run so far, in milliseconds, which becomes the row's
+    /// execution time.
+    pub(crate) elapsed_ms: Option<&'static str>,
 }
 
 /// The online behaviour of a dialect whose driver is compiled in.
@@ -75,6 +80,7 @@ static GENERIC: DialectInfo = DialectInfo {
     busy_timeout: None,
     busy: |_| false,
     describe: crate::error::DatabaseError::generic,
+    elapsed_ms: None,
 };
 
 /// A row to write to the version table.
@@ -113,10 +119,30 @@ impl RowChange<'_> {
     }
 }
 
-/// Why a revision's run failed: the database's error, and the index (0-based) of the
-/// statement that failed: for SQL run statement by statement, that statement; for SQL
-/// sent whole, how many statements completed before the error.
-pub(crate) type RunError = (sqlx::Error, Option<usize>);
+/// Why a revision's run failed.
+pub(crate) struct RunError {
+    /// The database's error.
+    pub(crate) error: sqlx::Error,
+    /// The index (0-based) of the statement that failed: for SQL run statement by
+    /// statement, that statement; for SQL sent whole, how many of its statements
+    /// completed before the error. `None` when the error came from no statement of the
+    /// revision's SQL.
+    pub(crate) statement: Option<usize>,
+    /// How many characters were sent before the revision's SQL in the same text, to take
+    /// off the database's error position.
+    pub(crate) offset: usize,
+}
+
+impl RunError {
+    /// An error outside the revision's SQL (opening the transaction, the version row).
+    pub(crate) fn plain(error: sqlx::Error) -> Self {
+        Self {
+            error,
+            statement: None,
+            offset: 0,
+        }
+    }
+}
 
 /// A repair of one version row.
 #[derive(Debug, Clone)]

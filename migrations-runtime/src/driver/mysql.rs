@@ -18,6 +18,7 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     busy_timeout: None,
     busy: |_| false,
     describe,
+    elapsed_ms: None,
 };
 
 fn number(e: &sqlx::Error) -> Option<u16> {

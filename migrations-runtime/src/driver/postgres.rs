@@ -13,6 +13,7 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     busy_timeout: None,
     busy: |_| false,
     describe,
+    elapsed_ms: Some("CAST(EXTRACT(EPOCH FROM clock_timestamp() - now()) * 1000 AS BIGINT)"),
 };
 
 fn sqlstate(e: &sqlx::Error) -> Option<&str> {

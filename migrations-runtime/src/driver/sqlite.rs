@@ -15,6 +15,7 @@ pub(super) static INFO: DialectInfo = DialectInfo {
             if db.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5))
     },
     describe: crate::error::DatabaseError::generic,
+    elapsed_ms: None,
 };
 
 impl_driver!(sqlx::Sqlite, Dialect::Sqlite);

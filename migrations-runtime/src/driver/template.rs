@@ -235,20 +235,33 @@ macro_rules! impl_driver {
             change: &$crate::driver::Change<'_>,
             started: ::std::time::Instant,
         ) -> Result<bool, $crate::driver::RunError> {
-            let plain = |e: sqlx::Error| (e, None);
-            let mut tx = open_transaction(&mut *conn).await.map_err(plain)?;
+            use $crate::driver::RunError;
+            use sqlx::Connection as _;
+            let dialect = <$db as $crate::driver::Driver>::DIALECT;
+            if let Some(elapsed) = $crate::driver::info(dialect).elapsed_ms {
+                if !needs_recheck() && !conn.is_in_transaction() && ::migraph_core::ends_closed(change.sql, dialect) {
+                    return in_one_text(conn, table, change, elapsed).await.map(|()| true);
+                }
+            }
+            let mut tx = open_transaction(&mut *conn).await.map_err(RunError::plain)?;
             let done = async {
-                if needs_recheck() && !still_to_do(&mut *tx, table, &change.row).await.map_err(plain)? {
+                if needs_recheck() && !still_to_do(&mut *tx, table, &change.row).await.map_err(RunError::plain)? {
                     return Ok(false);
                 }
-                execute_sql(&mut *tx, change.sql).await.map_err(|(e, done)| (e, Some(done)))?;
-                record(&mut *tx, table, &change.row, started, $crate::table::RevisionState::Applied).await.map_err(plain)?;
+                execute_sql(&mut *tx, change.sql).await.map_err(|(error, done)| RunError {
+                    error,
+                    statement: Some(done),
+                    offset: 0,
+                })?;
+                record(&mut *tx, table, &change.row, started, $crate::table::RevisionState::Applied)
+                    .await
+                    .map_err(RunError::plain)?;
                 Ok(true)
             }
             .await;
             match done {
                 Ok(ran) => {
-                    tx.commit().await.map_err(plain)?;
+                    tx.commit().await.map_err(RunError::plain)?;
                     Ok(ran)
                 }
                 Err(e) => {
@@ -258,6 +271,50 @@ macro_rules! impl_driver {
                     Err(e)
                 }
             }
+        }
+
+        /// Runs a transactional revision as one text in one round trip: `BEGIN`, its SQL
+        /// exactly as written, its version-row change with the values as literals, and
+        /// `COMMIT`. The server stops at the first error and the transaction is rolled
+        /// back; the statements that completed before it say which one failed.
+        async fn in_one_text(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            change: &$crate::driver::Change<'_>,
+            elapsed: &str,
+        ) -> Result<(), $crate::driver::RunError> {
+            use $crate::dialect::{DialectSql as _, Values};
+            let dialect = <$db as $crate::driver::Driver>::DIALECT;
+            let row = match &change.row {
+                $crate::driver::RowChange::Insert(row) => {
+                    let values = [
+                        Some(row.revision),
+                        Some(row.parents.as_str()),
+                        Some(row.message),
+                        Some(row.checksum),
+                        row.downgrade_sql,
+                    ];
+                    dialect.insert_row(table, Values::Timed(&values, elapsed))
+                }
+                $crate::driver::RowChange::Delete(revision) => {
+                    dialect.delete_row(table, Values::Literals(&[Some(*revision)]))
+                }
+            };
+            const BEGIN: &str = "BEGIN;\n";
+            let text = [BEGIN, change.sql, "\n;\n", &row, ";\nCOMMIT"].concat();
+            let Err((error, done)) = execute_sql(&mut *conn, &text).await else {
+                return Ok(());
+            };
+            // The failed transaction is still open on the server until this; a failed
+            // rollback closes the connection, which undoes it too.
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            let statements = ::migraph_core::split_statements(change.sql, dialect).len();
+            Err($crate::driver::RunError {
+                error,
+                // `BEGIN` is the first statement to complete.
+                statement: done.checked_sub(1).filter(|&i| i < statements),
+                offset: BEGIN.len(),
+            })
         }
 
         /// Runs a revision outside a transaction: its row says `running` while it runs,
@@ -270,7 +327,8 @@ macro_rules! impl_driver {
             started: ::std::time::Instant,
         ) -> Result<bool, $crate::driver::RunError> {
             use $crate::table::RevisionState;
-            let plain = |e: sqlx::Error| (e, None);
+            use $crate::driver::RunError;
+            let plain = RunError::plain;
             if needs_recheck() && !still_to_do(&mut *conn, table, &change.row).await.map_err(plain)? {
                 return Ok(false);
             }
@@ -311,7 +369,11 @@ macro_rules! impl_driver {
                     if let Err(mark) = settled {
                         tracing::error!(revision, error = %mark, "could not settle the failed revision's row; it still says running");
                     }
-                    return Err((source, Some(i)));
+                    return Err(RunError {
+                        error: source,
+                        statement: Some(i),
+                        offset: 0,
+                    });
                 }
             }
             match &change.row {

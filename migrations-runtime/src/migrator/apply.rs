@@ -5,7 +5,7 @@ use std::time::Instant;
 use migraph_core::{Dialect, Graph, Migration, RevIndex, RevSet, Target, plan};
 use sqlx::Acquire;
 
-use crate::driver::{Change, Driver, RowChange};
+use crate::driver::{Change, Driver, RowChange, RunError};
 use crate::error::Error;
 use crate::lock::{self, AcquiredConnection};
 use crate::report::{Action, Report, Step};
@@ -389,28 +389,37 @@ impl<'m> Migrator<'m> {
         let (revision, message, action) = (*revision, *message, *action);
         tracing::info!(revision, message, %action, "running");
         let started = Instant::now();
-        let ran = DB::run(conn, table, change)
-            .await
-            .map_err(|(source, statement)| {
-                if DB::is_busy(&source) {
-                    return self.database_error::<DB>(table, source);
-                }
-                let database = (crate::driver::info(DB::DIALECT).describe)(&source);
-                let at = locate(change, DB::DIALECT, statement, database.position);
-                let error = Error::Execute {
-                    revision: revision.to_owned(),
-                    file: file.clone(),
-                    action,
-                    statement: at.map(|a| a.statement),
-                    line: at.and_then(|a| a.line),
-                    sql: at.map(|a| a.sql.to_owned()),
-                    database: Box::new(database),
-                    error: source,
-                    completed: Report::default(),
-                };
-                tracing::error!(revision, %action, %error, "failed");
-                error
-            })?;
+        let ran = DB::run(conn, table, change).await.map_err(|failed| {
+            let RunError {
+                error: source,
+                statement,
+                offset,
+            } = failed;
+            if DB::is_busy(&source) {
+                return self.database_error::<DB>(table, source);
+            }
+            let mut database = (crate::driver::info(DB::DIALECT).describe)(&source);
+            // The position counts from the start of the text sent; make it count from
+            // the start of the revision's SQL, or drop it when it points elsewhere.
+            database.position = database
+                .position
+                .and_then(|p| p.checked_sub(offset))
+                .filter(|&p| offset == 0 || (1..=change.sql.chars().count()).contains(&p));
+            let at = locate(change, DB::DIALECT, statement, database.position);
+            let error = Error::Execute {
+                revision: revision.to_owned(),
+                file: file.clone(),
+                action,
+                statement: at.map(|a| a.statement),
+                line: at.and_then(|a| a.line),
+                sql: at.map(|a| a.sql.to_owned()),
+                database: Box::new(database),
+                error: source,
+                completed: Report::default(),
+            };
+            tracing::error!(revision, %action, %error, "failed");
+            error
+        })?;
         if !ran {
             tracing::info!(revision, %action, "already done by another process");
             return Ok(None);
