@@ -34,6 +34,7 @@ on_every_database!(
     a_revision_left_part_way_is_refused_until_repaired,
     a_changed_checksum_is_re_recorded_on_purpose,
     a_single_transaction_run_is_all_or_nothing,
+    a_failed_run_in_the_callers_transaction_leaves_it_usable,
     an_older_binary_rolls_back_revisions_it_does_not_know_on_request,
 );
 
@@ -481,4 +482,50 @@ async fn an_in_memory_sqlite_database_survives_runs() {
         ["c3"]
     );
     assert_eq!(MIGRATIONS.current(&pool).await.unwrap()[0].revision, "b2");
+}
+
+/// Run inside a transaction the caller opened, a failed revision is undone to its own
+/// savepoint (or, in whole-run mode, the run to its own), and the caller's transaction
+/// goes on.
+async fn a_failed_run_in_the_callers_transaction_leaves_it_usable<DB: Backend>(db: &TestDb<DB>)
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    if !DB::TRANSACTIONAL_DDL {
+        return; // MySQL commits the caller's transaction at the first DDL
+    }
+    let broken = "-- revision: c3\n-- down_revision: b2\n-- migrate:upgrade\nCREATE TABLE third_table (id INTEGER);\nINSERT INTO no_such_table VALUES (1);\n";
+    let dir = migrations_dir(&[
+        ("a1_first.sql", A1),
+        ("b2_second.sql", B2),
+        ("c3_broken.sql", broken),
+    ]);
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    for whole in [false, true] {
+        let mut tx = db.pool.begin().await.unwrap();
+        let err = m
+            .runner()
+            .single_transaction(whole)
+            .upgrade(&mut tx, "head")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Execute { revision, statement: Some(2), .. } if revision == "c3"),
+            "whole run: {whole}: {err:?}"
+        );
+        let kept = format!("CREATE TABLE callers_{whole} (id INTEGER)");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(kept))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(DB::table_exists(&db.pool, &format!("callers_{whole}")).await);
+        assert!(!DB::table_exists(&db.pool, "third_table").await);
+        if whole {
+            assert!(current(db, &m).await.is_empty());
+        } else {
+            assert_eq!(current(db, &m).await, ["b2"]);
+            m.downgrade(&db.pool, "base").await.unwrap();
+        }
+    }
 }

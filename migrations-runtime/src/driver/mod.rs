@@ -51,8 +51,8 @@ pub(crate) struct DialectInfo {
     pub(crate) describe: fn(&sqlx::Error) -> crate::error::DatabaseError,
     /// Where a transactional revision can travel as one text (`BEGIN`, its SQL, its
     /// version row, `COMMIT`) and so cost one round trip: the SQL expression for the
-    /// time the transaction has run so far, in milliseconds, which becomes the row's
-    /// execution time.
+    /// time since the server received the text, in milliseconds, which becomes the
+    /// row's execution time.
     pub(crate) elapsed_ms: Option<&'static str>,
 }
 
@@ -107,6 +107,9 @@ pub(crate) struct Change<'a> {
     /// The line of the file on which `sql` starts; 0 when there is no file.
     pub(crate) first_line: usize,
     pub(crate) transactional: bool,
+    /// Whether the run's own transaction holds every revision (whole-run mode): a failure
+    /// rolls all of it back, so a revision needs no savepoint of its own.
+    pub(crate) in_run_transaction: bool,
     pub(crate) row: RowChange<'a>,
 }
 

@@ -13,7 +13,9 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     busy_timeout: None,
     busy: |_| false,
     describe,
-    elapsed_ms: Some("CAST(EXTRACT(EPOCH FROM clock_timestamp() - now()) * 1000 AS BIGINT)"),
+    elapsed_ms: Some(
+        "CAST(EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) * 1000 AS BIGINT)",
+    ),
 };
 
 fn sqlstate(e: &sqlx::Error) -> Option<&str> {

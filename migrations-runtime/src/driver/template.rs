@@ -21,10 +21,12 @@ macro_rules! impl_driver {
             + 'e {
                 async move {
                     let sql = Self::DIALECT.select_rows(table);
+                    let guarded = guard(&mut *conn).await?;
                     let rows =
                         sqlx::query_as::<$db, $crate::driver::RowTuple>(sqlx::AssertSqlSafe(sql))
                             .fetch_all(&mut *conn)
                             .await;
+                    unguard(&mut *conn, guarded, rows.is_ok()).await?;
                     $crate::driver::missing_as_none(Self::DIALECT, rows)
                         .map(|rows| rows.map(|r| r.into_iter().map($crate::driver::decode_row).collect()))
                 }
@@ -38,13 +40,23 @@ macro_rules! impl_driver {
             > + Send
             + 'e {
                 async move {
+                    use sqlx::Row as _;
+                    // Unprepared: one round trip on a new connection, where a prepared
+                    // statement costs two (prepare, then execute).
                     let sql = Self::DIALECT.select_states(table);
-                    let rows = sqlx::query_as::<$db, (String, String, String)>(sqlx::AssertSqlSafe(sql))
-                        .fetch_all(&mut *conn)
-                        .await;
-                    $crate::driver::missing_as_none(Self::DIALECT, rows).map(|rows| {
-                        rows.map(|r| r.into_iter().map($crate::driver::decode_state_row).collect())
-                    })
+                    let guarded = guard(&mut *conn).await?;
+                    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await;
+                    unguard(&mut *conn, guarded, rows.is_ok()).await?;
+                    let Some(rows) = $crate::driver::missing_as_none(Self::DIALECT, rows)? else {
+                        return Ok(None);
+                    };
+                    rows.iter()
+                        .map(|r| {
+                            let columns = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                            Ok($crate::driver::decode_state_row(columns))
+                        })
+                        .collect::<Result<Vec<_>, sqlx::Error>>()
+                        .map(Some)
                 }
             }
 
@@ -186,6 +198,36 @@ macro_rules! impl_driver {
             }
         }
 
+        /// Inside a transaction (the caller's), puts a read of the version table behind a
+        /// savepoint: the table may be missing, and on PostgreSQL an error aborts the
+        /// whole transaction. Says whether it did.
+        async fn guard(conn: &mut <$db as sqlx::Database>::Connection) -> Result<bool, sqlx::Error> {
+            use sqlx::Connection as _;
+            if !conn.is_in_transaction() {
+                return Ok(false);
+            }
+            sqlx::raw_sql("SAVEPOINT migraph_read").execute(&mut *conn).await?;
+            Ok(true)
+        }
+
+        /// Ends what [`guard`] began: released after a read that worked, rolled back to
+        /// (and released) after one that failed.
+        async fn unguard(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            guarded: bool,
+            worked: bool,
+        ) -> Result<(), sqlx::Error> {
+            if guarded {
+                let sql = if worked {
+                    "RELEASE SAVEPOINT migraph_read"
+                } else {
+                    "ROLLBACK TO SAVEPOINT migraph_read; RELEASE SAVEPOINT migraph_read"
+                };
+                sqlx::raw_sql(sql).execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
         /// Sets how long the connection waits for other writers (SQLite's busy timeout)
         /// and returns the previous setting, to restore with [`restore_wait`].
         async fn set_wait(
@@ -239,8 +281,17 @@ macro_rules! impl_driver {
             use sqlx::Connection as _;
             let dialect = <$db as $crate::driver::Driver>::DIALECT;
             if let Some(elapsed) = $crate::driver::info(dialect).elapsed_ms {
-                if !needs_recheck() && !conn.is_in_transaction() && ::migraph_core::ends_closed(change.sql, dialect) {
-                    return in_one_text(conn, table, change, elapsed).await.map(|()| true);
+                if !needs_recheck() && ::migraph_core::ends_closed(change.sql, dialect) {
+                    // Inside the run's own transaction the revision needs no BEGIN and
+                    // no savepoint: a failure rolls the whole run back. Inside a
+                    // transaction the caller passed, it keeps its savepoint, so that a
+                    // failure leaves the caller's transaction usable.
+                    if change.in_run_transaction {
+                        return in_one_text(conn, table, change, elapsed, false).await.map(|()| true);
+                    }
+                    if !conn.is_in_transaction() {
+                        return in_one_text(conn, table, change, elapsed, true).await.map(|()| true);
+                    }
                 }
             }
             let mut tx = open_transaction(&mut *conn).await.map_err(RunError::plain)?;
@@ -273,15 +324,17 @@ macro_rules! impl_driver {
             }
         }
 
-        /// Runs a transactional revision as one text in one round trip: `BEGIN`, its SQL
-        /// exactly as written, its version-row change with the values as literals, and
-        /// `COMMIT`. The server stops at the first error and the transaction is rolled
-        /// back; the statements that completed before it say which one failed.
+        /// Runs a transactional revision as one text in one round trip: `BEGIN` (when
+        /// `own_transaction`), its SQL exactly as written, its version-row change with the
+        /// values as literals, and `COMMIT`. The server stops at the first error and the
+        /// transaction is rolled back; the statements that completed before it say which
+        /// one failed.
         async fn in_one_text(
             conn: &mut <$db as sqlx::Database>::Connection,
             table: &$crate::table::TableName,
             change: &$crate::driver::Change<'_>,
             elapsed: &str,
+            own_transaction: bool,
         ) -> Result<(), $crate::driver::RunError> {
             use $crate::dialect::{DialectSql as _, Values};
             let dialect = <$db as $crate::driver::Driver>::DIALECT;
@@ -300,20 +353,22 @@ macro_rules! impl_driver {
                     dialect.delete_row(table, Values::Literals(&[Some(*revision)]))
                 }
             };
-            const BEGIN: &str = "BEGIN;\n";
-            let text = [BEGIN, change.sql, "\n;\n", &row, ";\nCOMMIT"].concat();
+            let (begin, commit) = if own_transaction { ("BEGIN;\n", ";\nCOMMIT") } else { ("", "") };
+            let text = [begin, change.sql, "\n;\n", &row, commit].concat();
             let Err((error, done)) = execute_sql(&mut *conn, &text).await else {
                 return Ok(());
             };
-            // The failed transaction is still open on the server until this; a failed
-            // rollback closes the connection, which undoes it too.
-            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            if own_transaction {
+                // The failed transaction is still open on the server until this; a failed
+                // rollback closes the connection, which undoes it too.
+                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            }
             let statements = ::migraph_core::split_statements(change.sql, dialect).len();
+            let before = usize::from(own_transaction); // `BEGIN` completes first
             Err($crate::driver::RunError {
                 error,
-                // `BEGIN` is the first statement to complete.
-                statement: done.checked_sub(1).filter(|&i| i < statements),
-                offset: BEGIN.len(),
+                statement: done.checked_sub(before).filter(|&i| i < statements),
+                offset: begin.len(),
             })
         }
 

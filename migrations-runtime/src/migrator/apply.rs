@@ -91,6 +91,7 @@ impl<'a> Work<'a> {
                             m.upgrade_line()
                         },
                         transactional: m.transactional(),
+                        in_run_transaction: runner.single_transaction,
                         row: if down {
                             RowChange::Delete(m.revision())
                         } else {
@@ -108,6 +109,7 @@ impl<'a> Work<'a> {
                     sql: row.downgrade_sql.as_deref().unwrap_or_default(),
                     first_line: 0,
                     transactional: true,
+                    in_run_transaction: runner.single_transaction,
                     row: RowChange::Delete(&row.revision),
                 },
             },
