@@ -16,6 +16,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+mod wire;
+
 type Failure = Box<dyn std::error::Error>;
 
 /// Each revision: a table, three rows, an index.
@@ -50,9 +52,12 @@ enum Tool {
     Raw,
     Sqlx,
     Migraph,
+    /// `single_transaction(true)`: one transaction for the whole run (not on MySQL, whose
+    /// DDL commits on its own).
+    MigraphWhole,
 }
 
-const TOOLS: [Tool; 3] = [Tool::Raw, Tool::Sqlx, Tool::Migraph];
+const TOOLS: [Tool; 4] = [Tool::Raw, Tool::Sqlx, Tool::Migraph, Tool::MigraphWhole];
 
 impl Tool {
     fn name(self) -> &'static str {
@@ -60,6 +65,7 @@ impl Tool {
             Tool::Raw => "raw sqlx loop",
             Tool::Sqlx => "sqlx migrator",
             Tool::Migraph => "migraph",
+            Tool::MigraphWhole => "migraph, whole run in one transaction",
         }
     }
 }
@@ -72,6 +78,9 @@ struct Times {
     /// Statements per revision while applying, as the server counts them (MariaDB's
     /// `Questions`), where the server can say.
     statements: Option<f64>,
+    /// Round trips per revision while applying, and for the whole no-op start, counted on
+    /// the wire by [`wire::Proxy`], in the counting pass (not a timed round).
+    round_trips: Option<(f64, u64)>,
 }
 
 /// The migrations, loaded once outside the timings (migraph embeds them at build time;
@@ -107,6 +116,7 @@ async fn measure(
     tool: Tool,
     loaded: &Loaded,
     round: usize,
+    proxy: Option<&wire::Proxy>,
 ) -> Result<Times, Failure> {
     match kind {
         Kind::Sqlite => {
@@ -116,17 +126,17 @@ async fn measure(
                 .max_connections(1)
                 .connect(&url)
                 .await?;
-            let times = run(&pool, tool, loaded).await;
+            let times = run(&pool, tool, loaded, None).await;
             pool.close().await;
             times
         }
         Kind::Postgres => {
             let server = server.ok_or("no server URL")?;
-            on_server::<sqlx::Postgres>(server, round, tool, loaded).await
+            on_server::<sqlx::Postgres>(server, round, tool, loaded, proxy).await
         }
         Kind::MySql => {
             let server = server.ok_or("no server URL")?;
-            on_server::<sqlx::MySql>(server, round, tool, loaded).await
+            on_server::<sqlx::MySql>(server, round, tool, loaded, proxy).await
         }
     }
 }
@@ -137,6 +147,7 @@ async fn on_server<DB: Bench>(
     round: usize,
     tool: Tool,
     loaded: &Loaded,
+    proxy: Option<&wire::Proxy>,
 ) -> Result<Times, Failure>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
@@ -153,8 +164,12 @@ where
             .await?;
     }
     let base = server.rsplit_once('/').map_or(server, |(base, _)| base);
-    let pool = sqlx::Pool::<DB>::connect(&format!("{base}/{name}")).await?;
-    let times = run(&pool, tool, loaded).await;
+    let mut url = format!("{base}/{name}");
+    if let Some(proxy) = proxy {
+        url = proxy.url(&url).ok_or("a server URL without a host")?;
+    }
+    let pool = sqlx::Pool::<DB>::connect(&url).await?;
+    let times = run(&pool, tool, loaded, proxy).await;
     pool.close().await;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
         .execute(&admin)
@@ -236,6 +251,7 @@ async fn run<DB: Bench>(
     pool: &sqlx::Pool<DB>,
     tool: Tool,
     loaded: &Loaded,
+    proxy: Option<&wire::Proxy>,
 ) -> Result<Times, Failure>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
@@ -249,6 +265,14 @@ where
             Tool::Migraph => {
                 loaded.ours.upgrade(pool, "head").await?;
             }
+            Tool::MigraphWhole => {
+                loaded
+                    .ours
+                    .runner()
+                    .single_transaction(true)
+                    .upgrade(pool, "head")
+                    .await?;
+            }
         }
         Ok(started.elapsed())
     };
@@ -258,7 +282,15 @@ where
         _ => 0,
     };
     let before = DB::questions(pool).await?;
+    // With the proxy, a connection is opened first, outside the count (a tool that
+    // closes its connection after changing something reconnects for the no-op start).
+    let warm = async || -> Result<u64, Failure> {
+        sqlx::raw_sql("SELECT 1").execute(pool).await?;
+        Ok(proxy.map_or(0, wire::Proxy::round_trips))
+    };
+    let trips_before = warm().await?;
     let apply = once().await?;
+    let trips_apply = proxy.map_or(0, wire::Proxy::round_trips) - trips_before;
     let after = DB::questions(pool).await?;
     let statements = match (before, after) {
         (Some(b), Some(a)) => {
@@ -266,11 +298,16 @@ where
         }
         _ => None,
     };
+    let trips_before = warm().await?;
     let noop = once().await?;
+    let trips_noop = proxy.map_or(0, wire::Proxy::round_trips) - trips_before;
     Ok(Times {
         apply,
         noop,
         statements,
+        round_trips: proxy
+            .is_some()
+            .then(|| (trips_apply as f64 / loaded.raw.len() as f64, trips_noop)),
     })
 }
 
@@ -301,7 +338,7 @@ fn rebuild_crate(dir: &Path, n: usize, tool: Tool) -> Result<(), Failure> {
     // `generate` writes both formats; the other one goes here and away.
     let spare = tempfile::tempdir()?;
     let (dependency, main) = match tool {
-        Tool::Migraph => {
+        Tool::Migraph | Tool::MigraphWhole => {
             generate(n, &migrations, spare.path())?;
             (
                 format!(
@@ -570,21 +607,36 @@ async fn main() -> Result<(), Failure> {
         args.n, args.rounds
     );
     println!(
-        "| database | tool | apply | apply ratio (min–max) | no-op start | no-op ratio (min–max) | statements per revision (server) |"
+        "| database | tool | apply | apply ratio (min–max) | no-op start | no-op ratio (min–max) | statements per revision (server) | round trips per revision (wire) | no-op round trips (wire) |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for (kind, server) in kinds {
         if !matches!(kind, Kind::Sqlite) && server.is_none() {
             eprintln!("{}: skipped (no server URL)", kind.name());
             continue;
         }
-        let mut times: Vec<Vec<Times>> = vec![Vec::new(); TOOLS.len()];
+        let tools = match kind {
+            Kind::MySql => &TOOLS[..3],
+            _ => &TOOLS[..],
+        };
+        let mut times: Vec<Vec<Times>> = vec![Vec::new(); tools.len()];
         for round in 0..args.rounds {
-            for (t, &tool) in TOOLS.iter().enumerate() {
-                times[t].push(measure(kind, server.as_deref(), tool, &loaded, round).await?);
+            for (t, &tool) in tools.iter().enumerate() {
+                times[t].push(measure(kind, server.as_deref(), tool, &loaded, round, None).await?);
             }
         }
-        for (t, &tool) in TOOLS.iter().enumerate() {
+        // One more pass, untimed, through the counting proxy.
+        let mut trips: Vec<Option<(f64, u64)>> = vec![None; tools.len()];
+        if let Some(server) = &server {
+            let upstream = wire::authority(server).ok_or("a server URL without a host")?;
+            for (t, &tool) in tools.iter().enumerate() {
+                let proxy = wire::Proxy::start(upstream.clone()).await?;
+                let counted =
+                    measure(kind, Some(server), tool, &loaded, args.rounds, Some(&proxy)).await?;
+                trips[t] = counted.round_trips;
+            }
+        }
+        for (t, &tool) in tools.iter().enumerate() {
             let ratio = |f: fn(&Times) -> Duration| -> Vec<f64> {
                 (0..args.rounds)
                     .map(|r| f(&times[t][r]).as_secs_f64() / f(&times[0][r]).as_secs_f64())
@@ -610,8 +662,12 @@ async fn main() -> Result<(), Failure> {
             } else {
                 format!("{:.2}", median(statements))
             };
+            let trips = trips[t].map_or_else(
+                || "– | –".to_owned(),
+                |(per, noop)| format!("{per:.2} | {noop}"),
+            );
             println!(
-                "| {} | {} | {:.0} ms | {:.2}× ({alo:.2}–{ahi:.2}) | {:.1} ms | {:.2}× ({nlo:.2}–{nhi:.2}) | {statements} |",
+                "| {} | {} | {:.0} ms | {:.2}× ({alo:.2}–{ahi:.2}) | {:.1} ms | {:.2}× ({nlo:.2}–{nhi:.2}) | {statements} | {trips} |",
                 kind.name(),
                 tool.name(),
                 ms(|x| x.apply),
