@@ -536,6 +536,8 @@ struct Args {
     rounds: usize,
     /// With `--graph N`: only the core's graph scale, at N revisions.
     graph: Option<usize>,
+    /// With `--repeat-noop K`: only migraph's no-op start on SQLite, K times (to profile).
+    repeat_noop: Option<usize>,
     /// With `--rebuild N,N...`: only the rebuild after one edit, at these sizes.
     rebuild: Option<Vec<usize>>,
 }
@@ -545,6 +547,7 @@ fn args() -> Result<Args, Failure> {
         n: 1000,
         rounds: 3,
         graph: None,
+        repeat_noop: None,
         rebuild: None,
     };
     let mut it = std::env::args().skip(1);
@@ -556,6 +559,9 @@ fn args() -> Result<Args, Failure> {
             }
             "--n" => args.n = it.next().ok_or("--n needs a number")?.parse()?,
             "--rounds" => args.rounds = it.next().ok_or("--rounds needs a number")?.parse()?,
+            "--repeat-noop" => {
+                args.repeat_noop = Some(it.next().ok_or("--repeat-noop needs a number")?.parse()?);
+            }
             "--graph" => args.graph = Some(it.next().ok_or("--graph needs a number")?.parse()?),
             "--rebuild" => {
                 let sizes = it.next().ok_or("--rebuild needs sizes, e.g. 100,1000")?;
@@ -577,6 +583,44 @@ fn args() -> Result<Args, Failure> {
     Ok(args)
 }
 
+/// migraph's no-op start on an SQLite database at head, `times` times: what a profiler
+/// should look at.
+async fn repeat_noop(loaded: &Loaded, times: usize) -> Result<(), Failure> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite:{}?mode=rwc", dir.path().join("b.db").display());
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await?;
+    loaded.ours.upgrade(&pool, "head").await?;
+    let started = Instant::now();
+    for _ in 0..times {
+        loaded.ours.upgrade(&pool, "head").await?;
+    }
+    println!(
+        "migraph's no-op start: {:.2} ms each",
+        started.elapsed().as_secs_f64() * 1000.0 / times as f64
+    );
+    pool.close().await;
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite:{}?mode=rwc", dir.path().join("b.db").display());
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await?;
+    <sqlx::Sqlite as Bench>::raw(&pool, &loaded.raw).await?;
+    let started = Instant::now();
+    for _ in 0..times {
+        <sqlx::Sqlite as Bench>::raw(&pool, &loaded.raw).await?;
+    }
+    println!(
+        "the raw loop's no-op start: {:.2} ms each",
+        started.elapsed().as_secs_f64() * 1000.0 / times as f64
+    );
+    pool.close().await;
+    Ok(())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
     let args = args()?;
@@ -594,6 +638,9 @@ async fn main() -> Result<(), Failure> {
         theirs: sqlx::migrate::Migrator::new(theirs_dir.path()).await?,
         raw: (0..args.n).map(revision_sql).collect(),
     };
+    if let Some(times) = args.repeat_noop {
+        return repeat_noop(&loaded, times).await;
+    }
     let kinds = [
         (Kind::Sqlite, None),
         (
