@@ -28,6 +28,7 @@ mod diagnostic;
 mod dir;
 mod file;
 mod graph;
+pub mod import;
 pub mod plan;
 mod split;
 mod target;

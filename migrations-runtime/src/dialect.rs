@@ -32,6 +32,8 @@ pub(crate) struct Syntax {
     pub(crate) begin: &'static str,
     /// Whether a backslash escapes in string literals (MySQL).
     pub(crate) backslash_escapes: bool,
+    /// The type to `CAST(... AS ...)` to for text.
+    pub(crate) text_cast: &'static str,
 }
 
 static POSTGRES: Syntax = Syntax {
@@ -43,6 +45,7 @@ static POSTGRES: Syntax = Syntax {
     transactional_ddl: true,
     begin: "BEGIN",
     backslash_escapes: false,
+    text_cast: "TEXT",
 };
 
 static MYSQL: Syntax = Syntax {
@@ -54,6 +57,7 @@ static MYSQL: Syntax = Syntax {
     transactional_ddl: false,
     begin: "BEGIN",
     backslash_escapes: true,
+    text_cast: "CHAR",
 };
 
 static SQLITE: Syntax = Syntax {
@@ -65,6 +69,7 @@ static SQLITE: Syntax = Syntax {
     transactional_ddl: true,
     begin: "BEGIN IMMEDIATE",
     backslash_escapes: false,
+    text_cast: "TEXT",
 };
 
 /// The values of a version row's statement: placeholders for a driver to bind, or

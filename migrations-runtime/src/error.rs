@@ -130,6 +130,15 @@ pub enum Error {
         /// Why not.
         reason: String,
     },
+    /// An adoption refused: the other tool's table and this binary or migraph's table
+    /// disagree.
+    #[error("cannot adopt this database from {tool}: {reason}; nothing was changed")]
+    Adopt {
+        /// The other tool.
+        tool: String,
+        /// Why not.
+        reason: String,
+    },
     /// Another process held the migration lock for longer than the lock timeout.
     #[error(
         "timed out after {waited:.1?} waiting for the migration lock on `{table}`: another process is migrating this database; nothing was changed. Try again when it is done, or raise the lock timeout"

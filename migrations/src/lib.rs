@@ -58,6 +58,7 @@
 pub mod build;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod import;
 
 /// Embeds a migrations folder, checked, at compile time.
 ///
@@ -76,7 +77,7 @@ pub use migraph_macros::embed_migrations;
 pub use migraph_core::{Diagnostic, Diagnostics, Graph, Migration, PlanError, Target, TargetError};
 #[cfg(feature = "runtime")]
 pub use migraph_runtime::{
-    AcquiredConnection, Action, AppliedRevision, DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE,
+    AcquiredConnection, Action, Adoption, AppliedRevision, DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE,
     DatabaseError, Dialect, Driver, Error, Migrations, Migrator, Repair, Report, RevisionState,
     Step, TableName,
 };

@@ -824,3 +824,82 @@ fn an_offline_mysql_script_with_triggers_and_comments_runs_with_the_client() {
         }
     });
 }
+
+/// The switch from another tool, as a user makes it: `import`, then `adopt` on the
+/// database that tool migrated, then `check`.
+#[test]
+fn import_then_adopt_then_check() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("migrations");
+    let dir_s = dir.to_str().unwrap();
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/import/diesel");
+    let out = ok(&["--dir", dir_s, "import", "--from", "diesel", src]);
+    assert!(out.contains("20240105101500_create_users.sql"), "{out}");
+    assert!(out.contains("3 revision(s) imported from diesel"), "{out}");
+    assert!(out.contains("migraph adopt --from diesel"), "{out}");
+    // Again: nothing to write.
+    let out = ok(&["--dir", dir_s, "import", "--from", "diesel", src]);
+    assert!(out.contains("0 written, 3 unchanged"), "{out}");
+    // The database diesel migrated: its SQL, its table.
+    let url = format!("sqlite:{}", root.path().join("t.db").display());
+    runtime().block_on(async {
+        let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+        let pool = sqlx::SqlitePool::connect_with(options.create_if_missing(true))
+            .await
+            .unwrap();
+        let m = migraph::Migrations::from_dir(&dir).unwrap();
+        // diesel ran the first two of the three.
+        for r in m.history().unwrap().into_iter().take(2) {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(r.upgrade_sql().to_owned()))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        sqlx::raw_sql(
+            "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP); \
+             INSERT INTO __diesel_schema_migrations (version) VALUES ('20240105101500'), ('20240106090000')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    });
+    let db = ["--dir", dir_s, "--database-url", &url];
+    let out = ok(&[&db[..], &["adopt", "--from", "diesel"]].concat());
+    assert!(
+        out.contains("recorded 20240105101500 create users"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2 revision(s) recorded as applied by diesel, 0 already recorded, 1 pending"),
+        "{out}"
+    );
+    assert!(out.contains("pending 20240107120000 index posts"), "{out}");
+    let (code, out, _) = cli(&[&db[..], &["check"]].concat());
+    assert_eq!(code, ExitCode::FAILURE, "{out}");
+    ok(&[&db[..], &["upgrade", "head"]].concat());
+    ok(&[&db[..], &["check"]].concat());
+    let json: Value =
+        serde_json::from_str(&ok(
+            &[&db[..], &["adopt", "--from", "diesel", "--json"]].concat()
+        ))
+        .unwrap();
+    assert_eq!(json["recorded"], serde_json::json!([]));
+    assert_eq!(json["already"].as_array().unwrap().len(), 2);
+    // A tool the command does not know, and a folder with nothing to import.
+    let (code, _, err) = cli(&["import", "--from", "flyway", src]);
+    assert_eq!(code, ExitCode::from(2));
+    assert!(err.contains("unknown tool `flyway`"), "{err}");
+    let empty = tempfile::tempdir().unwrap();
+    let err = fails(&[
+        "--dir",
+        dir_s,
+        "import",
+        "--from",
+        "sqlx",
+        empty.path().to_str().unwrap(),
+    ]);
+    assert!(err.contains("no sqlx migrations found"), "{err}");
+    let err = fails(&["--dir", dir_s, "import", "--from", "alembic", src]);
+    assert!(err.contains("--upgrade-sql"), "{err}");
+}

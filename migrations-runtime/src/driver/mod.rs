@@ -193,6 +193,14 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
         table: &'e TableName,
     ) -> impl Future<Output = Result<Option<Vec<AppliedRevision>>, sqlx::Error>> + Send + 'e;
 
+    /// Runs a query and returns its rows with every column as text (`None` for NULL);
+    /// `None` when its table does not exist.
+    #[doc(hidden)]
+    fn read_text<'e>(
+        conn: &'e mut <Self as sqlx::Database>::Connection,
+        sql: &'e str,
+    ) -> impl Future<Output = Result<Option<Vec<Vec<Option<String>>>>, sqlx::Error>> + Send + 'e;
+
     /// Creates the version table if it does not exist.
     #[doc(hidden)]
     fn create_table<'e>(

@@ -60,6 +60,28 @@ macro_rules! impl_driver {
                 }
             }
 
+            fn read_text<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                sql: &'e str,
+            ) -> impl ::std::future::Future<
+                Output = Result<Option<Vec<Vec<Option<String>>>>, sqlx::Error>,
+            > + Send
+            + 'e {
+                async move {
+                    use sqlx::Row as _;
+                    let guarded = guard(&mut *conn).await?;
+                    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await;
+                    unguard(&mut *conn, guarded, rows.is_ok()).await?;
+                    let Some(rows) = $crate::driver::missing_as_none(Self::DIALECT, rows)? else {
+                        return Ok(None);
+                    };
+                    rows.iter()
+                        .map(|r| (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i)).collect())
+                        .collect::<Result<Vec<_>, sqlx::Error>>()
+                        .map(Some)
+                }
+            }
+
             fn create_table<'e>(
                 conn: &'e mut <Self as sqlx::Database>::Connection,
                 table: &'e $crate::table::TableName,

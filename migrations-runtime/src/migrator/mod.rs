@@ -2,11 +2,13 @@
 //! part: `apply` (upgrade, downgrade), `stamp`, `repair`, `state` (reading the version
 //! table).
 
+mod adopt;
 mod apply;
 mod repair;
 mod stamp;
 mod state;
 
+pub use adopt::Adoption;
 pub use repair::Repair;
 
 use std::sync::Arc;

@@ -2,6 +2,7 @@
 
 use clap::{Args, Subcommand};
 use migraph_core::Dialect;
+use migraph_core::import::Tool;
 
 /// The migration commands, for the `migraph` binary and for an application's own CLI.
 #[derive(Debug, Clone, Subcommand)]
@@ -46,6 +47,11 @@ pub enum Command {
     ///
     /// Example: `migraph check || echo "migrate first"`.
     Check(Read),
+    /// Record as applied what another tool (diesel, sqlx, refinery, alembic) applied
+    /// to this database, read from its own version table, which is left as it is.
+    ///
+    /// Example: `migraph adopt --from sqlx`, after `migraph import --from sqlx`.
+    Adopt(AdoptArgs),
     /// Settle a revision an earlier run left part-way, or re-record checksums.
     ///
     /// Example: `migraph repair 3c1d8e --applied`; `migraph repair --checksums`.
@@ -110,6 +116,26 @@ pub struct Stamp {
     /// Session settings.
     #[command(flatten)]
     pub session: SessionArgs,
+}
+
+/// Arguments of `adopt`.
+#[derive(Debug, Clone, Args)]
+pub struct AdoptArgs {
+    /// The tool that migrated the database: diesel, sqlx, refinery or alembic.
+    #[arg(long, value_parser = parse_tool)]
+    pub from: Tool,
+    /// Print what was done as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Session settings.
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+/// A tool's name, as `import --from` and `adopt --from` take it.
+pub(super) fn parse_tool(name: &str) -> Result<Tool, String> {
+    Tool::from_name(name)
+        .ok_or_else(|| format!("unknown tool `{name}`: use diesel, sqlx, refinery or alembic"))
 }
 
 /// Arguments of the read-only commands.

@@ -8,7 +8,7 @@ use sqlx::Pool;
 
 use super::args::Command;
 use super::graph::{branches, heads, history, show};
-use super::json::{CheckJson, ErrorJson, Failure, to_line};
+use super::json::{AdoptJson, CheckJson, ErrorJson, Failure, to_line};
 use super::output::{current_output, write_report};
 use super::{CliError, Context, Outcome};
 use crate::{AppliedRevision, Driver, Migrator, Repair};
@@ -168,6 +168,7 @@ impl Command {
             }
             Self::History(a) => &a.session.session_sql,
             Self::Repair(a) => &a.session.session_sql,
+            Self::Adopt(a) => &a.session.session_sql,
             Self::Show(_) => &[],
         }
     }
@@ -244,6 +245,35 @@ impl Command {
                     runner.stamp(pool, &targets).await?
                 };
                 write_report(ctx, &report, s.json, out)?;
+                Ok(Outcome::Done)
+            }
+            Self::Adopt(a) => {
+                let adoption = runner.adopt(pool, a.from).await?;
+                if a.json {
+                    let v = AdoptJson {
+                        from: a.from.name(),
+                        recorded: &adoption.recorded,
+                        already: &adoption.already,
+                        pending: &adoption.pending,
+                    };
+                    writeln!(out, "{}", to_line(&v))?;
+                    return Ok(Outcome::Done);
+                }
+                let message = |id: &str| ctx.migrations.get(id).map_or("", |m| m.message());
+                for id in &adoption.recorded {
+                    writeln!(out, "recorded {id} {}", message(id))?;
+                }
+                writeln!(
+                    out,
+                    "{} revision(s) recorded as applied by {}, {} already recorded, {} pending",
+                    adoption.recorded.len(),
+                    a.from,
+                    adoption.already.len(),
+                    adoption.pending.len()
+                )?;
+                for id in &adoption.pending {
+                    writeln!(out, "pending {id} {}", message(id))?;
+                }
                 Ok(Outcome::Done)
             }
             Self::Current(a) => {

@@ -96,27 +96,6 @@ pub(super) fn now_utc() -> String {
     )
 }
 
-/// `add email to account` -> `add_email_to_account`.
-pub(super) fn slug(message: &str) -> String {
-    let mut out = String::new();
-    for c in message.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('_') && !out.is_empty() {
-            out.push('_');
-        }
-        if out.len() >= 40 {
-            break;
-        }
-    }
-    let out = out.trim_end_matches('_').to_owned();
-    if out.is_empty() {
-        "revision".to_owned()
-    } else {
-        out
-    }
-}
-
 pub(super) struct Header<'a> {
     pub(super) id: String,
     pub(super) down: Vec<String>,
@@ -150,7 +129,11 @@ pub(super) fn write_revision(
         text += &format!("-- depends_on: {}\n", h.depends_on.join(", "));
     }
     text += "\n-- migrate:upgrade\n\n\n-- migrate:downgrade\n\n";
-    let path = dir.join(format!("{}_{}.sql", h.id, slug(h.message)));
+    let path = dir.join(format!(
+        "{}_{}.sql",
+        h.id,
+        migraph_core::import::slug(h.message)
+    ));
     if path.exists() {
         return Err(CliError(format!("{} exists already", path.display())));
     }

@@ -208,6 +208,15 @@ pub(super) struct CheckJson<'a> {
     pub(super) pending: Option<Vec<&'a str>>,
 }
 
+/// `adopt`: what was recorded, what was already there, what remains pending.
+#[derive(Serialize)]
+pub(super) struct AdoptJson<'a> {
+    pub(super) from: &'a str,
+    pub(super) recorded: &'a [String],
+    pub(super) already: &'a [String],
+    pub(super) pending: &'a [String],
+}
+
 /// The JSON text of `value`.
 pub(super) fn to_line(value: &impl Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))

@@ -38,7 +38,7 @@ mod standalone;
 use std::io::Write;
 use std::process::ExitCode;
 
-pub use args::{Command, History, Read, RepairArgs, Run, SessionArgs, Show, Stamp};
+pub use args::{AdoptArgs, Command, History, Read, RepairArgs, Run, SessionArgs, Show, Stamp};
 pub use config::{CONFIG_FILE, Config, SessionSql};
 pub use standalone::{Cli, StandaloneCommand, main, run_args};
 

@@ -13,6 +13,8 @@ use super::files::{
 };
 use super::{CliError, Command, Config, Context, Outcome, finish};
 use crate::Migrations;
+use crate::import::Tool;
+use migraph_core::Dialect;
 
 /// Revision-graph schema migrations for PostgreSQL, MySQL/MariaDB and SQLite.
 #[derive(Debug, Parser)]
@@ -93,6 +95,33 @@ pub enum StandaloneCommand {
         /// Use this revision id instead of a fresh one.
         #[arg(long)]
         rev_id: Option<String>,
+    },
+    /// Write another tool's migrations (diesel, sqlx, refinery, alembic) into the
+    /// migrations directory as migraph files, one revision each, the SQL unchanged.
+    ///
+    /// Example: `migraph import --from diesel ./old-migrations`; then `migraph adopt
+    /// --from diesel` on each database that tool migrated.
+    Import {
+        /// The tool: diesel, sqlx, refinery or alembic.
+        #[arg(long, value_parser = super::args::parse_tool)]
+        from: Tool,
+        /// Its migrations folder (for Alembic, `versions/` or the folder holding it).
+        src: PathBuf,
+        /// Alembic: the script `alembic upgrade base:heads --sql` printed.
+        #[arg(long)]
+        upgrade_sql: Option<PathBuf>,
+        /// Alembic: the script `alembic downgrade heads:base --sql` printed.
+        #[arg(long)]
+        downgrade_sql: Option<PathBuf>,
+        /// Alembic: the dialect of those scripts: postgres, mysql or sqlite.
+        #[arg(long, value_parser = super::args::parse_dialect, default_value = "postgres")]
+        dialect: Dialect,
+        /// Alembic: its version table, when configured otherwise.
+        #[arg(long, default_value = "alembic_version")]
+        version_table: String,
+        /// Overwrite files that exist with other text.
+        #[arg(long)]
+        force: bool,
     },
     /// A command on the database or the graph.
     #[command(flatten)]
@@ -227,6 +256,46 @@ impl Cli {
                     depends_on,
                 };
                 write_revision(dir, &header, out)
+            }
+            StandaloneCommand::Import {
+                from,
+                src,
+                upgrade_sql,
+                downgrade_sql,
+                dialect,
+                version_table,
+                force,
+            } => {
+                let read = |path: &PathBuf| {
+                    std::fs::read_to_string(path)
+                        .map_err(|e| CliError(format!("cannot read {}: {e}", path.display())))
+                };
+                let upgrade = upgrade_sql.as_ref().map(read).transpose()?;
+                let downgrade = downgrade_sql.as_ref().map(read).transpose()?;
+                let alembic = upgrade.as_deref().map(|upgrade| crate::import::AlembicSql {
+                    upgrade,
+                    downgrade: downgrade.as_deref(),
+                    dialect: *dialect,
+                    version_table,
+                });
+                let imported = crate::import::read(*from, src, alembic).map_err(one_line)?;
+                for problem in &imported.skipped {
+                    writeln!(out, "skipped: {problem}")?;
+                }
+                let done = crate::import::write(&imported, dir, *force).map_err(one_line)?;
+                for path in &done.written {
+                    writeln!(out, "{}", path.display())?;
+                }
+                writeln!(
+                    out,
+                    "{} revision(s) imported from {from} into {} ({} written, {} unchanged, {} skipped); next, on each database {from} migrated: migraph adopt --from {from}",
+                    imported.files.len(),
+                    dir.display(),
+                    done.written.len(),
+                    done.unchanged.len(),
+                    imported.skipped.len(),
+                )?;
+                Ok(Outcome::Done)
             }
             StandaloneCommand::Merge {
                 message,
