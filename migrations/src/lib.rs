@@ -50,11 +50,15 @@
 //!
 //! - `postgres`, `mysql`, `sqlite`: the drivers; each turns on `runtime`.
 //! - `runtime`: the runtime that applies migrations ([`Migrations`], [`Migrator`]).
+//! - `blocking`: [`blocking`], the commands as plain functions for applications without
+//!   an async runtime.
 //! - `cli`: the migration commands ([`cli::Command`], for an application's own binary) and
 //!   the `migraph` binary (`cargo install migraph --features cli,postgres,mysql,sqlite`).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
 pub mod build;
 #[cfg(feature = "cli")]
 pub mod cli;
