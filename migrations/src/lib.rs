@@ -52,6 +52,8 @@
 //! - `runtime`: the runtime that applies migrations ([`Migrations`], [`Migrator`]).
 //! - `blocking`: [`blocking`], the commands as plain functions for applications without
 //!   an async runtime.
+//! - `testing`: [`testing`], helpers for an application's own tests: graph checks, the
+//!   stairway test, template databases.
 //! - `cli`: the migration commands ([`cli::Command`], for an application's own binary) and
 //!   the `migraph` binary (`cargo install migraph --features cli,postgres,mysql,sqlite`).
 
@@ -63,6 +65,8 @@ pub mod build;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod import;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// Embeds a migrations folder, checked, at compile time.
 ///
