@@ -264,6 +264,22 @@ impl Migration {
         }
     }
 
+    /// The same migration with these parents, branch labels and dependencies: how a
+    /// migration decoded from the binary's table gets its lists.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn with_names(
+        mut self,
+        down_revisions: Vec<Cow<'static, str>>,
+        branch_labels: Vec<Cow<'static, str>>,
+        depends_on: Vec<Cow<'static, str>>,
+    ) -> Self {
+        self.down_revisions = Cow::Owned(down_revisions);
+        self.branch_labels = Cow::Owned(branch_labels);
+        self.depends_on = Cow::Owned(depends_on);
+        self
+    }
+
     /// The revision id.
     pub fn revision(&self) -> &str {
         &self.revision

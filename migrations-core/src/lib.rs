@@ -26,6 +26,7 @@
 
 mod diagnostic;
 mod dir;
+pub mod embedded;
 mod file;
 mod graph;
 pub mod import;

@@ -1,7 +1,7 @@
 //! The `embed_migrations!` macro. Use it through the `migraph` crate, which documents
 //! it; this crate only turns a directory checked by `migrations-core` into tokens.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use migraph_core::{DiagnosticKind, Directory, LoadOptions, Migration};
 use proc_macro2::{Span, TokenStream};
@@ -91,64 +91,36 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
             .unwrap_or_else(|| syn::Error::new(span, "invalid migrations directory"))
     })?;
 
-    let includes = loaded.files.iter().map(|f| include(&f.path));
-    let entries = loaded.files.iter().map(|f| migration(&f.migration));
+    // The files' text as the compiler includes them (which also rebuilds the crate when
+    // one changes), and where each field of each revision is in them.
+    let mut texts = Vec::with_capacity(loaded.files.len());
+    for f in &loaded.files {
+        let text = std::fs::read_to_string(&f.path)
+            .map_err(|e| syn::Error::new(span, format!("cannot read {}: {e}", f.display)))?;
+        texts.push(text);
+    }
+    let pairs: Vec<(&str, &Migration)> = texts
+        .iter()
+        .zip(&loaded.files)
+        .map(|(text, f)| (text.as_str(), &f.migration))
+        .collect();
+    let (table, extra) = migraph_core::embedded::encode(&pairs);
+    let table = syn::LitByteStr::new(&table, span);
+    let paths = loaded
+        .files
+        .iter()
+        .map(|f| f.path.to_string_lossy().into_owned());
     let count = loaded.files.len();
     let source_dir = dir.to_string_lossy().into_owned();
     Ok(quote! {{
-        #(#includes)*
-        static MIGRATIONS: [::migraph::__private::Migration; #count] = [#(#entries),*];
-        ::migraph::__private::Migrations::from_static(
-            &MIGRATIONS,
+        static FILES: [&str; #count] = [#(::core::include_str!(#paths)),*];
+        ::migraph::__private::Migrations::from_table(
+            &FILES,
+            #table,
+            #extra,
             #source_dir,
             #written,
             cfg!(debug_assertions),
         )
     }})
-}
-
-/// Makes cargo rebuild the crate when the file changes.
-fn include(path: &Path) -> TokenStream {
-    let path = path.to_string_lossy();
-    quote! { const _: &[u8] = include_bytes!(#path); }
-}
-
-fn names(items: &[std::borrow::Cow<'static, str>]) -> TokenStream {
-    let items = items.iter().map(AsRef::<str>::as_ref);
-    quote! { &[#(::migraph::__private::Cow::Borrowed(#items)),*] }
-}
-
-fn migration(m: &Migration) -> TokenStream {
-    let revision = m.revision();
-    let down = names(m.down_revisions());
-    let labels = names(m.branch_labels());
-    let depends = names(m.depends_on());
-    let message = m.message();
-    let created = m.created();
-    let file_name = m.file_name();
-    let upgrade = m.upgrade_sql();
-    let downgrade = match m.downgrade_sql() {
-        Some(sql) => quote! { ::core::option::Option::Some(#sql) },
-        None => quote! { ::core::option::Option::None },
-    };
-    let (upgrade_line, downgrade_line) = (m.upgrade_line(), m.downgrade_line());
-    let transaction = m.transactional();
-    let checksum = m.checksum();
-    quote! {
-        ::migraph::__private::Migration::from_static(::migraph::__private::StaticParts {
-            revision: #revision,
-            down_revisions: #down,
-            branch_labels: #labels,
-            depends_on: #depends,
-            message: #message,
-            created: #created,
-            file_name: #file_name,
-            upgrade: #upgrade,
-            downgrade: #downgrade,
-            upgrade_line: #upgrade_line,
-            downgrade_line: #downgrade_line,
-            transaction: #transaction,
-            checksum: #checksum,
-        })
-    }
 }

@@ -32,6 +32,9 @@ use crate::error::Error;
 #[derive(Debug)]
 pub struct Migrations {
     migrations: Cow<'static, [Migration]>,
+    /// What `embed_migrations!` stored, decoded into `decoded` when first used.
+    table: Option<Table>,
+    decoded: OnceLock<Result<Vec<Migration>, String>>,
     /// The absolute directory the migrations came from.
     source_dir: Option<Cow<'static, str>>,
     /// The directory as the user wrote it.
@@ -41,8 +44,42 @@ pub struct Migrations {
     graph: OnceLock<Result<Graph, Diagnostics>>,
 }
 
+/// The files, the table and the extra text of [`migraph_core::embedded`].
+#[derive(Debug)]
+struct Table {
+    files: &'static [&'static str],
+    table: &'static [u8],
+    extra: &'static str,
+}
+
 impl Migrations {
-    /// What `embed_migrations!` expands to: migrations checked at compile time.
+    /// What `embed_migrations!` expands to: the folder's files as included, and the
+    /// table of [`migraph_core::embedded`] that says where each revision's fields are.
+    #[doc(hidden)]
+    pub const fn from_table(
+        files: &'static [&'static str],
+        table: &'static [u8],
+        extra: &'static str,
+        source_dir: &'static str,
+        display_dir: &'static str,
+        check_stale: bool,
+    ) -> Self {
+        Self {
+            migrations: Cow::Borrowed(&[]),
+            table: Some(Table {
+                files,
+                table,
+                extra,
+            }),
+            decoded: OnceLock::new(),
+            source_dir: Some(Cow::Borrowed(source_dir)),
+            display_dir: Cow::Borrowed(display_dir),
+            check_stale,
+            graph: OnceLock::new(),
+        }
+    }
+
+    /// Migrations checked at compile time, as a slice.
     #[doc(hidden)]
     pub const fn from_static(
         migrations: &'static [Migration],
@@ -52,6 +89,8 @@ impl Migrations {
     ) -> Self {
         Self {
             migrations: Cow::Borrowed(migrations),
+            table: None,
+            decoded: OnceLock::new(),
             source_dir: Some(Cow::Borrowed(source_dir)),
             display_dir: Cow::Borrowed(display_dir),
             check_stale,
@@ -74,6 +113,8 @@ impl Migrations {
         let _ = graph.set(Ok(loaded.graph));
         Ok(Self {
             migrations: Cow::Owned(migrations),
+            table: None,
+            decoded: OnceLock::new(),
             source_dir: None,
             display_dir: Cow::Owned(display),
             check_stale: false,
@@ -83,7 +124,21 @@ impl Migrations {
 
     /// The migrations, in file-name order.
     pub fn migrations(&self) -> &[Migration] {
-        &self.migrations
+        match self.decode() {
+            Ok(all) => all,
+            Err(_) => &[],
+        }
+    }
+
+    /// The migrations, decoded from the embedded table when that is where they are.
+    fn decode(&self) -> Result<&[Migration], &str> {
+        let Some(t) = &self.table else {
+            return Ok(&self.migrations);
+        };
+        self.decoded
+            .get_or_init(|| migraph_core::embedded::decode(t.files, t.table, t.extra))
+            .as_deref()
+            .map_err(String::as_str)
     }
 
     /// The directory the migrations came from, as written.
@@ -100,14 +155,16 @@ impl Migrations {
     pub fn graph(&self) -> Result<&Graph, Error> {
         self.graph
             .get_or_init(|| {
-                Graph::build(&self.migrations).map_err(|problems| {
+                let all = self.decode().map_err(|e| {
+                    Diagnostics::from(vec![Diagnostic::new(format!(
+                        "the embedded migrations cannot be read: {e}; rebuild the binary"
+                    ))])
+                })?;
+                Graph::build(all).map_err(|problems| {
                     problems
                         .into_iter()
                         .map(|p| {
-                            Diagnostic::new(format!(
-                                "invalid revision graph: {}",
-                                p.message(&self.migrations)
-                            ))
+                            Diagnostic::new(format!("invalid revision graph: {}", p.message(all)))
                         })
                         .collect::<Vec<_>>()
                         .into()
@@ -120,7 +177,7 @@ impl Migrations {
     /// The migration with revision id `revision`.
     pub fn get(&self, revision: &str) -> Option<&Migration> {
         let i = self.graph().ok()?.find(revision)?;
-        self.migrations.get(i.index())
+        self.migrations().get(i.index())
     }
 
     /// The heads: revisions no other revision follows.
@@ -130,7 +187,11 @@ impl Migrations {
     /// As [`Migrations::graph`].
     pub fn heads(&self) -> Result<Vec<&Migration>, Error> {
         let graph = self.graph()?;
-        Ok(graph.heads().iter().map(|&i| &self.migrations[i]).collect())
+        Ok(graph
+            .heads()
+            .iter()
+            .map(|&i| &self.migrations()[i])
+            .collect())
     }
 
     /// Every revision in the order `upgrade heads` would apply them from an empty
@@ -145,7 +206,7 @@ impl Migrations {
         Ok(graph
             .topological(&all)
             .into_iter()
-            .map(|i| &self.migrations[i])
+            .map(|i| &self.migrations()[i])
             .collect())
     }
 
@@ -158,7 +219,7 @@ impl Migrations {
         let Ok(entries) = std::fs::read_dir(dir.as_ref()) else {
             return Ok(()); // the folder is not here, as on a deployed machine
         };
-        let known: HashSet<&str> = self.migrations.iter().map(Migration::file_name).collect();
+        let known: HashSet<&str> = self.migrations().iter().map(Migration::file_name).collect();
         let mut missing: Vec<String> = entries
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
             .filter(|n| n.ends_with(".sql") && !n.starts_with('.') && !known.contains(n.as_str()))

@@ -129,5 +129,17 @@ pub mod __private {
                 "embed_migrations! needs a database driver: turn on a feature of migraph, e.g. `migraph = {{ version = \"0.1\", features = [\"postgres\"] }}` (or \"mysql\", \"sqlite\")"
             )
         }
+
+        /// As [`Migrations::from_static`]: fails the build.
+        pub const fn from_table(
+            _files: &'static [&'static str],
+            _table: &'static [u8],
+            _extra: &'static str,
+            _dir: &'static str,
+            _written: &'static str,
+            _check: bool,
+        ) -> Self {
+            Self::from_static(&[], "", "", false)
+        }
     }
 }
