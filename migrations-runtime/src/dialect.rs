@@ -79,6 +79,8 @@ pub(crate) enum Values<'a> {
     Literals(&'a [Option<&'a str>]),
     /// Literals, with the execution time given by an SQL expression rather than 0.
     Timed(&'a [Option<&'a str>], &'a str),
+    /// Literals for a row that says `running`, its execution time 0.
+    Running(&'a [Option<&'a str>]),
 }
 
 /// The version table's SQL in each dialect.
@@ -92,6 +94,13 @@ pub(crate) trait DialectSql: Copy {
     fn insert_row(self, table: &TableName, values: Values<'_>) -> String;
     fn count_row(self, table: &TableName) -> String;
     fn set_state(self, table: &TableName) -> String;
+    fn set_state_literal(
+        self,
+        table: &TableName,
+        revision: &str,
+        state: &str,
+        ms: Option<&str>,
+    ) -> String;
     fn update_checksum(self, table: &TableName) -> String;
     fn delete_row(self, table: &TableName, values: Values<'_>) -> String;
 }
@@ -173,16 +182,17 @@ impl DialectSql for Dialect {
                 .map(|i| self.placeholder(i))
                 .collect::<Vec<_>>()
                 .join(", "),
-            Values::Literals(given) | Values::Timed(given, _) => {
-                let ms = match values {
-                    Values::Timed(_, ms) => ms,
-                    _ => "0",
+            Values::Literals(given) | Values::Timed(given, _) | Values::Running(given) => {
+                let (ms, state) = match values {
+                    Values::Timed(_, ms) => (ms, "applied"),
+                    Values::Running(_) => ("0", "running"),
+                    _ => ("0", "applied"),
                 };
                 let mut v: Vec<String> = given
                     .iter()
                     .map(|t| t.map_or_else(|| "NULL".to_owned(), |t| self.literal(t)))
                     .collect();
-                v.extend([ms.to_owned(), "'applied'".to_owned(), "NULL".to_owned()]);
+                v.extend([ms.to_owned(), format!("'{state}'"), "NULL".to_owned()]);
                 v.join(", ")
             }
         };
@@ -212,6 +222,24 @@ impl DialectSql for Dialect {
         )
     }
 
+    /// Sets a row's state, with no error, and its execution time when `ms` (an SQL
+    /// expression) is given; the revision as a literal.
+    fn set_state_literal(
+        self,
+        table: &TableName,
+        revision: &str,
+        state: &str,
+        ms: Option<&str>,
+    ) -> String {
+        format!(
+            "UPDATE {} SET state = {}, execution_ms = {}, error = NULL WHERE revision = {}",
+            table.quoted(self.syntax().quote),
+            self.literal(state),
+            ms.unwrap_or("execution_ms"),
+            self.literal(revision)
+        )
+    }
+
     fn update_checksum(self, table: &TableName) -> String {
         let p = |i| self.placeholder(i);
         format!(
@@ -226,9 +254,9 @@ impl DialectSql for Dialect {
     /// Deletes a version row: the revision as a placeholder, or the literal given.
     fn delete_row(self, table: &TableName, values: Values<'_>) -> String {
         let revision = match values {
-            Values::Literals([Some(revision), ..]) | Values::Timed([Some(revision), ..], _) => {
-                self.literal(revision)
-            }
+            Values::Literals([Some(revision), ..])
+            | Values::Timed([Some(revision), ..], _)
+            | Values::Running([Some(revision), ..]) => self.literal(revision),
             _ => self.placeholder(1),
         };
         format!(

@@ -54,6 +54,11 @@ pub(crate) struct DialectInfo {
     /// time since the server received the text, in milliseconds, which becomes the
     /// row's execution time.
     pub(crate) elapsed_ms: Option<&'static str>,
+    /// Where a revision run outside a transaction can send its `running` row with its
+    /// first statement and its `applied` row with its last (one text each, in autocommit,
+    /// so each statement's outcome still stands on its own): the SQL expression for the
+    /// time since the `running` row was written, in milliseconds.
+    pub(crate) running_elapsed_ms: Option<&'static str>,
 }
 
 /// The online behaviour of a dialect whose driver is compiled in.
@@ -81,6 +86,7 @@ static GENERIC: DialectInfo = DialectInfo {
     busy: |_| false,
     describe: crate::error::DatabaseError::generic,
     elapsed_ms: None,
+    running_elapsed_ms: None,
 };
 
 /// A row to write to the version table.

@@ -19,6 +19,9 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     busy: |_| false,
     describe,
     elapsed_ms: None,
+    running_elapsed_ms: Some(
+        "TIMESTAMPDIFF(MICROSECOND, applied_at, CURRENT_TIMESTAMP(6)) DIV 1000",
+    ),
 };
 
 fn number(e: &sqlx::Error) -> Option<u16> {

@@ -16,6 +16,7 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     elapsed_ms: Some(
         "CAST(EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) * 1000 AS BIGINT)",
     ),
+    running_elapsed_ms: None,
 };
 
 fn sqlstate(e: &sqlx::Error) -> Option<&str> {

@@ -16,6 +16,7 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     },
     describe: crate::error::DatabaseError::generic,
     elapsed_ms: None,
+    running_elapsed_ms: None,
 };
 
 impl_driver!(sqlx::Sqlite, Dialect::Sqlite);

@@ -409,18 +409,75 @@ macro_rules! impl_driver {
             if needs_recheck() && !still_to_do(&mut *conn, table, &change.row).await.map_err(plain)? {
                 return Ok(false);
             }
+            use $crate::dialect::{DialectSql as _, Values};
+            let dialect = <$db as $crate::driver::Driver>::DIALECT;
             let revision = change.row.revision();
-            match &change.row {
-                $crate::driver::RowChange::Insert(_) => {
-                    record(&mut *conn, table, &change.row, started, RevisionState::Running).await.map_err(plain)?;
+            let statements = ::migraph_core::split_statements(change.sql, dialect);
+            // Where it can, the `running` row travels with the first statement and the
+            // `applied` row with the last: each text runs in autocommit, statement after
+            // statement, and stops at the first error, so what completed says which.
+            let joined = match $crate::driver::info(dialect).running_elapsed_ms {
+                Some(elapsed) if !needs_recheck() && !statements.is_empty() => Some(elapsed),
+                _ => None,
+            };
+            let (mark, finish) = match (&change.row, joined) {
+                (_, None) => (String::new(), String::new()),
+                ($crate::driver::RowChange::Insert(row), Some(elapsed)) => {
+                    let values = [
+                        Some(row.revision),
+                        Some(row.parents.as_str()),
+                        Some(row.message),
+                        Some(row.checksum),
+                        row.downgrade_sql,
+                    ];
+                    (
+                        dialect.insert_row(table, Values::Running(&values)),
+                        dialect.set_state_literal(table, revision, "applied", Some(elapsed)),
+                    )
                 }
-                $crate::driver::RowChange::Delete(_) => {
-                    set_state(&mut *conn, table, revision, RevisionState::Running, None, None).await.map_err(plain)?;
+                ($crate::driver::RowChange::Delete(_), Some(_)) => (
+                    dialect.set_state_literal(table, revision, "running", None),
+                    dialect.delete_row(table, Values::Literals(&[Some(revision)])),
+                ),
+            };
+            if joined.is_none() {
+                match &change.row {
+                    $crate::driver::RowChange::Insert(_) => {
+                        record(&mut *conn, table, &change.row, started, RevisionState::Running).await.map_err(plain)?;
+                    }
+                    $crate::driver::RowChange::Delete(_) => {
+                        set_state(&mut *conn, table, revision, RevisionState::Running, None, None).await.map_err(plain)?;
+                    }
                 }
             }
-            let statements = ::migraph_core::split_statements(change.sql, <$db as $crate::driver::Driver>::DIALECT);
+            let last = statements.len().saturating_sub(1);
             for (i, statement) in statements.iter().enumerate() {
-                if let Err((source, _)) = execute_sql(&mut *conn, statement.sql).await {
+                let before = usize::from(joined.is_some() && i == 0);
+                let text = match joined {
+                    None => ::std::borrow::Cow::Borrowed(statement.sql),
+                    Some(_) => {
+                        let mut text = String::new();
+                        if i == 0 {
+                            text.push_str(&mark);
+                            text.push_str(";\n");
+                        }
+                        text.push_str(statement.sql);
+                        if i == last {
+                            text.push_str("\n;\n");
+                            text.push_str(&finish);
+                        }
+                        ::std::borrow::Cow::Owned(text)
+                    }
+                };
+                if let Err((source, done)) = execute_sql(&mut *conn, &text).await {
+                    // The `running` row itself failed: nothing ran, nothing changed.
+                    if done < before {
+                        return Err(plain(source));
+                    }
+                    // A result came back from the revision's statement before the error:
+                    // it ran, at least in part (the `applied` row then failed, or a
+                    // procedure failed after a result set), so it is not undone.
+                    let partly = done > before;
                     let said = ($crate::driver::info(<$db as $crate::driver::Driver>::DIALECT).describe)(&source);
                     let line = match change.first_line {
                         0 => format!("line {} of the section", statement.line),
@@ -429,7 +486,7 @@ macro_rules! impl_driver {
                     // A statement fails as a whole: when the first one fails, nothing of
                     // the revision ran, so its row goes back to where it was and the next
                     // run tries again. Later, the schema may hold part of it: `failed`.
-                    let settled = if i == 0 {
+                    let settled = if i == 0 && !partly {
                         match &change.row {
                             $crate::driver::RowChange::Insert(_) => {
                                 let undo = $crate::driver::RowChange::Delete(revision);
@@ -452,6 +509,9 @@ macro_rules! impl_driver {
                         offset: 0,
                     });
                 }
+            }
+            if joined.is_some() {
+                return Ok(true);
             }
             match &change.row {
                 $crate::driver::RowChange::Insert(_) => {
