@@ -1,7 +1,7 @@
 //! How `embed_migrations!` stores a folder in the binary: each file's text as the
 //! compiler includes it (`include_str!`), one string of everything that is not in a file
 //! (checksums, derived values), and one byte string that says where each field of each
-//! revision is. Two literals and the included files, whatever the number of revisions:
+//! revision is (as LEB128 numbers: a source, an offset and a length per string). Two literals and the included files, whatever the number of revisions:
 //! cheap for the compiler to check and to generate, where a struct literal per revision
 //! costs it time in proportion to their number. Decoded once, at run time, into
 //! [`Migration`]s that borrow the static text.
@@ -14,7 +14,18 @@ use crate::file::{Migration, StaticParts};
 const FILE: u32 = 0;
 const EXTRA: u32 = 1;
 /// A missing downgrade section.
-const NONE: u32 = u32::MAX;
+const NONE: u32 = 2;
+
+/// Appends `n` as an unsigned LEB128 number: seven bits a byte, low bits first, the high
+/// bit set on every byte but the last. Offsets and lengths are mostly small, so most take
+/// one or two bytes.
+fn put(mut n: u32, table: &mut Vec<u8>) {
+    while n >= 0x80 {
+        table.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    table.push(n as u8);
+}
 
 /// The table and the extra string for `files`: each migration with the text of its file.
 ///
@@ -38,7 +49,6 @@ const NONE: u32 = u32::MAX;
 pub fn encode(files: &[(&str, &Migration)]) -> (Vec<u8>, String) {
     let mut table = Vec::new();
     let mut extra = String::new();
-    let put = |n: u32, table: &mut Vec<u8>| table.extend_from_slice(&n.to_le_bytes());
     for (text, m) in files {
         let mut string = |s: &str, table: &mut Vec<u8>| {
             let (source, start) = match text.find(s) {
@@ -49,7 +59,7 @@ pub fn encode(files: &[(&str, &Migration)]) -> (Vec<u8>, String) {
                 }
             };
             for n in [source, to_u32(start), to_u32(s.len())] {
-                table.extend_from_slice(&n.to_le_bytes());
+                put(n, table);
             }
         };
         string(m.revision(), &mut table);
@@ -90,13 +100,23 @@ struct Reader {
 }
 
 impl Reader {
+    /// An unsigned LEB128 number (see [`put`]).
     fn number(&mut self) -> Result<u32, String> {
-        let bytes = self
-            .table
-            .get(self.at..self.at + 4)
-            .ok_or("the embedded migrations' table ends early")?;
-        self.at += 4;
-        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+        let mut n: u32 = 0;
+        for shift in (0..35).step_by(7) {
+            let byte = *self
+                .table
+                .get(self.at)
+                .ok_or("the embedded migrations' table ends early")?;
+            self.at += 1;
+            n |= u32::from(byte & 0x7f)
+                .checked_shl(shift)
+                .ok_or("a number too large in the embedded table")?;
+            if byte & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err("a number too large in the embedded table".to_owned())
     }
 
     /// A string of `text` (the revision's file) or of `extra`; `None` for a missing one.
@@ -182,4 +202,53 @@ pub fn decode(
         return Err("the embedded migrations' table is longer than its files".to_owned());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn leak<T: ?Sized>(b: Box<T>) -> &'static T {
+        Box::leak(b)
+    }
+
+    #[test]
+    fn numbers_of_every_size_read_back() {
+        let mut table = Vec::new();
+        let numbers = [0, 1, 127, 128, 300, 16_383, 16_384, 1 << 21, u32::MAX];
+        for n in numbers {
+            put(n, &mut table);
+        }
+        let mut r = Reader {
+            table: leak(table.into_boxed_slice()),
+            at: 0,
+        };
+        for n in numbers {
+            assert_eq!(r.number().unwrap(), n);
+        }
+        assert!(r.number().is_err());
+    }
+
+    #[test]
+    fn every_field_reads_back_and_a_bad_table_is_an_error() {
+        let texts = [
+            "-- revision: a1\n-- down_revision: none\n-- message: first\n-- created: 2024-01-05T10:15:00Z\n-- branch_labels: main\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n-- migrate:downgrade\nDROP TABLE t;\n",
+            "-- revision: b2\n-- down_revision: a1\n-- depends_on: a1\n-- transaction: false\n-- migrate:upgrade\n\nCREATE INDEX i ON t (id);\r\n",
+        ];
+        let parsed: Vec<Migration> = texts
+            .iter()
+            .zip(["a1_first.sql", "b2_index.sql"])
+            .map(|(t, n)| Migration::parse(n, t).unwrap())
+            .collect();
+        let pairs: Vec<(&str, &Migration)> = texts.iter().copied().zip(&parsed).collect();
+        let (table, extra) = encode(&pairs);
+        let files: &'static [&'static str] = leak(texts.to_vec().into_boxed_slice());
+        let table: &'static [u8] = leak(table.into_boxed_slice());
+        let back = decode(files, table, leak(extra.into_boxed_str())).unwrap();
+        assert_eq!(back, parsed);
+        assert!(decode(files, &table[..table.len() - 1], "").is_err());
+        assert!(decode(&files[..1], table, "").is_err());
+    }
 }
