@@ -184,7 +184,8 @@ fn list_sql_files(dir: &Path, display: &str) -> Result<Vec<String>, Diagnostics>
             .with_help("rename it")
             .into());
         };
-        if name.starts_with('.') || !name.ends_with(".sql") || !entry.path().is_file() {
+        let revision_file = name.ends_with(".sql") || name.ends_with(".rs");
+        if name.starts_with('.') || !revision_file || !entry.path().is_file() {
             continue;
         }
         names.push(name.to_owned());

@@ -78,7 +78,10 @@ pub fn encode(files: &[(&str, &Migration)]) -> (Vec<u8>, String) {
         string(m.checksum(), &mut table);
         put(to_u32(m.upgrade_line()), &mut table);
         put(to_u32(m.downgrade_line()), &mut table);
-        put(u32::from(m.transactional()), &mut table);
+        put(
+            u32::from(m.transactional()) | u32::from(m.is_rust()) << 1,
+            &mut table,
+        );
         for list in [m.down_revisions(), m.branch_labels(), m.depends_on()] {
             put(to_u32(list.len()), &mut table);
             for name in list.iter() {
@@ -169,7 +172,8 @@ pub fn decode(
         let downgrade = r.string(text, extra)?;
         let checksum = r.required(text, extra)?;
         let (upgrade_line, downgrade_line) = (r.number()?, r.number()?);
-        let transaction = r.number()? != 0;
+        let flags = r.number()?;
+        let (transaction, rust) = (flags & 1 != 0, flags & 2 != 0);
         let mut lists: [Vec<Cow<'static, str>>; 3] = Default::default();
         for list in &mut lists {
             for _ in 0..r.number()? {
@@ -191,6 +195,7 @@ pub fn decode(
             downgrade_line: downgrade_line as usize,
             transaction,
             checksum,
+            rust,
         };
         out.push(Migration::from_static(parts).with_names(
             down_revisions,

@@ -58,6 +58,8 @@ pub struct Migration {
     downgrade_line: usize,
     transaction: bool,
     checksum: Cow<'static, str>,
+    /// Written in Rust (a `.rs` file): its code runs, not SQL.
+    rust: bool,
 }
 
 /// A checked migration's parts, by name, as `embed_migrations!` emits them for
@@ -92,6 +94,8 @@ pub struct StaticParts {
     pub transaction: bool,
     /// The checksum of the upgrade section.
     pub checksum: &'static str,
+    /// Whether it is written in Rust.
+    pub rust: bool,
 }
 
 /// Where each graph-related header key was written, for error messages.
@@ -236,9 +240,18 @@ impl Migration {
                 .into());
             }
         };
+        if file_name.ends_with(".rs") {
+            return parse_rust(file_name, display, text);
+        }
         Parser::new(file_name, display)
             .parse(text)
             .map_err(Diagnostics::from)
+    }
+
+    /// Whether the revision is written in Rust (a `.rs` file whose `upgrade` and
+    /// `downgrade` functions `embed_migrations!` compiles into the binary).
+    pub fn is_rust(&self) -> bool {
+        self.rust
     }
 
     /// Builds a migration from parts already checked, as `embed_migrations!` emits them.
@@ -261,6 +274,7 @@ impl Migration {
             downgrade_line: parts.downgrade_line,
             transaction: parts.transaction,
             checksum: Cow::Borrowed(parts.checksum),
+            rust: parts.rust,
         }
     }
 
@@ -351,6 +365,40 @@ impl Migration {
 }
 
 /// Splits a comma-separated header value into trimmed items.
+/// A revision written in Rust: its header is the `//! key: value` lines at the top of
+/// the file (read as `-- key: value` lines are); it has no SQL sections. `downgrade` is
+/// there when the file defines `fn downgrade`; the checksum covers the whole source.
+fn parse_rust(
+    file_name: &str,
+    display: &str,
+    text: &str,
+) -> Result<(Migration, HeaderLines), Diagnostics> {
+    let mut header = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("//!") {
+            header.push_str("--");
+            header.push_str(rest);
+        } else if !trimmed.is_empty() {
+            break;
+        }
+        header.push('\n');
+    }
+    let has_downgrade = text.contains("fn downgrade");
+    header.push_str("-- migrate:upgrade\n");
+    if has_downgrade {
+        header.push_str("-- migrate:downgrade\n");
+    }
+    let (mut m, lines) = Parser::new(file_name, display)
+        .parse(&header)
+        .map_err(Diagnostics::from)?;
+    m.rust = true;
+    m.checksum = Cow::Owned(checksum(text));
+    m.upgrade_line = 0;
+    m.downgrade_line = 0;
+    Ok((m, lines))
+}
+
 fn split_list(value: &str) -> Vec<&str> {
     value.split(',').map(str::trim).collect()
 }
@@ -567,6 +615,7 @@ impl<'a> Parser<'a> {
         let text_of = |k: usize| header[k].map_or(String::new(), |(_, v)| v.to_owned());
         Ok((
             Migration {
+                rust: false,
                 checksum: Cow::Owned(checksum(&upgrade)),
                 revision: Cow::Owned(revision),
                 down_revisions: owned(down_revisions),

@@ -26,10 +26,12 @@ pub fn embed_migrations(input: proc_macro::TokenStream) -> proc_macro::TokenStre
         .into()
 }
 
-/// `"path"` with an optional `, allow_multiple_heads`.
+/// `"path"` with the options `, allow_multiple_heads` and `, database = sqlx::Postgres`.
 struct Input {
     path: LitStr,
     allow_multiple_heads: bool,
+    /// The sqlx database type the revisions written in Rust run on.
+    database: Option<syn::Path>,
 }
 
 impl Parse for Input {
@@ -40,6 +42,7 @@ impl Parse for Input {
             input.parse()?
         };
         let mut allow_multiple_heads = false;
+        let mut database = None;
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
@@ -48,16 +51,22 @@ impl Parse for Input {
             let option: Ident = input.parse()?;
             if option == "allow_multiple_heads" {
                 allow_multiple_heads = true;
+            } else if option == "database" {
+                input.parse::<Token![=]>()?;
+                database = Some(input.parse::<syn::Path>()?);
             } else {
                 return Err(syn::Error::new(
                     option.span(),
-                    format!("unknown option `{option}`; the only option is `allow_multiple_heads`"),
+                    format!(
+                        "unknown option `{option}`; the options are `allow_multiple_heads` and `database = sqlx::Postgres` (or MySql, Sqlite)"
+                    ),
                 ));
             }
         }
         Ok(Self {
             path,
             allow_multiple_heads,
+            database,
         })
     }
 }
@@ -112,15 +121,89 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
         .map(|f| f.path.to_string_lossy().into_owned());
     let count = loaded.files.len();
     let source_dir = dir.to_string_lossy().into_owned();
+    let rust = rust_revisions(input, &loaded.files)?;
     Ok(quote! {{
         static FILES: [&str; #count] = [#(::core::include_str!(#paths)),*];
+        #rust
         ::migraph::__private::Migrations::from_table(
             &FILES,
             #table,
             #extra,
+            &RUST,
             #source_dir,
             #written,
             cfg!(debug_assertions),
         )
     }})
+}
+
+/// The revisions written in Rust: each file a module, a function that boxes the future of
+/// each of its `upgrade` and `downgrade`, and `static RUST`, the list the runner reads.
+fn rust_revisions(input: &Input, files: &[migraph_core::SourceFile]) -> syn::Result<TokenStream> {
+    let span = input.path.span();
+    let rust: Vec<&migraph_core::SourceFile> =
+        files.iter().filter(|f| f.migration.is_rust()).collect();
+    let Some(db) = &input.database else {
+        if let Some(first) = rust.first() {
+            return Err(syn::Error::new(
+                span,
+                format!(
+                    "{} is a revision written in Rust: name the database it runs on, e.g. `embed_migrations!(\"{}\", database = sqlx::Postgres)` (or sqlx::MySql, sqlx::Sqlite)",
+                    first.display,
+                    input.path.value()
+                ),
+            ));
+        }
+        return Ok(quote! { static RUST: [::migraph::__private::RustRevision; 0] = []; });
+    };
+    let mut items = Vec::new();
+    let mut entries = Vec::new();
+    for (k, f) in rust.iter().enumerate() {
+        let path = f.path.to_string_lossy().into_owned();
+        let module = quote::format_ident!("__migraph_rust_{}", k);
+        let up = quote::format_ident!("__migraph_upgrade_{}", k);
+        let down = quote::format_ident!("__migraph_downgrade_{}", k);
+        let code = quote::format_ident!("__MIGRAPH_CODE_{}", k);
+        let revision = f.migration.revision();
+        let conn = quote! { <#db as ::migraph::__private::sqlx::Database>::Connection };
+        let glue = |function: &Ident, name: &str| {
+            let target = quote::format_ident!("{}", name);
+            quote! {
+                fn #function<'c>(conn: &'c mut #conn) -> ::migraph::__private::BoxFuture<'c> {
+                    ::std::boxed::Box::pin(async move {
+                        #module::#target(conn).await.map_err(::std::convert::Into::into)
+                    })
+                }
+            }
+        };
+        let up_fn = glue(&up, "upgrade");
+        let (down_fn, down_value) = if f.migration.downgrade_sql().is_some() {
+            (
+                glue(&down, "downgrade"),
+                quote! { ::core::option::Option::Some(#down) },
+            )
+        } else {
+            (quote! {}, quote! { ::core::option::Option::None })
+        };
+        items.push(quote! {
+            // The file's `pub` functions are reached through the functions below only.
+            #[allow(unreachable_pub)]
+            #[path = #path]
+            mod #module;
+            #up_fn
+            #down_fn
+            static #code: ::migraph::__private::RustCode<#db> = ::migraph::__private::RustCode {
+                upgrade: #up,
+                downgrade: #down_value,
+            };
+        });
+        entries.push(quote! {
+            ::migraph::__private::RustRevision { revision: #revision, code: &#code }
+        });
+    }
+    let n = entries.len();
+    Ok(quote! {
+        #(#items)*
+        static RUST: [::migraph::__private::RustRevision; #n] = [#(#entries),*];
+    })
 }

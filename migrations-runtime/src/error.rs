@@ -98,6 +98,43 @@ pub enum Error {
         /// before it (none in a whole-run transaction, which rolled them back).
         completed: Report,
     },
+    /// A Rust revision's `upgrade` or `downgrade` returned an error (one that is not a
+    /// database error: those are [`Error::Execute`]); its transaction was rolled back where
+    /// the database allows it.
+    #[error("{action} of revision `{revision}` ({file}) failed in its Rust code: {error}")]
+    Code {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        file: String,
+        /// `upgrade` or `downgrade`.
+        action: crate::Action,
+        /// What the code returned.
+        error: crate::BoxError,
+        /// What the run did before this revision failed and is still done.
+        completed: Report,
+    },
+    /// An offline script would include a revision written in Rust, which has no SQL.
+    #[error(
+        "revision `{revision}` ({file}) is written in Rust and cannot be written as SQL; script the revisions before it (`--sql FROM:TO`) and run it with the application's migrate command"
+    )]
+    RustNotScripted {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        file: String,
+    },
+    /// A revision written in Rust that this binary does not carry: the standalone
+    /// `migraph` reads the folder's files and cannot compile Rust.
+    #[error(
+        "revision `{revision}` ({file}) is written in Rust, which this binary does not carry; run it with the application's own migrate command, whose embed_migrations! compiles it in; nothing was changed"
+    )]
+    RustNotEmbedded {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        file: String,
+    },
     /// A statement of [`crate::Migrator::session_sql`] failed; nothing was changed.
     #[error("session SQL `{sql}` failed: {error}; nothing was changed")]
     Session {

@@ -32,6 +32,7 @@ mod migrations;
 mod migrator;
 mod offline;
 mod report;
+mod rust;
 mod table;
 
 pub use driver::{Dialect, Driver};
@@ -41,4 +42,7 @@ pub use migraph_core::import::Tool;
 pub use migrations::Migrations;
 pub use migrator::{Adoption, DEFAULT_LOCK_TIMEOUT, Migrator, Repair};
 pub use report::{Action, Report, Step};
+pub use rust::BoxError;
+#[doc(hidden)]
+pub use rust::{BoxFuture, RustCode, RustFn, RustRevision};
 pub use table::{AppliedRevision, DEFAULT_TABLE, RevisionState, TableName};

@@ -35,6 +35,8 @@ pub struct Migrations {
     /// What `embed_migrations!` stored, decoded into `decoded` when first used.
     table: Option<Table>,
     decoded: OnceLock<Result<Vec<Migration>, String>>,
+    /// The code of the revisions written in Rust, compiled in by `embed_migrations!`.
+    rust: &'static [crate::RustRevision],
     /// The absolute directory the migrations came from.
     source_dir: Option<Cow<'static, str>>,
     /// The directory as the user wrote it.
@@ -60,12 +62,14 @@ impl Migrations {
         files: &'static [&'static str],
         table: &'static [u8],
         extra: &'static str,
+        rust: &'static [crate::RustRevision],
         source_dir: &'static str,
         display_dir: &'static str,
         check_stale: bool,
     ) -> Self {
         Self {
             migrations: Cow::Borrowed(&[]),
+            rust,
             table: Some(Table {
                 files,
                 table,
@@ -89,6 +93,7 @@ impl Migrations {
     ) -> Self {
         Self {
             migrations: Cow::Borrowed(migrations),
+            rust: &[],
             table: None,
             decoded: OnceLock::new(),
             source_dir: Some(Cow::Borrowed(source_dir)),
@@ -113,6 +118,7 @@ impl Migrations {
         let _ = graph.set(Ok(loaded.graph));
         Ok(Self {
             migrations: Cow::Owned(migrations),
+            rust: &[],
             table: None,
             decoded: OnceLock::new(),
             source_dir: None,
@@ -128,6 +134,17 @@ impl Migrations {
             Ok(all) => all,
             Err(_) => &[],
         }
+    }
+
+    /// The compiled code of Rust revision `revision`, when this binary carries it.
+    pub(crate) fn rust_code(
+        &self,
+        revision: &str,
+    ) -> Option<&'static (dyn std::any::Any + Send + Sync)> {
+        self.rust
+            .iter()
+            .find(|r| r.revision == revision)
+            .map(|r| r.code)
     }
 
     /// The migrations, decoded from the embedded table when that is where they are.
@@ -222,7 +239,11 @@ impl Migrations {
         let known: HashSet<&str> = self.migrations().iter().map(Migration::file_name).collect();
         let mut missing: Vec<String> = entries
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| n.ends_with(".sql") && !n.starts_with('.') && !known.contains(n.as_str()))
+            .filter(|n| {
+                (n.ends_with(".sql") || n.ends_with(".rs"))
+                    && !n.starts_with('.')
+                    && !known.contains(n.as_str())
+            })
             .collect();
         missing.sort_unstable();
         match missing.into_iter().next() {

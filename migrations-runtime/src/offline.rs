@@ -128,6 +128,15 @@ impl Migrator<'_> {
     /// A script for `steps`, in one transaction when [`Migrator::single_transaction`] is
     /// set (refused where an online run would be refused).
     fn script(&self, dialect: Dialect, title: &str, steps: &[RevIndex]) -> Result<Script, Error> {
+        let all = self.migrations().migrations();
+        // A revision written in Rust has no SQL to write; a script that recorded it
+        // without running it would be a lie.
+        if let Some(m) = steps.iter().map(|&i| &all[i]).find(|m| m.is_rust()) {
+            return Err(Error::RustNotScripted {
+                revision: m.revision().to_owned(),
+                file: m.file_name().to_owned(),
+            });
+        }
         let whole = self.is_single_transaction();
         if whole {
             let all = self.migrations().migrations();

@@ -74,20 +74,26 @@ pub mod testing;
 /// file is parsed and the graph checked; any problem (bad header, missing section,
 /// duplicate revision, unknown parent, cycle, a second unlabelled head...) is a compile
 /// error naming the file and line. Pass `allow_multiple_heads` to accept several heads.
+/// A `*.rs` file is a revision written in Rust (`//! key: value` header lines, `pub async
+/// fn upgrade(conn: &mut <connection>) -> Result<(), migraph::BoxError>` and optionally
+/// `downgrade`), compiled in as a module; `database = sqlx::Postgres` (or `MySql`,
+/// `Sqlite`) names the connection it takes.
 ///
 /// ```ignore
 /// static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("./migrations");
 /// static BRANCHY: migraph::Migrations =
 ///     migraph::embed_migrations!("./migrations", allow_multiple_heads);
+/// static WITH_RUST: migraph::Migrations =
+///     migraph::embed_migrations!("./migrations", database = sqlx::Postgres);
 /// ```
 pub use migraph_macros::embed_migrations;
 
 pub use migraph_core::{Diagnostic, Diagnostics, Graph, Migration, PlanError, Target, TargetError};
 #[cfg(feature = "runtime")]
 pub use migraph_runtime::{
-    AcquiredConnection, Action, Adoption, AppliedRevision, DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE,
-    DatabaseError, Dialect, Driver, Error, Migrations, Migrator, Repair, Report, RevisionState,
-    Step, TableName,
+    AcquiredConnection, Action, Adoption, AppliedRevision, BoxError, DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_TABLE, DatabaseError, Dialect, Driver, Error, Migrations, Migrator, Repair, Report,
+    RevisionState, Step, TableName,
 };
 
 /// Without the runtime, the stand-in that makes `embed_migrations!` fail with a message.
@@ -99,7 +105,8 @@ pub use __private::Migrations;
 #[cfg(feature = "runtime")]
 pub mod __private {
     pub use migraph_core::{Migration, StaticParts};
-    pub use migraph_runtime::Migrations;
+    pub use migraph_runtime::{BoxFuture, Migrations, RustCode, RustRevision};
+    pub use sqlx;
     pub use std::borrow::Cow;
 }
 
@@ -113,6 +120,10 @@ pub mod __private {
 
     /// Stands in for the runtime's `Migrations`.
     pub struct Migrations;
+
+    /// Stands in for the runtime's `RustRevision` (only an empty list of them can be made
+    /// without the runtime).
+    pub struct RustRevision;
 
     impl Migrations {
         /// Fails the build: there is nothing to run the migrations with. It runs only in
@@ -135,6 +146,7 @@ pub mod __private {
             _files: &'static [&'static str],
             _table: &'static [u8],
             _extra: &'static str,
+            _rust: &'static [RustRevision; 0],
             _dir: &'static str,
             _written: &'static str,
             _check: bool,

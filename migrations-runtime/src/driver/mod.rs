@@ -117,6 +117,11 @@ pub(crate) struct Change<'a> {
     /// rolls all of it back, so a revision needs no savepoint of its own.
     pub(crate) in_run_transaction: bool,
     pub(crate) row: RowChange<'a>,
+    /// A Rust revision's compiled code (a `RustCode` of this database), run instead of
+    /// `sql`.
+    pub(crate) code: Option<&'a (dyn std::any::Any + Send + Sync)>,
+    /// Whether this is a downgrade (which of the code's functions runs).
+    pub(crate) down: bool,
 }
 
 impl RowChange<'_> {
@@ -140,6 +145,9 @@ pub(crate) struct RunError {
     /// How many characters were sent before the revision's SQL in the same text, to take
     /// off the database's error position.
     pub(crate) offset: usize,
+    /// What a Rust revision's code returned, when it is not a database error (`error` then
+    /// only stands in).
+    pub(crate) code_error: Option<crate::BoxError>,
 }
 
 impl RunError {
@@ -149,6 +157,7 @@ impl RunError {
             error,
             statement: None,
             offset: 0,
+            code_error: None,
         }
     }
 }

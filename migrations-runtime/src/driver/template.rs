@@ -101,6 +101,9 @@ macro_rules! impl_driver {
             ) -> impl ::std::future::Future<Output = Result<bool, $crate::driver::RunError>> + Send + 'e {
                 async move {
                     let started = ::std::time::Instant::now();
+                    if let Some(code) = change.code {
+                        return run_code(&mut *conn, table, change, code, started).await;
+                    }
                     if change.transactional && $crate::dialect::DialectSql::syntax(Self::DIALECT).transactional_ddl {
                         in_transaction(&mut *conn, table, change, started).await
                     } else {
@@ -325,6 +328,7 @@ macro_rules! impl_driver {
                     error,
                     statement: Some(done),
                     offset: 0,
+                    code_error: None,
                 })?;
                 record(&mut *tx, table, &change.row, started, $crate::table::RevisionState::Applied)
                     .await
@@ -391,7 +395,79 @@ macro_rules! impl_driver {
                 error,
                 statement: done.checked_sub(before).filter(|&i| i < statements),
                 offset: begin.len(),
+                code_error: None,
             })
+        }
+
+        /// Runs a Rust revision's code: in a transaction with its version row where DDL is
+        /// transactional and the revision wants one, else with the `running`/`failed` row
+        /// protocol (a failure marks it `failed`: the code may have done part of its work).
+        async fn run_code(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            change: &$crate::driver::Change<'_>,
+            code: &(dyn ::std::any::Any + Send + Sync),
+            started: ::std::time::Instant,
+        ) -> Result<bool, $crate::driver::RunError> {
+            use $crate::driver::RunError;
+            use $crate::table::RevisionState;
+            let plain = RunError::plain;
+            let revision = change.row.revision();
+            let refuse = |what: String| plain(sqlx::Error::Configuration(what.into()));
+            let Some(code) = code.downcast_ref::<$crate::RustCode<$db>>() else {
+                return Err(refuse(format!(
+                    "revision `{revision}` is written in Rust for another database than this one; embed_migrations!'s `database =` names the one it runs on"
+                )));
+            };
+            let function = if change.down { code.downgrade } else { Some(code.upgrade) };
+            let Some(function) = function else {
+                return Err(refuse(format!("revision `{revision}` has no `downgrade` function")));
+            };
+            let failed = |e: $crate::BoxError| match e.downcast::<sqlx::Error>() {
+                Ok(db) => RunError {
+                    error: *db,
+                    statement: None,
+                    offset: 0,
+                    code_error: None,
+                },
+                Err(other) => RunError {
+                    error: sqlx::Error::Protocol("the revision's Rust code failed".to_owned()),
+                    statement: None,
+                    offset: 0,
+                    code_error: Some(other),
+                },
+            };
+            let dialect = <$db as $crate::driver::Driver>::DIALECT;
+            if change.transactional && $crate::dialect::DialectSql::syntax(dialect).transactional_ddl {
+                let mut tx = open_transaction(&mut *conn).await.map_err(plain)?;
+                if needs_recheck() && !still_to_do(&mut *tx, table, &change.row).await.map_err(plain)? {
+                    return Ok(false);
+                }
+                return match function(&mut *tx).await {
+                    Ok(()) => {
+                        record(&mut *tx, table, &change.row, started, RevisionState::Applied).await.map_err(plain)?;
+                        tx.commit().await.map_err(plain)?;
+                        Ok(true)
+                    }
+                    Err(e) => {
+                        let _ = tx.rollback().await;
+                        Err(failed(e))
+                    }
+                };
+            }
+            if needs_recheck() && !still_to_do(&mut *conn, table, &change.row).await.map_err(plain)? {
+                return Ok(false);
+            }
+            mark_running(&mut *conn, table, change, started).await.map_err(plain)?;
+            if let Err(e) = function(&mut *conn).await {
+                let text = format!("Rust code: {e}");
+                if let Err(mark) = set_state(&mut *conn, table, revision, RevisionState::Failed, None, Some(&text)).await {
+                    tracing::error!(revision, error = %mark, "could not mark the failed revision's row; it still says running");
+                }
+                return Err(failed(e));
+            }
+            mark_done(&mut *conn, table, change, started).await.map_err(plain)?;
+            Ok(true)
         }
 
         /// Runs a revision outside a transaction: its row says `running` while it runs,
@@ -441,14 +517,7 @@ macro_rules! impl_driver {
                 ),
             };
             if joined.is_none() {
-                match &change.row {
-                    $crate::driver::RowChange::Insert(_) => {
-                        record(&mut *conn, table, &change.row, started, RevisionState::Running).await.map_err(plain)?;
-                    }
-                    $crate::driver::RowChange::Delete(_) => {
-                        set_state(&mut *conn, table, revision, RevisionState::Running, None, None).await.map_err(plain)?;
-                    }
-                }
+                mark_running(&mut *conn, table, change, started).await.map_err(plain)?;
             }
             let last = statements.len().saturating_sub(1);
             for (i, statement) in statements.iter().enumerate() {
@@ -507,22 +576,54 @@ macro_rules! impl_driver {
                         error: source,
                         statement: Some(i),
                         offset: 0,
+                        code_error: None,
                     });
                 }
             }
             if joined.is_some() {
                 return Ok(true);
             }
+            mark_done(&mut *conn, table, change, started).await.map_err(plain)?;
+            Ok(true)
+        }
+
+        /// Writes the row of a revision run outside a transaction as `running`: a new row
+        /// for an upgrade, the existing row's state for a downgrade.
+        async fn mark_running(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            change: &$crate::driver::Change<'_>,
+            started: ::std::time::Instant,
+        ) -> Result<(), sqlx::Error> {
+            use $crate::table::RevisionState;
             match &change.row {
                 $crate::driver::RowChange::Insert(_) => {
-                    let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-                    set_state(&mut *conn, table, revision, RevisionState::Applied, Some(ms), None).await.map_err(plain)?;
+                    record(&mut *conn, table, &change.row, started, RevisionState::Running).await
                 }
-                $crate::driver::RowChange::Delete(_) => {
-                    record(&mut *conn, table, &change.row, started, RevisionState::Applied).await.map_err(plain)?;
+                $crate::driver::RowChange::Delete(revision) => {
+                    set_state(&mut *conn, table, revision, RevisionState::Running, None, None).await
                 }
             }
-            Ok(true)
+        }
+
+        /// Ends what [`mark_running`] began: the row `applied` with its execution time
+        /// after an upgrade, gone after a downgrade.
+        async fn mark_done(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            change: &$crate::driver::Change<'_>,
+            started: ::std::time::Instant,
+        ) -> Result<(), sqlx::Error> {
+            use $crate::table::RevisionState;
+            match &change.row {
+                $crate::driver::RowChange::Insert(row) => {
+                    let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    set_state(&mut *conn, table, row.revision, RevisionState::Applied, Some(ms), None).await
+                }
+                $crate::driver::RowChange::Delete(_) => {
+                    record(&mut *conn, table, &change.row, started, RevisionState::Applied).await
+                }
+            }
         }
 
         /// Sets a row's state (and execution time, when given) and error text.

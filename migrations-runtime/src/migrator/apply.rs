@@ -92,6 +92,12 @@ impl<'a> Work<'a> {
                         },
                         transactional: m.transactional(),
                         in_run_transaction: runner.single_transaction,
+                        code: if m.is_rust() {
+                            runner.migrations.rust_code(m.revision())
+                        } else {
+                            None
+                        },
+                        down,
                         row: if down {
                             RowChange::Delete(m.revision())
                         } else {
@@ -110,6 +116,8 @@ impl<'a> Work<'a> {
                     first_line: 0,
                     transactional: true,
                     in_run_transaction: runner.single_transaction,
+                    code: None,
+                    down: true,
                     row: RowChange::Delete(&row.revision),
                 },
             },
@@ -295,6 +303,18 @@ impl<'m> Migrator<'m> {
         table: &TableName,
         work: &[Work<'_>],
     ) -> Result<Report, Error> {
+        // A Rust revision runs only from the binary that compiled it in.
+        for item in work {
+            if let Work::Known(m, _) = item
+                && m.is_rust()
+                && self.migrations.rust_code(m.revision()).is_none()
+            {
+                return Err(Error::RustNotEmbedded {
+                    revision: m.revision().to_owned(),
+                    file: self.file_of(m),
+                });
+            }
+        }
         if !self.single_transaction {
             return self.execute_each::<DB>(conn, table, work).await;
         }
@@ -317,7 +337,7 @@ impl<'m> Migrator<'m> {
                 // All or nothing: the error is what counts; a failed rollback closes the
                 // connection, which undoes the transaction too.
                 let _ = tx.rollback().await;
-                if let Error::Execute { completed, .. } = &mut e {
+                if let Error::Execute { completed, .. } | Error::Code { completed, .. } = &mut e {
                     // Rolled back with the rest.
                     *completed = Report::default();
                 }
@@ -338,7 +358,8 @@ impl<'m> Migrator<'m> {
                 Ok(step) => step,
                 Err(mut e) => {
                     // What ran before the failure stays done: say so with the error.
-                    if let Error::Execute { completed, .. } = &mut e {
+                    if let Error::Execute { completed, .. } | Error::Code { completed, .. } = &mut e
+                    {
                         *completed = report;
                     }
                     return Err(e);
@@ -396,7 +417,17 @@ impl<'m> Migrator<'m> {
                 error: source,
                 statement,
                 offset,
+                code_error,
             } = failed;
+            if let Some(error) = code_error {
+                return Error::Code {
+                    revision: revision.to_owned(),
+                    file: file.clone().unwrap_or_default(),
+                    action,
+                    error,
+                    completed: Report::default(),
+                };
+            }
             if DB::is_busy(&source) {
                 return self.database_error::<DB>(table, source);
             }
