@@ -114,6 +114,13 @@ pub enum Error {
         /// What the run did before this revision failed and is still done.
         completed: Report,
     },
+    /// The server takes no writes: a PostgreSQL hot standby, a MySQL/MariaDB server with
+    /// `read_only`, or a session whose transactions are read-only. Checked before the
+    /// lock, only when there is something to change; reading commands still work.
+    #[error(
+        "connected to a read-only server (a replica, a hot standby, or read-only transactions); point the database URL at the primary; nothing was changed"
+    )]
+    ReadOnly,
     /// An offline script would include a revision written in Rust, which has no SQL.
     #[error(
         "revision `{revision}` ({file}) is written in Rust and cannot be written as SQL; script the revisions before it (`--sql FROM:TO`) and run it with the application's migrate command"

@@ -121,6 +121,11 @@ where
     DB: Driver,
     C: AcquiredConnection + std::ops::DerefMut<Target = DB::Connection>,
 {
+    // A replica or a read-only session would fail at the first write, after the lock;
+    // say so before taking it.
+    if DB::read_only(conn).await? {
+        return Err(Error::ReadOnly);
+    }
     if DB::SESSION_LOCK {
         conn.close_if_abandoned();
     }

@@ -59,6 +59,10 @@ pub(crate) struct DialectInfo {
     /// so each statement's outcome still stands on its own): the SQL expression for the
     /// time since the `running` row was written, in milliseconds.
     pub(crate) running_elapsed_ms: Option<&'static str>,
+    /// Queries that return a BIGINT, 1 when the server or session takes no writes; the
+    /// first that the server understands decides (MariaDB and MySQL name the session's
+    /// setting differently).
+    pub(crate) read_only: &'static [&'static str],
 }
 
 /// The online behaviour of a dialect whose driver is compiled in.
@@ -87,6 +91,7 @@ static GENERIC: DialectInfo = DialectInfo {
     describe: crate::error::DatabaseError::generic,
     elapsed_ms: None,
     running_elapsed_ms: None,
+    read_only: &[],
 };
 
 /// A row to write to the version table.
@@ -215,6 +220,12 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
         conn: &'e mut <Self as sqlx::Database>::Connection,
         sql: &'e str,
     ) -> impl Future<Output = Result<Option<Vec<Vec<Option<String>>>>, sqlx::Error>> + Send + 'e;
+
+    /// Whether the server or the session takes no writes.
+    #[doc(hidden)]
+    fn read_only(
+        conn: &mut Self::Connection,
+    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + '_;
 
     /// Creates the version table if it does not exist.
     #[doc(hidden)]

@@ -22,6 +22,10 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     running_elapsed_ms: Some(
         "TIMESTAMPDIFF(MICROSECOND, applied_at, CURRENT_TIMESTAMP(6)) DIV 1000",
     ),
+    read_only: &[
+        "SELECT CAST((@@global.read_only OR @@session.tx_read_only) AS SIGNED)",
+        "SELECT CAST((@@global.read_only OR @@session.transaction_read_only) AS SIGNED)",
+    ],
 };
 
 fn number(e: &sqlx::Error) -> Option<u16> {

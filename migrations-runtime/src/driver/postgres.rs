@@ -17,6 +17,9 @@ pub(super) static INFO: DialectInfo = DialectInfo {
         "CAST(EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) * 1000 AS BIGINT)",
     ),
     running_elapsed_ms: None,
+    read_only: &[
+        "SELECT CAST(CASE WHEN pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' THEN 1 ELSE 0 END AS BIGINT)",
+    ],
 };
 
 fn sqlstate(e: &sqlx::Error) -> Option<&str> {

@@ -17,6 +17,7 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     describe: crate::error::DatabaseError::generic,
     elapsed_ms: None,
     running_elapsed_ms: None,
+    read_only: &["PRAGMA query_only"],
 };
 
 impl_driver!(sqlx::Sqlite, Dialect::Sqlite);

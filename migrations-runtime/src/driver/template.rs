@@ -82,6 +82,24 @@ macro_rules! impl_driver {
                 }
             }
 
+            fn read_only(
+                conn: &mut <Self as sqlx::Database>::Connection,
+            ) -> impl ::std::future::Future<Output = Result<bool, sqlx::Error>> + Send + '_ {
+                async move {
+                    for sql in $crate::driver::info(Self::DIALECT).read_only {
+                        // A query the server does not understand (another version's name
+                        // for a setting) says nothing; the next one may.
+                        if let Ok(n) = sqlx::query_scalar::<$db, i64>(sqlx::AssertSqlSafe(*sql))
+                            .fetch_one(&mut *conn)
+                            .await
+                        {
+                            return Ok(n != 0);
+                        }
+                    }
+                    Ok(false)
+                }
+            }
+
             fn create_table<'e>(
                 conn: &'e mut <Self as sqlx::Database>::Connection,
                 table: &'e $crate::table::TableName,
