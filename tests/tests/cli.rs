@@ -903,3 +903,125 @@ fn import_then_adopt_then_check() {
     let err = fails(&["--dir", dir_s, "import", "--from", "alembic", src]);
     assert!(err.contains("--upgrade-sql"), "{err}");
 }
+
+/// `--databases FILE --jobs N`: 200 SQLite databases and, when configured, a PostgreSQL
+/// and a MariaDB one, one SQLite database broken on purpose. Every other database ends at
+/// head, the broken one is named, and the exit code is 1.
+#[test]
+fn one_command_on_many_databases() {
+    let root = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    // Kept to the end of the test, which drops them.
+    let pg = rt.block_on(TestDb::<sqlx::Postgres>::postgres());
+    let my = rt.block_on(TestDb::<sqlx::MySql>::mysql());
+    let servers: Vec<String> = pg
+        .iter()
+        .map(|db| db.url.clone())
+        .chain(my.iter().map(|db| db.url.clone()))
+        .collect();
+    let mut list = String::from("# the fleet\n");
+    for i in 0..200 {
+        let path = root.path().join(format!("tenant{i:03}.db"));
+        std::fs::write(&path, b"").unwrap();
+        list.push_str(&format!("sqlite:{}\n", path.display()));
+    }
+    // Tenant 7 already has a table that the first revision creates.
+    rt.block_on(async {
+        let url = format!("sqlite:{}", root.path().join("tenant007.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::raw_sql("CREATE TABLE account (id INTEGER)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    for url in &servers {
+        list.push_str(url);
+        list.push('\n');
+    }
+    let file = root.path().join("databases.txt");
+    std::fs::write(&file, &list).unwrap();
+    let file = file.to_str().unwrap();
+    let total = 200 + servers.len();
+    let (code, out, err) = cli(&[
+        "--dir",
+        BASIC,
+        "upgrade",
+        "head",
+        "--databases",
+        file,
+        "--jobs",
+        "8",
+    ]);
+    assert_eq!(code, ExitCode::FAILURE, "{out}");
+    assert!(
+        out.contains(&format!(
+            "{total} database(s): {} done, 0 no, 1 failed, 0 skipped",
+            total - 1
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("failed: sqlite:") && out.contains("tenant007.db"),
+        "{out}"
+    );
+    assert!(
+        err.contains("1 of") && err.contains("tenant007.db"),
+        "{err}"
+    );
+    // Every other database is at head: `check` says so for each, and no for tenant 7.
+    let (code, out, _) = cli(&["--dir", BASIC, "check", "--databases", file, "--jobs", "8"]);
+    assert_eq!(code, ExitCode::FAILURE, "{out}");
+    assert!(
+        out.contains(&format!(
+            "{total} database(s): {} done, 1 behind, 0 failed",
+            total - 1
+        )),
+        "{out}"
+    );
+    // One JSON object per database.
+    let out = ok(&["--dir", BASIC, "current", "--databases", file, "--json"]);
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), total);
+    assert!(lines.iter().all(|l| l["status"] == "done"), "{out}");
+    // --fail-fast with one job: nothing after the first failure starts.
+    std::fs::write(
+        root.path().join("two.txt"),
+        format!(
+            "sqlite:{}\nsqlite:{}\n",
+            root.path().join("tenant007.db").display(),
+            root.path().join("fresh.db").display()
+        ),
+    )
+    .unwrap();
+    let two = root.path().join("two.txt");
+    let (code, out, _) = cli(&[
+        "--dir",
+        BASIC,
+        "upgrade",
+        "head",
+        "--databases",
+        two.to_str().unwrap(),
+        "--jobs",
+        "1",
+        "--fail-fast",
+    ]);
+    assert_eq!(code, ExitCode::FAILURE);
+    assert!(
+        out.contains("2 database(s): 0 done, 0 no, 1 failed, 1 skipped"),
+        "{out}"
+    );
+    assert!(
+        !root.path().join("fresh.db").exists()
+            || std::fs::metadata(root.path().join("fresh.db"))
+                .unwrap()
+                .len()
+                == 0
+    );
+    // Commands that do not read a database refuse the option.
+    let err = fails(&["--dir", BASIC, "heads", "--databases", file]);
+    assert!(err.contains("--databases is for"), "{err}");
+}

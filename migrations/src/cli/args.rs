@@ -83,6 +83,24 @@ pub struct Run {
     /// Session settings.
     #[command(flatten)]
     pub session: SessionArgs,
+    /// Many databases at once.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// Running one command on many databases.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FleetArgs {
+    /// Run on every database listed in FILE, one URL per line (`#` starts a comment; `-`
+    /// reads standard input), and print a summary; exit 1 if any failed.
+    #[arg(long, value_name = "FILE")]
+    pub databases: Option<std::path::PathBuf>,
+    /// How many databases at once with `--databases`.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+    /// With `--databases`, start no more databases after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
 }
 
 /// The session SQL of a command that connects to the database.
@@ -147,6 +165,9 @@ pub struct Read {
     /// Session settings (for the commands that read the database).
     #[command(flatten)]
     pub session: SessionArgs,
+    /// Many databases at once (`current`, `check`).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// Arguments of `history`.

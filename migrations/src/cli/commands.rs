@@ -66,6 +66,31 @@ impl Command {
         ctx: &Context<'_>,
         out: &mut dyn Write,
     ) -> Result<Outcome, CliError> {
+        match self.fleet() {
+            Some(fleet) if fleet.databases.is_some() => {
+                super::fleet::run(self, fleet, ctx, out).await
+            }
+            _ => self.run_one(ctx, out).await,
+        }
+    }
+
+    /// The `--databases` options of the commands that take them.
+    fn fleet(&self) -> Option<&super::args::FleetArgs> {
+        match self {
+            Self::Upgrade(r) | Self::Downgrade(r) => Some(&r.fleet),
+            Self::Current(a) | Self::Check(a) | Self::Heads(a) | Self::Branches(a) => {
+                Some(&a.fleet)
+            }
+            _ => None,
+        }
+    }
+
+    /// Runs the command on the one database of `ctx`.
+    pub(super) async fn run_one(
+        &self,
+        ctx: &Context<'_>,
+        out: &mut dyn Write,
+    ) -> Result<Outcome, CliError> {
         let graph = ctx.migrations.graph()?;
         let runner = ctx.migrations.runner().table(ctx.table.clone());
         match self {

@@ -30,6 +30,7 @@ mod args;
 mod commands;
 mod config;
 mod files;
+mod fleet;
 mod graph;
 mod json;
 mod output;
@@ -38,7 +39,9 @@ mod standalone;
 use std::io::Write;
 use std::process::ExitCode;
 
-pub use args::{AdoptArgs, Command, History, Read, RepairArgs, Run, SessionArgs, Show, Stamp};
+pub use args::{
+    AdoptArgs, Command, FleetArgs, History, Read, RepairArgs, Run, SessionArgs, Show, Stamp,
+};
 pub use config::{CONFIG_FILE, Config, SessionSql};
 pub use standalone::{Cli, StandaloneCommand, main, run_args};
 

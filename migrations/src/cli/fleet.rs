@@ -1,0 +1,207 @@
+//! One command on many databases (`--databases FILE --jobs N`): each runs as it would
+//! alone, its output kept apart, and a summary follows; one database's failure does not
+//! stop the others unless `--fail-fast`.
+
+use std::io::{Read as _, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures_util::StreamExt as _;
+
+use super::args::{Command, FleetArgs};
+use super::json::to_line;
+use super::{CliError, Context, Outcome};
+
+/// What happened on one database.
+enum Ended {
+    /// The command did what was asked (`check`: the database is at head).
+    Done(Vec<u8>),
+    /// It ran, and the answer is no (`check`: behind).
+    No(Vec<u8>),
+    /// It failed.
+    Failed(Vec<u8>, String),
+    /// Not started: an earlier database failed and `--fail-fast` was given.
+    Skipped,
+}
+
+/// The URLs of `--databases`: one a line, blank lines and `#` comments left out.
+fn urls(fleet: &FleetArgs) -> Result<Vec<String>, CliError> {
+    let Some(path) = &fleet.databases else {
+        return Ok(Vec::new());
+    };
+    let mut text = String::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text).map_err(|e| {
+            CliError(format!(
+                "cannot read the databases from standard input: {e}"
+            ))
+        })?;
+    } else {
+        text = std::fs::read_to_string(path)
+            .map_err(|e| CliError(format!("cannot read {}: {e}", path.display())))?;
+    }
+    let urls: Vec<String> = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if urls.is_empty() {
+        return Err(CliError(format!("{} lists no database", path.display())));
+    }
+    Ok(urls)
+}
+
+/// `url` with its password, if any, as `***`: summaries end up in logs.
+fn shown(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    match rest[..end].rsplit_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or("");
+            format!("{scheme}://{name}:***@{host}{}", &rest[end..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Runs `command` on every database of `fleet`, `--jobs` at once, then prints each one's
+/// output under its URL (or one JSON line each with `--json`) and a summary.
+pub(super) async fn run(
+    command: &Command,
+    fleet: &FleetArgs,
+    ctx: &Context<'_>,
+    out: &mut dyn Write,
+) -> Result<Outcome, CliError> {
+    if matches!(command, Command::Heads(_) | Command::Branches(_)) {
+        return Err(CliError(
+            "--databases is for the commands that read or change databases: upgrade, downgrade, current, check".to_owned(),
+        ));
+    }
+    let urls = urls(fleet)?;
+    let json = match command {
+        Command::Upgrade(r) | Command::Downgrade(r) => r.json,
+        Command::Current(a) | Command::Check(a) => a.json,
+        _ => false,
+    };
+    let stop = AtomicBool::new(false);
+    let stop = &stop;
+    let mut ended: Vec<(usize, Ended)> = futures_util::stream::iter(urls.iter().enumerate())
+        .map(|(i, url)| async move {
+            if fleet.fail_fast && stop.load(Ordering::SeqCst) {
+                return (i, Ended::Skipped);
+            }
+            let one = Context {
+                database_url: Some(url.clone()),
+                color: false,
+                ..ctx.clone()
+            };
+            let mut buf = Vec::new();
+            let result = command.run_one(&one, &mut buf).await;
+            let ended = match result {
+                Ok(Outcome::Done) => Ended::Done(buf),
+                Ok(Outcome::No) => Ended::No(buf),
+                Err(e) => {
+                    stop.store(true, Ordering::SeqCst);
+                    Ended::Failed(buf, e.0)
+                }
+            };
+            (i, ended)
+        })
+        .buffer_unordered(usize::from(fleet.jobs))
+        .collect()
+        .await;
+    ended.sort_by_key(|(i, _)| *i);
+    let (mut done, mut no, mut failed, mut skipped) = (0, 0, 0, 0);
+    for (i, end) in &ended {
+        let url = shown(&urls[*i]);
+        let (status, output, error) = match end {
+            Ended::Done(buf) => {
+                done += 1;
+                ("done", buf.as_slice(), None)
+            }
+            Ended::No(buf) => {
+                no += 1;
+                ("no", buf.as_slice(), None)
+            }
+            Ended::Failed(buf, e) => {
+                failed += 1;
+                ("failed", buf.as_slice(), Some(e.as_str()))
+            }
+            Ended::Skipped => {
+                skipped += 1;
+                ("skipped", &[][..], None)
+            }
+        };
+        let output = String::from_utf8_lossy(output);
+        if json {
+            // The command's own JSON, one value per line, as the value of `output`.
+            let values: Vec<serde_json::Value> = output
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect();
+            let line = serde_json::json!({
+                "database": url,
+                "status": status,
+                "error": error,
+                "output": values,
+            });
+            writeln!(out, "{}", to_line(&line))?;
+            continue;
+        }
+        writeln!(out, "{status}: {url}")?;
+        for line in output.lines() {
+            writeln!(out, "    {line}")?;
+        }
+        if let Some(e) = error {
+            for line in e.lines() {
+                writeln!(out, "    error: {line}")?;
+            }
+        }
+    }
+    if !json {
+        let no_word = if matches!(command, Command::Check(_)) {
+            "behind"
+        } else {
+            "no"
+        };
+        writeln!(
+            out,
+            "{} database(s): {done} done, {no} {no_word}, {failed} failed, {skipped} skipped",
+            urls.len()
+        )?;
+    }
+    if failed > 0 {
+        return Err(CliError(format!(
+            "{failed} of {} database(s) failed: {}",
+            urls.len(),
+            ended
+                .iter()
+                .filter(|(_, e)| matches!(e, Ended::Failed(..)))
+                .map(|(i, _)| shown(&urls[*i]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(if no > 0 || skipped > 0 {
+        Outcome::No
+    } else {
+        Outcome::Done
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(
+            shown("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(shown("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(shown("sqlite:/tmp/a.db"), "sqlite:/tmp/a.db");
+    }
+}
