@@ -406,6 +406,7 @@ impl Command {
     }
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 async fn connect<DB: sqlx::Database>(url: &str) -> Result<Pool<DB>, CliError> {
     sqlx::pool::PoolOptions::<DB>::new()
         .max_connections(2)
@@ -416,7 +417,7 @@ async fn connect<DB: sqlx::Database>(url: &str) -> Result<Pool<DB>, CliError> {
 }
 
 /// The URL without its password.
-fn redact(url: &str) -> String {
+pub(super) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let userinfo = &url[s + 3..at];

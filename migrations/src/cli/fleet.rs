@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures_util::StreamExt as _;
 
 use super::args::{Command, FleetArgs};
+use super::commands::redact;
 use super::json::to_line;
 use super::{CliError, Context, Outcome};
 
@@ -49,21 +50,6 @@ fn urls(fleet: &FleetArgs) -> Result<Vec<String>, CliError> {
         return Err(CliError(format!("{} lists no database", path.display())));
     }
     Ok(urls)
-}
-
-/// `url` with its password, if any, as `***`: summaries end up in logs.
-fn shown(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let end = rest.find('/').unwrap_or(rest.len());
-    match rest[..end].rsplit_once('@') {
-        Some((user, host)) if user.contains(':') => {
-            let name = user.split(':').next().unwrap_or("");
-            format!("{scheme}://{name}:***@{host}{}", &rest[end..])
-        }
-        _ => url.to_owned(),
-    }
 }
 
 /// Runs `command` on every database of `fleet`, `--jobs` at once, then prints each one's
@@ -115,7 +101,7 @@ pub(super) async fn run(
     ended.sort_by_key(|(i, _)| *i);
     let (mut done, mut no, mut failed, mut skipped) = (0, 0, 0, 0);
     for (i, end) in &ended {
-        let url = shown(&urls[*i]);
+        let url = redact(&urls[*i]);
         let (status, output, error) = match end {
             Ended::Done(buf) => {
                 done += 1;
@@ -179,7 +165,7 @@ pub(super) async fn run(
             ended
                 .iter()
                 .filter(|(_, e)| matches!(e, Ended::Failed(..)))
-                .map(|(i, _)| shown(&urls[*i]))
+                .map(|(i, _)| redact(&urls[*i]))
                 .collect::<Vec<_>>()
                 .join(", ")
         )));
@@ -193,15 +179,15 @@ pub(super) async fn run(
 
 #[cfg(test)]
 mod tests {
-    use super::shown;
+    use super::redact;
 
     #[test]
-    fn passwords_are_not_shown() {
+    fn summaries_show_no_password() {
         assert_eq!(
-            shown("postgres://app:s3cret@db:5432/x"),
+            redact("postgres://app:s3cret@db:5432/x"),
             "postgres://app:***@db:5432/x"
         );
-        assert_eq!(shown("postgres://app@db/x"), "postgres://app@db/x");
-        assert_eq!(shown("sqlite:/tmp/a.db"), "sqlite:/tmp/a.db");
+        assert_eq!(redact("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(redact("sqlite:/tmp/a.db"), "sqlite:/tmp/a.db");
     }
 }
