@@ -1025,3 +1025,61 @@ fn one_command_on_many_databases() {
     let err = fails(&["--dir", BASIC, "heads", "--databases", file]);
     assert!(err.contains("--databases is for"), "{err}");
 }
+
+/// PostgreSQL tenant schemas: `--schemas 'tenant_%'` runs in each schema (its search path,
+/// its own version table), `--jobs` at once; one broken tenant is named, the others end
+/// at head; `--schema NAME` runs in one.
+#[test]
+fn one_command_in_many_postgres_schemas() {
+    let rt = runtime();
+    let Some(db) = rt.block_on(TestDb::<sqlx::Postgres>::postgres()) else {
+        return;
+    };
+    let mut setup: String = (0..100)
+        .map(|i| format!("CREATE SCHEMA tenant_{i:03};"))
+        .collect();
+    // Tenant 7 already has the table the first revision creates.
+    setup.push_str("CREATE TABLE tenant_007.account (id INTEGER);");
+    rt.block_on(async {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(setup))
+            .execute(&db.pool)
+            .await
+            .unwrap();
+    });
+    let url = db.url.as_str();
+    let on = |args: &[&str]| -> Vec<String> {
+        let mut all: Vec<String> = ["--dir", BASIC, "--database-url", url]
+            .map(str::to_owned)
+            .to_vec();
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        all
+    };
+    let args = on(&["upgrade", "head", "--schemas", "tenant_%", "--jobs", "8"]);
+    let (code, out, err) = cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, ExitCode::FAILURE, "{out}");
+    assert!(
+        out.contains("100 database(s): 99 done, 0 no, 1 failed, 0 skipped"),
+        "{out}"
+    );
+    assert!(err.contains("schema tenant_007"), "{err}");
+    let args = on(&["check", "--schemas", "tenant_%", "--jobs", "8"]);
+    let (code, out, _) = cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, ExitCode::FAILURE);
+    assert!(
+        out.contains("100 database(s): 99 done, 1 behind, 0 failed"),
+        "{out}"
+    );
+    // Each schema has its own version table and tables; the public schema has none.
+    let args = on(&["current", "--schema", "tenant_042"]);
+    let out = ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.contains("c3"), "{out}");
+    rt.block_on(async {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = '_migrations'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(n, 100);
+    });
+}

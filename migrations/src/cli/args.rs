@@ -98,9 +98,17 @@ pub struct FleetArgs {
     /// How many databases at once with `--databases`.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: u16,
-    /// With `--databases`, start no more databases after the first failure.
+    /// With `--databases` or `--schemas`, start no more after the first failure.
     #[arg(long)]
     pub fail_fast: bool,
+    /// PostgreSQL: run in this schema (the search path, and the version table there),
+    /// created if missing by `upgrade`.
+    #[arg(long, value_name = "NAME")]
+    pub schema: Option<String>,
+    /// PostgreSQL: run in every schema whose name is `LIKE` PATTERN (e.g. `tenant_%`),
+    /// `--jobs` at once, as `--schema` each.
+    #[arg(long, value_name = "PATTERN", conflicts_with = "schema")]
+    pub schemas: Option<String>,
 }
 
 /// The session SQL of a command that connects to the database.

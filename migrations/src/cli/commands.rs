@@ -67,8 +67,12 @@ impl Command {
         out: &mut dyn Write,
     ) -> Result<Outcome, CliError> {
         match self.fleet() {
-            Some(fleet) if fleet.databases.is_some() => {
+            Some(fleet) if fleet.databases.is_some() || fleet.schemas.is_some() => {
                 super::fleet::run(self, fleet, ctx, out).await
+            }
+            Some(fleet) if fleet.schema.is_some() => {
+                let one = super::fleet::in_schema(ctx, fleet.schema.clone());
+                self.run_one(&one, out).await
             }
             _ => self.run_one(ctx, out).await,
         }
@@ -210,7 +214,21 @@ impl Command {
             [] => ctx.config.session_sql(DB::DIALECT),
             flags => flags,
         };
-        let runner = runner.session_sql(session.iter().cloned());
+        let mut statements: Vec<String> = Vec::new();
+        if let Some(schema) = &ctx.schema {
+            if DB::DIALECT != Dialect::Postgres {
+                return Err(CliError(
+                    "--schema and --schemas are for PostgreSQL; give each MySQL database or SQLite file its own URL with --databases".to_owned(),
+                ));
+            }
+            let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
+            if matches!(self, Self::Upgrade(_) | Self::Downgrade(_)) {
+                statements.push(format!("CREATE SCHEMA IF NOT EXISTS {quoted}"));
+            }
+            statements.push(format!("SET search_path TO {quoted}"));
+        }
+        statements.extend(session.iter().cloned());
+        let runner = runner.session_sql(statements);
         match self {
             Self::Upgrade(r) | Self::Downgrade(r) => {
                 let seconds = r.lock_timeout.or(ctx.config.lock_timeout).unwrap_or(300);

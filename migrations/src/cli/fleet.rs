@@ -52,6 +52,49 @@ fn urls(fleet: &FleetArgs) -> Result<Vec<String>, CliError> {
     Ok(urls)
 }
 
+/// `ctx` for a run in `schema`: its version table there (unless the table names a schema
+/// of its own) and the schema for the session.
+pub(super) fn in_schema<'a>(ctx: &Context<'a>, schema: Option<String>) -> Context<'a> {
+    let mut one = ctx.clone();
+    if let Some(schema) = &schema
+        && !one.table.contains('.')
+    {
+        one.table = format!("{schema}.{}", one.table);
+    }
+    one.schema = schema;
+    one
+}
+
+/// The schemas of the PostgreSQL database at `url` whose names are `LIKE` `pattern`.
+async fn schemas(url: &str, pattern: &str) -> Result<Vec<String>, CliError> {
+    #[cfg(feature = "postgres")]
+    if super::commands::url_dialect(url)? == migraph_core::Dialect::Postgres {
+        let failed =
+            |e: sqlx::Error| CliError(format!("cannot list the schemas of `{}`: {e}", redact(url)));
+        let pool = sqlx::PgPool::connect(url).await.map_err(failed)?;
+        let names: Result<Vec<String>, _> = sqlx::query_scalar(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE $1 ORDER BY 1",
+        )
+        .bind(pattern)
+        .fetch_all(&pool)
+        .await;
+        pool.close().await;
+        let names = names.map_err(failed)?;
+        if names.is_empty() {
+            return Err(CliError(format!(
+                "no schema of `{}` is LIKE `{pattern}`",
+                redact(url)
+            )));
+        }
+        return Ok(names);
+    }
+    let _ = (url, pattern);
+    Err(CliError(
+        "--schemas is for PostgreSQL databases (and a binary built with the postgres feature)"
+            .to_owned(),
+    ))
+}
+
 /// Runs `command` on every database of `fleet`, `--jobs` at once, then prints each one's
 /// output under its URL (or one JSON line each with `--json`) and a summary.
 pub(super) async fn run(
@@ -65,7 +108,30 @@ pub(super) async fn run(
             "--databases is for the commands that read or change databases: upgrade, downgrade, current, check".to_owned(),
         ));
     }
-    let urls = urls(fleet)?;
+    // Each item: a URL, and the schema to run in.
+    let items: Vec<(String, Option<String>)> = match &fleet.schemas {
+        Some(pattern) => {
+            let url = ctx.database_url.clone().ok_or_else(|| {
+                CliError("--schemas needs a database: pass --database-url".to_owned())
+            })?;
+            schemas(&url, pattern)
+                .await?
+                .into_iter()
+                .map(|s| (url.clone(), Some(s)))
+                .collect()
+        }
+        None => urls(fleet)?
+            .into_iter()
+            .map(|u| (u, fleet.schema.clone()))
+            .collect(),
+    };
+    let urls: Vec<String> = items
+        .iter()
+        .map(|(u, s)| match s {
+            Some(s) => format!("{} schema {s}", redact(u)),
+            None => redact(u),
+        })
+        .collect();
     let json = match command {
         Command::Upgrade(r) | Command::Downgrade(r) => r.json,
         Command::Current(a) | Command::Check(a) => a.json,
@@ -73,16 +139,14 @@ pub(super) async fn run(
     };
     let stop = AtomicBool::new(false);
     let stop = &stop;
-    let mut ended: Vec<(usize, Ended)> = futures_util::stream::iter(urls.iter().enumerate())
-        .map(|(i, url)| async move {
+    let mut ended: Vec<(usize, Ended)> = futures_util::stream::iter(items.iter().enumerate())
+        .map(|(i, (url, schema))| async move {
             if fleet.fail_fast && stop.load(Ordering::SeqCst) {
                 return (i, Ended::Skipped);
             }
-            let one = Context {
-                database_url: Some(url.clone()),
-                color: false,
-                ..ctx.clone()
-            };
+            let mut one = in_schema(ctx, schema.clone());
+            one.database_url = Some(url.clone());
+            one.color = false;
             let mut buf = Vec::new();
             let result = command.run_one(&one, &mut buf).await;
             let ended = match result {
@@ -101,7 +165,7 @@ pub(super) async fn run(
     ended.sort_by_key(|(i, _)| *i);
     let (mut done, mut no, mut failed, mut skipped) = (0, 0, 0, 0);
     for (i, end) in &ended {
-        let url = redact(&urls[*i]);
+        let url = urls[*i].clone();
         let (status, output, error) = match end {
             Ended::Done(buf) => {
                 done += 1;
@@ -165,7 +229,7 @@ pub(super) async fn run(
             ended
                 .iter()
                 .filter(|(_, e)| matches!(e, Ended::Failed(..)))
-                .map(|(i, _)| redact(&urls[*i]))
+                .map(|(i, _)| urls[*i].clone())
                 .collect::<Vec<_>>()
                 .join(", ")
         )));

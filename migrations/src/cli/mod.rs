@@ -60,6 +60,9 @@ pub(crate) struct Context<'a> {
     pub(crate) color: bool,
     /// The settings of `migraph.toml`, under the command line's flags.
     pub(crate) config: Config,
+    /// A PostgreSQL schema to run in (`--schema`): the search path and the version
+    /// table's schema.
+    pub(crate) schema: Option<String>,
 }
 
 /// How a command that ran ended.
@@ -128,6 +131,7 @@ impl Command {
         config: Config,
     ) -> ExitCode {
         let ctx = Context {
+            schema: None,
             migrations,
             database_url: database_url
                 .map(str::to_owned)

@@ -330,6 +330,7 @@ impl Cli {
             StandaloneCommand::Run(command) => {
                 let migrations = Migrations::from_dir(dir).map_err(one_line)?;
                 let ctx = Context {
+                    schema: None,
                     migrations: &migrations,
                     database_url: self
                         .database_url
