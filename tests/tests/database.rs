@@ -529,3 +529,41 @@ where
         }
     }
 }
+
+/// `Migrator::upgrade_each`: many databases of one application, a few at once; one
+/// broken database fails alone, and the results keep the order of the pools.
+async fn upgrade_each_keeps_going_past_a_broken_database<DB: Backend>(dbs: &[TestDb<DB>]) {
+    let dir = migrations_dir(&[("a1_first.sql", A1), ("b2_second.sql", B2)]);
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    // The second database already has the table the first revision creates.
+    DB::execute(&dbs[1].pool, "CREATE TABLE first_table (id INTEGER)").await;
+    let pools: Vec<&sqlx::Pool<DB>> = dbs.iter().map(|d| &d.pool).collect();
+    let results = m.runner().upgrade_each(pools, "head", 2).await;
+    assert_eq!(results.len(), dbs.len());
+    for (i, result) in results.iter().enumerate() {
+        match (i, result) {
+            (1, Err(Error::Execute { revision, .. })) => assert_eq!(revision, "a1"),
+            (1, other) => panic!("the broken database: {other:?}"),
+            (_, Ok(report)) => assert_eq!(report.revisions(), ["a1", "b2"]),
+            (_, Err(e)) => panic!("database {i}: {e}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn upgrade_each_on_sqlite_and_postgres() {
+    let mut lite = Vec::new();
+    for _ in 0..12 {
+        lite.push(TestDb::<sqlx::Sqlite>::sqlite().await.unwrap());
+    }
+    upgrade_each_keeps_going_past_a_broken_database(&lite).await;
+    let mut pg = Vec::new();
+    for _ in 0..3 {
+        if let Some(db) = TestDb::<sqlx::Postgres>::postgres().await {
+            pg.push(db);
+        }
+    }
+    if !pg.is_empty() {
+        upgrade_each_keeps_going_past_a_broken_database(&pg).await;
+    }
+}

@@ -134,6 +134,51 @@ pub(super) enum Work<'a> {
 }
 
 impl<'m> Migrator<'m> {
+    /// Upgrades each database of `pools` to `target`, `jobs` at once (at least one), as
+    /// [`Migrator::upgrade`] does one: for an application that owns its list of tenant
+    /// databases. One database's failure does not stop the others.
+    ///
+    /// Returns each database's result, in the order of `pools`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::write(dir.path().join("a1_t.sql"), "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n")?;
+    /// let migrations = migraph_runtime::Migrations::from_dir(dir.path())?;
+    /// let mut tenants = Vec::new();
+    /// for _ in 0..3 {
+    ///     tenants.push(sqlx::SqlitePool::connect("sqlite::memory:").await?);
+    /// }
+    /// let results = migrations.runner().upgrade_each(&tenants, "head", 8).await;
+    /// assert!(results.iter().all(|r| r.as_ref().is_ok_and(|report| report.revisions() == ["a1"])));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn upgrade_each<'p, DB>(
+        &self,
+        pools: impl IntoIterator<Item = &'p sqlx::Pool<DB>>,
+        target: &str,
+        jobs: usize,
+    ) -> Vec<Result<Report, Error>>
+    where
+        DB: Driver,
+        for<'c> &'c sqlx::Pool<DB>:
+            Acquire<'c, Database = DB, Connection = sqlx::pool::PoolConnection<DB>>,
+    {
+        use futures_util::StreamExt as _;
+        let mut results: Vec<(usize, Result<Report, Error>)> =
+            futures_util::stream::iter(pools.into_iter().enumerate())
+                .map(|(i, pool)| async move { (i, self.upgrade(pool, target).await) })
+                .buffer_unordered(jobs.max(1))
+                .collect()
+                .await;
+        results.sort_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
+    }
+
     /// The revisions `upgrade target` would apply now, without changing anything or
     /// taking the lock: empty when the database is there.
     ///
@@ -180,7 +225,9 @@ impl<'m> Migrator<'m> {
     /// # Cancel safety
     ///
     /// Dropping the future between revisions leaves every finished revision recorded;
-    /// a revision interrupted inside its transaction is rolled back with it.
+    /// a revision interrupted inside its transaction is rolled back with it. On
+    /// PostgreSQL a transactional revision travels as one text: once it is sent, the
+    /// server finishes it, with its version row, whatever happens to the future.
     pub async fn upgrade<'c, A>(&self, conn: A, target: &str) -> Result<Report, Error>
     where
         A: Acquire<'c>,
