@@ -1021,6 +1021,16 @@ fn one_command_on_many_databases() {
                 .len()
                 == 0
     );
+    // On a terminal a progress bar follows the databases; the results still go to stdout.
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let argv = ["migraph", "--dir", BASIC, "current", "--databases", file];
+    let code = migraph::cli::run_args(argv, true, &mut out, &mut err);
+    assert_eq!(code, ExitCode::SUCCESS);
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains(&format!("{total} database(s): {total} done")),
+        "{out}"
+    );
     // Commands that do not read a database refuse the option.
     let err = fails(&["--dir", BASIC, "heads", "--databases", file]);
     assert!(err.contains("--databases is for"), "{err}");

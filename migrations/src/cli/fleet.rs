@@ -139,6 +139,17 @@ pub(super) async fn run(
     };
     let stop = AtomicBool::new(false);
     let stop = &stop;
+    // On a terminal, one bar for the databases; the results follow on stdout.
+    let bar = (ctx.color && !json).then(|| {
+        let bar = indicatif::ProgressBar::new(items.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} [{bar:30}] {pos}/{len} databases ({elapsed})",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    });
+    let bar = &bar;
     let mut ended: Vec<(usize, Ended)> = futures_util::stream::iter(items.iter().enumerate())
         .map(|(i, (url, schema))| async move {
             if fleet.fail_fast && stop.load(Ordering::SeqCst) {
@@ -149,6 +160,9 @@ pub(super) async fn run(
             one.color = false;
             let mut buf = Vec::new();
             let result = command.run_one(&one, &mut buf).await;
+            if let Some(bar) = bar {
+                bar.inc(1);
+            }
             let ended = match result {
                 Ok(Outcome::Done) => Ended::Done(buf),
                 Ok(Outcome::No) => Ended::No(buf),
@@ -162,6 +176,9 @@ pub(super) async fn run(
         .buffer_unordered(usize::from(fleet.jobs))
         .collect()
         .await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     ended.sort_by_key(|(i, _)| *i);
     let (mut done, mut no, mut failed, mut skipped) = (0, 0, 0, 0);
     for (i, end) in &ended {
