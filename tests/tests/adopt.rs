@@ -21,6 +21,10 @@ on_every_database!(
     a_gap_is_recorded_as_it_is_and_upgrade_fills_it,
 );
 
+/// The version tables as diesel and refinery create them.
+const DIESEL_TABLE: &str = "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)";
+const REFINERY_TABLE: &str = "CREATE TABLE refinery_schema_history (version INTEGER PRIMARY KEY, name VARCHAR(255), applied_on VARCHAR(255), checksum VARCHAR(255))";
+
 fn fixture(tool: &str) -> PathBuf {
     workspace_root().join("tests/fixtures/import").join(tool)
 }
@@ -81,11 +85,7 @@ async fn at_head<DB: Backend>(db: &TestDb<DB>, m: &Migrations, tool: Tool) {
 async fn a_diesel_database_is_adopted<DB: Backend>(db: &TestDb<DB>) {
     let (_dir, m) = imported(Tool::Diesel);
     run_by_hand(db, &m, &[]).await;
-    DB::execute(
-        &db.pool,
-        "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
-    )
-    .await;
+    DB::execute(&db.pool, DIESEL_TABLE).await;
     DB::execute(
         &db.pool,
         "INSERT INTO __diesel_schema_migrations (version) VALUES ('20240105101500'), ('20240106090000'), ('20240107120000')",
@@ -119,11 +119,7 @@ where
 async fn a_refinery_database_is_adopted<DB: Backend>(db: &TestDb<DB>) {
     let (_dir, m) = imported(Tool::Refinery);
     run_by_hand(db, &m, &[]).await;
-    DB::execute(
-        &db.pool,
-        "CREATE TABLE refinery_schema_history (version INTEGER PRIMARY KEY, name VARCHAR(255), applied_on VARCHAR(255), checksum VARCHAR(255))",
-    )
-    .await;
+    DB::execute(&db.pool, REFINERY_TABLE).await;
     DB::execute(
         &db.pool,
         "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (1, 'create_items', '2024-01-05', '1'), (2, 'seed_items', '2024-01-05', '2'), (10, 'index_items', '2024-01-05', '3')",
@@ -180,11 +176,7 @@ async fn adoption_refuses_what_does_not_match<DB: Backend>(db: &TestDb<DB>) {
             .contains("no `__diesel_schema_migrations` table")
     );
     // A version the folder lacks.
-    DB::execute(
-        &db.pool,
-        "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
-    )
-    .await;
+    DB::execute(&db.pool, DIESEL_TABLE).await;
     DB::execute(
         &db.pool,
         "INSERT INTO __diesel_schema_migrations (version) VALUES ('20240105101500'), ('20991231000000')",
@@ -240,11 +232,7 @@ async fn a_gap_is_recorded_as_it_is_and_upgrade_fills_it<DB: Backend>(db: &TestD
     let (_dir, m) = imported(Tool::Refinery);
     // refinery applied V1 and V10, never V2 (its `set_abort_missing(false)`).
     run_by_hand(db, &m, &["V1", "V10"]).await;
-    DB::execute(
-        &db.pool,
-        "CREATE TABLE refinery_schema_history (version INTEGER PRIMARY KEY, name VARCHAR(255), applied_on VARCHAR(255), checksum VARCHAR(255))",
-    )
-    .await;
+    DB::execute(&db.pool, REFINERY_TABLE).await;
     DB::execute(
         &db.pool,
         "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (1, 'create_items', '', ''), (10, 'index_items', '', '')",

@@ -40,23 +40,20 @@ macro_rules! impl_driver {
             > + Send
             + 'e {
                 async move {
-                    use sqlx::Row as _;
-                    // Unprepared: one round trip on a new connection, where a prepared
-                    // statement costs two (prepare, then execute).
+                    // As text, unprepared: one round trip on a new connection, where a
+                    // prepared statement costs two (prepare, then execute).
                     let sql = Self::DIALECT.select_states(table);
-                    let guarded = guard(&mut *conn).await?;
-                    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await;
-                    unguard(&mut *conn, guarded, rows.is_ok()).await?;
-                    let Some(rows) = $crate::driver::missing_as_none(Self::DIALECT, rows)? else {
-                        return Ok(None);
-                    };
-                    rows.iter()
-                        .map(|r| {
-                            let columns = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-                            Ok($crate::driver::decode_state_row(columns))
-                        })
-                        .collect::<Result<Vec<_>, sqlx::Error>>()
-                        .map(Some)
+                    let rows = Self::read_text(conn, &sql).await?;
+                    Ok(rows.map(|rows| {
+                        rows.into_iter()
+                            .map(|row| {
+                                // Three NOT NULL columns: revision, checksum, state.
+                                let mut column = row.into_iter().map(Option::unwrap_or_default);
+                                let mut next = || column.next().unwrap_or_default();
+                                $crate::driver::decode_state_row((next(), next(), next()))
+                            })
+                            .collect()
+                    }))
                 }
             }
 
