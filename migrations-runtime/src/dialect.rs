@@ -17,8 +17,13 @@ use crate::table::TableName;
 pub(crate) struct Syntax {
     /// Identifier quote character.
     pub(crate) quote: char,
-    /// Whether placeholders are numbered (`$1`) rather than `?`.
-    pub(crate) numbered: bool,
+    /// The server's clock in milliseconds since 1970, as an SQL expression (lease times
+    /// come from the server, so that runners' clocks need not agree).
+    pub(crate) now_ms: &'static str,
+    /// How an `INSERT` that does nothing when the key exists begins and ends.
+    pub(crate) insert_ignore: (&'static str, &'static str),
+    /// The function for the larger of two values.
+    pub(crate) greatest: &'static str,
     /// Column type of a revision id (it is the primary key).
     pub(crate) id_type: &'static str,
     /// Column definition of `applied_at`.
@@ -38,7 +43,9 @@ pub(crate) struct Syntax {
 
 static POSTGRES: Syntax = Syntax {
     quote: '"',
-    numbered: true,
+    now_ms: "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+    insert_ignore: ("INSERT INTO", " ON CONFLICT DO NOTHING"),
+    greatest: "GREATEST",
     id_type: "VARCHAR(64)",
     applied_at: "TIMESTAMPTZ NOT NULL DEFAULT now()",
     applied_at_text: "CAST(applied_at AS TEXT)",
@@ -50,7 +57,9 @@ static POSTGRES: Syntax = Syntax {
 
 static MYSQL: Syntax = Syntax {
     quote: '`',
-    numbered: false,
+    now_ms: "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)",
+    insert_ignore: ("INSERT IGNORE INTO", ""),
+    greatest: "GREATEST",
     id_type: "VARCHAR(64)",
     applied_at: "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)",
     applied_at_text: "CAST(applied_at AS CHAR)",
@@ -62,7 +71,9 @@ static MYSQL: Syntax = Syntax {
 
 static SQLITE: Syntax = Syntax {
     quote: '"',
-    numbered: false,
+    now_ms: "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+    insert_ignore: ("INSERT OR IGNORE INTO", ""),
+    greatest: "MAX",
     id_type: "TEXT",
     applied_at: "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))",
     applied_at_text: "applied_at",
@@ -72,10 +83,11 @@ static SQLITE: Syntax = Syntax {
     text_cast: "TEXT",
 };
 
-/// The values of a version row's statement: placeholders for a driver to bind, or
-/// literals for an offline script.
+/// The values of a version row's `INSERT`, as literals (every statement the runner sends
+/// is plain text: nothing is prepared, so that a pooler in transaction mode can hand each
+/// transaction to another server connection).
 pub(crate) enum Values<'a> {
-    Placeholders,
+    /// Revision, parents, message, checksum, downgrade SQL; `applied`, execution time 0.
     Literals(&'a [Option<&'a str>]),
     /// Literals, with the execution time given by an SQL expression rather than 0.
     Timed(&'a [Option<&'a str>], &'a str),
@@ -86,23 +98,34 @@ pub(crate) enum Values<'a> {
 /// The version table's SQL in each dialect.
 pub(crate) trait DialectSql: Copy {
     fn syntax(self) -> &'static Syntax;
-    fn placeholder(self, i: usize) -> String;
     fn literal(self, text: &str) -> String;
     fn create_table(self, table: &TableName) -> String;
     fn select_rows(self, table: &TableName) -> String;
     fn select_states(self, table: &TableName) -> String;
+    fn select_state(self, table: &TableName, revision: &str) -> String;
     fn insert_row(self, table: &TableName, values: Values<'_>) -> String;
-    fn count_row(self, table: &TableName) -> String;
-    fn set_state(self, table: &TableName) -> String;
-    fn set_state_literal(
+    fn set_state(
         self,
         table: &TableName,
         revision: &str,
         state: &str,
         ms: Option<&str>,
+        error: Option<&str>,
     ) -> String;
-    fn update_checksum(self, table: &TableName) -> String;
-    fn delete_row(self, table: &TableName, values: Values<'_>) -> String;
+    fn update_checksum(
+        self,
+        table: &TableName,
+        revision: &str,
+        checksum: &str,
+        downgrade_sql: Option<&str>,
+    ) -> String;
+    fn delete_row(self, table: &TableName, revision: &str) -> String;
+    fn lease_table(self, table: &TableName) -> String;
+    fn lease_take(self, table: &TableName, key: &str, owner: &str, ms: u64) -> String;
+    fn lease_expire(self, table: &TableName, key: &str) -> String;
+    fn lease_renew(self, table: &TableName, key: &str, owner: &str, ms: u64) -> String;
+    fn lease_release(self, table: &TableName, key: &str, owner: &str) -> String;
+    fn lease_holder(self, table: &TableName, key: &str) -> String;
 }
 
 impl DialectSql for Dialect {
@@ -111,15 +134,6 @@ impl DialectSql for Dialect {
             Self::Postgres => &POSTGRES,
             Self::MySql => &MYSQL,
             _ => &SQLITE,
-        }
-    }
-
-    /// The `i`th (1-based) placeholder.
-    fn placeholder(self, i: usize) -> String {
-        if self.syntax().numbered {
-            format!("${i}")
-        } else {
-            "?".to_owned()
         }
     }
 
@@ -157,11 +171,14 @@ impl DialectSql for Dialect {
         )
     }
 
+    /// Every column as text (the execution time cast), for a plain-text read.
     fn select_rows(self, table: &TableName) -> String {
+        let s = self.syntax();
         format!(
-            "SELECT revision, parents, message, checksum, downgrade_sql, {}, execution_ms, state, error FROM {}",
-            self.syntax().applied_at_text,
-            table.quoted(self.syntax().quote)
+            "SELECT revision, parents, message, checksum, downgrade_sql, {}, CAST(execution_ms AS {}), state, error FROM {}",
+            s.applied_at_text,
+            s.text_cast,
+            table.quoted(s.quote)
         )
     }
 
@@ -173,95 +190,150 @@ impl DialectSql for Dialect {
         )
     }
 
+    /// One revision's state: no row when it has none.
+    fn select_state(self, table: &TableName, revision: &str) -> String {
+        format!(
+            "SELECT state FROM {} WHERE revision = {}",
+            table.quoted(self.syntax().quote),
+            self.literal(revision)
+        )
+    }
+
     /// Inserts a version row: revision, parents, message, checksum, downgrade SQL,
     /// execution time, state, error (as literals: the first five, then 0, `applied`,
     /// NULL).
     fn insert_row(self, table: &TableName, values: Values<'_>) -> String {
-        let values = match values {
-            Values::Placeholders => (1..=8)
-                .map(|i| self.placeholder(i))
-                .collect::<Vec<_>>()
-                .join(", "),
-            Values::Literals(given) | Values::Timed(given, _) | Values::Running(given) => {
-                let (ms, state) = match values {
-                    Values::Timed(_, ms) => (ms, "applied"),
-                    Values::Running(_) => ("0", "running"),
-                    _ => ("0", "applied"),
-                };
-                let mut v: Vec<String> = given
-                    .iter()
-                    .map(|t| t.map_or_else(|| "NULL".to_owned(), |t| self.literal(t)))
-                    .collect();
-                v.extend([ms.to_owned(), format!("'{state}'"), "NULL".to_owned()]);
-                v.join(", ")
-            }
+        let (given, ms, state) = match values {
+            Values::Timed(given, ms) => (given, ms, "applied"),
+            Values::Running(given) => (given, "0", "running"),
+            Values::Literals(given) => (given, "0", "applied"),
         };
+        let mut v: Vec<String> = given
+            .iter()
+            .map(|t| t.map_or_else(|| "NULL".to_owned(), |t| self.literal(t)))
+            .collect();
+        v.extend([ms.to_owned(), format!("'{state}'"), "NULL".to_owned()]);
         format!(
-            "INSERT INTO {} (revision, parents, message, checksum, downgrade_sql, execution_ms, state, error) VALUES ({values})",
+            "INSERT INTO {} (revision, parents, message, checksum, downgrade_sql, execution_ms, state, error) VALUES ({})",
             table.quoted(self.syntax().quote),
+            v.join(", ")
         )
     }
 
-    fn count_row(self, table: &TableName) -> String {
-        format!(
-            "SELECT COUNT(*) FROM {} WHERE revision = {}",
-            table.quoted(self.syntax().quote),
-            self.placeholder(1)
-        )
-    }
-
-    fn set_state(self, table: &TableName) -> String {
-        let p = |i| self.placeholder(i);
-        format!(
-            "UPDATE {} SET state = {}, execution_ms = COALESCE({}, execution_ms), error = {} WHERE revision = {}",
-            table.quoted(self.syntax().quote),
-            p(1),
-            p(2),
-            p(3),
-            p(4)
-        )
-    }
-
-    /// Sets a row's state, with no error, and its execution time when `ms` (an SQL
-    /// expression) is given; the revision as a literal.
-    fn set_state_literal(
+    /// Sets a row's state and error text, and its execution time when `ms` (an SQL
+    /// expression) is given.
+    fn set_state(
         self,
         table: &TableName,
         revision: &str,
         state: &str,
         ms: Option<&str>,
+        error: Option<&str>,
     ) -> String {
         format!(
-            "UPDATE {} SET state = {}, execution_ms = {}, error = NULL WHERE revision = {}",
+            "UPDATE {} SET state = {}, execution_ms = {}, error = {} WHERE revision = {}",
             table.quoted(self.syntax().quote),
             self.literal(state),
             ms.unwrap_or("execution_ms"),
+            error.map_or_else(|| "NULL".to_owned(), |e| self.literal(e)),
             self.literal(revision)
         )
     }
 
-    fn update_checksum(self, table: &TableName) -> String {
-        let p = |i| self.placeholder(i);
+    fn update_checksum(
+        self,
+        table: &TableName,
+        revision: &str,
+        checksum: &str,
+        downgrade_sql: Option<&str>,
+    ) -> String {
         format!(
             "UPDATE {} SET checksum = {}, downgrade_sql = {} WHERE revision = {}",
             table.quoted(self.syntax().quote),
-            p(1),
-            p(2),
-            p(3)
+            self.literal(checksum),
+            downgrade_sql.map_or_else(|| "NULL".to_owned(), |d| self.literal(d)),
+            self.literal(revision)
         )
     }
 
-    /// Deletes a version row: the revision as a placeholder, or the literal given.
-    fn delete_row(self, table: &TableName, values: Values<'_>) -> String {
-        let revision = match values {
-            Values::Literals([Some(revision), ..])
-            | Values::Timed([Some(revision), ..], _)
-            | Values::Running([Some(revision), ..]) => self.literal(revision),
-            _ => self.placeholder(1),
-        };
+    fn delete_row(self, table: &TableName, revision: &str) -> String {
         format!(
-            "DELETE FROM {} WHERE revision = {revision}",
+            "DELETE FROM {} WHERE revision = {}",
             table.quoted(self.syntax().quote),
+            self.literal(revision)
+        )
+    }
+
+    /// The lease table of the `table` lock strategy: one row per lock, its holder and
+    /// when its lease ends, in the server's milliseconds.
+    fn lease_table(self, table: &TableName) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\
+             name VARCHAR(191) NOT NULL PRIMARY KEY, \
+             owner VARCHAR(255) NOT NULL, \
+             acquired_at_ms BIGINT NOT NULL, \
+             expires_at_ms BIGINT NOT NULL)",
+            table.quoted(self.syntax().quote)
+        )
+    }
+
+    /// Takes the lease `key` for `ms` when nobody holds it: one row inserted, or none.
+    fn lease_take(self, table: &TableName, key: &str, owner: &str, ms: u64) -> String {
+        let s = self.syntax();
+        format!(
+            "{} {} (name, owner, acquired_at_ms, expires_at_ms) VALUES ({}, {}, {now}, {now} + {ms}){}",
+            s.insert_ignore.0,
+            table.quoted(s.quote),
+            self.literal(key),
+            self.literal(owner),
+            s.insert_ignore.1,
+            now = s.now_ms,
+        )
+    }
+
+    /// Ends a lease whose time is up (its holder stopped renewing it).
+    fn lease_expire(self, table: &TableName, key: &str) -> String {
+        format!(
+            "DELETE FROM {} WHERE name = {} AND expires_at_ms < {}",
+            table.quoted(self.syntax().quote),
+            self.literal(key),
+            self.syntax().now_ms
+        )
+    }
+
+    /// Extends `owner`'s lease by `ms` from now: one row changed while it holds it, none
+    /// once it has lost it. The end always moves (at least by a millisecond), so that a
+    /// database that counts changed rows rather than matched ones (MySQL) counts it.
+    fn lease_renew(self, table: &TableName, key: &str, owner: &str, ms: u64) -> String {
+        let s = self.syntax();
+        format!(
+            "UPDATE {} SET expires_at_ms = {}(expires_at_ms + 1, {} + {ms}) WHERE name = {} AND owner = {}",
+            table.quoted(s.quote),
+            s.greatest,
+            s.now_ms,
+            self.literal(key),
+            self.literal(owner)
+        )
+    }
+
+    fn lease_release(self, table: &TableName, key: &str, owner: &str) -> String {
+        format!(
+            "DELETE FROM {} WHERE name = {} AND owner = {}",
+            table.quoted(self.syntax().quote),
+            self.literal(key),
+            self.literal(owner)
+        )
+    }
+
+    /// Who holds the lease and for how many more milliseconds, as text.
+    fn lease_holder(self, table: &TableName, key: &str) -> String {
+        let s = self.syntax();
+        format!(
+            "SELECT owner, CAST(expires_at_ms - {} AS {}) FROM {} WHERE name = {}",
+            s.now_ms,
+            s.text_cast,
+            table.quoted(s.quote),
+            self.literal(key)
         )
     }
 }
@@ -293,18 +365,14 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_and_literals() {
+    fn every_statement_carries_its_values_as_literals() {
         let t = table();
         assert_eq!(
-            Dialect::Postgres.set_state(&t),
-            "UPDATE \"app\".\"versions\" SET state = $1, execution_ms = COALESCE($2, execution_ms), error = $3 WHERE revision = $4"
+            Dialect::Postgres.set_state(&t, "b2", "failed", None, Some("it's")),
+            "UPDATE \"app\".\"versions\" SET state = 'failed', execution_ms = execution_ms, error = 'it''s' WHERE revision = 'b2'"
         );
         assert_eq!(
-            Dialect::MySql.delete_row(&t, Values::Placeholders),
-            "DELETE FROM `app`.`versions` WHERE revision = ?"
-        );
-        assert_eq!(
-            Dialect::Sqlite.delete_row(&t, Values::Literals(&[Some("a'1")])),
+            Dialect::Sqlite.delete_row(&t, "a'1"),
             "DELETE FROM \"app\".\"versions\" WHERE revision = 'a''1'"
         );
         let values = [Some("b2"), Some("a1"), Some("it's"), Some("c0ffee"), None];
@@ -317,8 +385,32 @@ mod tests {
             "INSERT INTO \"app\".\"versions\" (revision, parents, message, checksum, downgrade_sql, execution_ms, state, error) VALUES ('b2', 'a1', 'it''s', 'c0ffee', NULL, now_ms(), 'applied', NULL)"
         );
         assert_eq!(
-            Dialect::Postgres.insert_row(&t, Values::Placeholders),
-            "INSERT INTO \"app\".\"versions\" (revision, parents, message, checksum, downgrade_sql, execution_ms, state, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            Dialect::MySql.update_checksum(&t, "b2", "c0ffee", Some("DROP TABLE `x\\`")),
+            "UPDATE `app`.`versions` SET checksum = 'c0ffee', downgrade_sql = 'DROP TABLE `x\\\\`' WHERE revision = 'b2'"
+        );
+    }
+
+    #[test]
+    fn a_lease_is_taken_only_when_free_and_renewed_only_by_its_owner() {
+        let t: TableName = "_migrations_lock".parse().unwrap();
+        assert_eq!(
+            Dialect::Postgres.lease_take(&t, "k", "me", 60_000),
+            "INSERT INTO \"_migrations_lock\" (name, owner, acquired_at_ms, expires_at_ms) VALUES ('k', 'me', CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT), CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) + 60000) ON CONFLICT DO NOTHING"
+        );
+        assert!(
+            Dialect::MySql
+                .lease_take(&t, "k", "me", 1)
+                .starts_with("INSERT IGNORE INTO `_migrations_lock`")
+        );
+        assert!(
+            Dialect::Sqlite
+                .lease_take(&t, "k", "me", 1)
+                .starts_with("INSERT OR IGNORE INTO")
+        );
+        assert!(
+            Dialect::Sqlite
+                .lease_renew(&t, "k", "me", 5)
+                .ends_with("+ 5) WHERE name = 'k' AND owner = 'me'")
         );
     }
 

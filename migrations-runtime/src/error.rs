@@ -193,6 +193,25 @@ pub enum Error {
         /// How long the run waited.
         waited: std::time::Duration,
     },
+    /// The run lost its migration lock before a revision: nothing of that revision
+    /// changed, and the run stopped there.
+    #[error("the run lost the migration lock on `{table}`: {reason}")]
+    LockLost {
+        /// The version table the lock is for.
+        table: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The lock strategy cannot work on this database.
+    #[error("lock strategy `{strategy}` does not work on {dialect}: {reason}")]
+    LockStrategy {
+        /// The strategy asked for.
+        strategy: crate::LockStrategy,
+        /// The database.
+        dialect: migraph_core::Dialect,
+        /// Why, and what to use instead.
+        reason: String,
+    },
     /// A database error outside a revision's SQL (connecting, the version table). Its
     /// text quotes sqlx's, which is therefore not also its `source()`.
     #[error("database error: {0}")]

@@ -37,10 +37,10 @@ mod table;
 
 pub use driver::{Dialect, Driver};
 pub use error::{DatabaseError, Error};
-pub use lock::AcquiredConnection;
+pub use lock::{AcquiredConnection, LockStrategy};
 pub use migraph_core::import::Tool;
 pub use migrations::Migrations;
-pub use migrator::{Adoption, DEFAULT_LOCK_TIMEOUT, Migrator, Repair};
+pub use migrator::{Adoption, DEFAULT_LEASE, DEFAULT_LOCK_TIMEOUT, Migrator, Repair};
 pub use report::{Action, Report, Step};
 pub use rust::BoxError;
 #[doc(hidden)]

@@ -101,9 +101,7 @@ impl Script {
     }
 
     fn delete_row(&mut self, revision: &str) {
-        let sql = self
-            .dialect
-            .delete_row(&self.table, Values::Literals(&[Some(revision)]));
+        let sql = self.dialect.delete_row(&self.table, revision);
         self.statement(&sql);
     }
 

@@ -87,7 +87,7 @@ pub fn tool_available(name: &str) -> bool {
 }
 
 /// Replaces the database part (the path) of a URL.
-fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),

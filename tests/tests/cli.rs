@@ -1093,3 +1093,89 @@ fn one_command_in_many_postgres_schemas() {
         assert_eq!(n, 100);
     });
 }
+
+/// `--lock` and `lock` in the configuration file choose the strategy: a lease on SQLite
+/// leaves its table empty after the run; `transaction` is refused on MariaDB, saying what
+/// to use; an unknown name is refused with where it came from.
+#[test]
+fn the_lock_strategy_from_a_flag_or_the_configuration_file() {
+    let dir = migrations_dir(&[(
+        "a1_t.sql",
+        "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INTEGER);\n",
+    )]);
+    let d = dir.path().to_str().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let file = root.path().join("lease.db");
+    let url = format!("sqlite:{}?mode=rwc", file.display());
+    let out = ok(&[
+        "--dir",
+        d,
+        "--database-url",
+        &url,
+        "upgrade",
+        "head",
+        "--lock",
+        "table",
+    ]);
+    assert!(out.contains("upgrade a1"), "{out}");
+    let leases = runtime().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::Sqlite::scalar(&pool, "SELECT COUNT(*) FROM _migrations_lock").await
+    });
+    assert_eq!(leases, 0, "the lease is released");
+
+    let (code, _, err) = cli(&[
+        "--dir",
+        d,
+        "--database-url",
+        &url,
+        "upgrade",
+        "head",
+        "--lock",
+        "leased",
+    ]);
+    assert_ne!(code, ExitCode::SUCCESS);
+    assert!(err.contains("unknown lock strategy `leased`"), "{err}");
+
+    let config = root.path().join("migraph.toml");
+    std::fs::write(&config, format!("directory = \"{d}\"\nlock = \"sesion\"\n")).unwrap();
+    let c = config.to_str().unwrap();
+    let err = fails(&["--config", c, "heads"]);
+    assert!(
+        err.contains("migraph.toml:2: unknown lock strategy `sesion`"),
+        "{err}"
+    );
+
+    let Some(mariadb) = runtime().block_on(TestDb::<sqlx::MySql>::mysql()) else {
+        return;
+    };
+    std::fs::write(
+        &config,
+        format!("directory = \"{d}\"\nlock = \"transaction\"\n"),
+    )
+    .unwrap();
+    let err = fails(&[
+        "--config",
+        c,
+        "--database-url",
+        &mariadb.url,
+        "upgrade",
+        "head",
+    ]);
+    assert!(
+        err.contains("lock strategy `transaction` does not work on") && err.contains("use `table`"),
+        "{err}"
+    );
+    // A flag overrides the file.
+    let out = ok(&[
+        "--config",
+        c,
+        "--database-url",
+        &mariadb.url,
+        "upgrade",
+        "head",
+        "--lock",
+        "table",
+    ]);
+    assert!(out.contains("upgrade a1"), "{out}");
+}

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use migraph::{Dialect, Error, Migrations};
+use migraph::{Dialect, Error, LockStrategy, Migrations};
 use migraph_tests::{Backend, TestDb, migrations_dir, on_every_database};
 
 const REVISIONS: usize = 50;
@@ -21,12 +21,21 @@ const PROCESSES: usize = 16;
 /// `n` revisions; each records itself in `hits`, whose primary key makes a second
 /// application of any of them fail.
 fn revisions(n: usize) -> tempfile::TempDir {
+    revisions_with(n, None)
+}
+
+/// As [`revisions`], every `outside`th revision (when given) saying `transaction: false`.
+fn revisions_with(n: usize, outside: Option<usize>) -> tempfile::TempDir {
     let files: Vec<(String, String)> = (0..n)
         .map(|i| {
             let down = if i == 0 { "none".to_owned() } else { format!("r{:03}", i - 1) };
             let create = if i == 0 { "CREATE TABLE hits (revision VARCHAR(64) PRIMARY KEY);\n" } else { "" };
+            let header = match outside {
+                Some(every) if i > 0 && i % every == 0 => "-- transaction: false\n",
+                _ => "",
+            };
             let text = format!(
-                "-- revision: r{i:03}\n-- down_revision: {down}\n-- migrate:upgrade\n{create}INSERT INTO hits (revision) VALUES ('r{i:03}');\n-- migrate:downgrade\nDELETE FROM hits WHERE revision = 'r{i:03}';\n"
+                "-- revision: r{i:03}\n-- down_revision: {down}\n{header}-- migrate:upgrade\n{create}INSERT INTO hits (revision) VALUES ('r{i:03}');\n-- migrate:downgrade\nDELETE FROM hits WHERE revision = 'r{i:03}';\n"
             );
             (format!("r{i:03}_hit.sql"), text)
         })
@@ -39,13 +48,22 @@ fn revisions(n: usize) -> tempfile::TempDir {
 }
 
 /// Not a test on its own: the child process the concurrency tests start many of. It
-/// upgrades the database at `MIGRATIONS_CHILD_URL` with the folder `MIGRATIONS_CHILD_DIR`.
+/// upgrades the database at `MIGRATIONS_CHILD_URL` with the folder `MIGRATIONS_CHILD_DIR`,
+/// with the lock strategy `MIGRATIONS_CHILD_LOCK` (default `session`) and the lock timeout
+/// `MIGRATIONS_CHILD_LOCK_TIMEOUT` in seconds (default 300).
 #[test]
 #[ignore = "started by the concurrency tests as a child process"]
 fn child_process() {
     let url = std::env::var("MIGRATIONS_CHILD_URL").expect("MIGRATIONS_CHILD_URL");
     let dir = std::env::var("MIGRATIONS_CHILD_DIR").expect("MIGRATIONS_CHILD_DIR");
     let migrations = Migrations::from_dir(dir).unwrap();
+    let lock = std::env::var("MIGRATIONS_CHILD_LOCK").unwrap_or_else(|_| "session".to_owned());
+    let seconds: u64 =
+        std::env::var("MIGRATIONS_CHILD_LOCK_TIMEOUT").map_or(300, |s| s.parse().unwrap());
+    let runner = migrations
+        .runner()
+        .lock(LockStrategy::from_name(&lock).unwrap())
+        .lock_timeout(Duration::from_secs(seconds));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -57,21 +75,21 @@ fn child_process() {
                 .connect(&url)
                 .await
                 .unwrap();
-            migrations.upgrade(&pool, "head").await
+            runner.upgrade(&pool, "head").await
         } else if url.starts_with("mysql") {
             let pool = sqlx::mysql::MySqlPoolOptions::new()
                 .max_connections(2)
                 .connect(&url)
                 .await
                 .unwrap();
-            migrations.upgrade(&pool, "head").await
+            runner.upgrade(&pool, "head").await
         } else {
             let pool = sqlx::sqlite::SqlitePoolOptions::new()
                 .max_connections(2)
                 .connect(&url)
                 .await
                 .unwrap();
-            migrations.upgrade(&pool, "head").await
+            runner.upgrade(&pool, "head").await
         };
         match report {
             Ok(report) => println!("\napplied {}", report.steps.len()),
@@ -107,8 +125,34 @@ on_every_database!(
 
 async fn sixteen_processes_apply_every_revision_exactly_once<DB: Backend>(db: &TestDb<DB>) {
     let dir = revisions(REVISIONS);
+    let outcome = processes(&db.url, dir.path(), PROCESSES, &[]).await;
+    outcome.assert_all_succeeded();
+    each_revision_applied_once(db, dir.path(), &outcome).await;
+}
+
+/// What the child processes did.
+struct Outcome {
+    /// How many revisions the children said they applied, in all.
+    applied: usize,
+    /// The output of each child that failed.
+    failures: Vec<String>,
+}
+
+impl Outcome {
+    fn assert_all_succeeded(&self) {
+        assert!(
+            self.failures.is_empty(),
+            "children failed:\n{}",
+            self.failures.join("\n---\n")
+        );
+    }
+}
+
+/// Runs `n` child processes at once against `url`, with extra environment `env`, and
+/// gathers what they did.
+async fn processes(url: &str, dir: &Path, n: usize, env: &[(&str, &str)]) -> Outcome {
     let exe = std::env::current_exe().unwrap();
-    let children: Vec<_> = (0..PROCESSES)
+    let children: Vec<_> = (0..n)
         .map(|_| {
             Command::new(&exe)
                 .args([
@@ -118,44 +162,113 @@ async fn sixteen_processes_apply_every_revision_exactly_once<DB: Backend>(db: &T
                     "--nocapture",
                     "--test-threads=1",
                 ])
-                .env("MIGRATIONS_CHILD_URL", &db.url)
-                .env("MIGRATIONS_CHILD_DIR", dir.path())
+                .env("MIGRATIONS_CHILD_URL", url)
+                .env("MIGRATIONS_CHILD_DIR", dir)
+                .envs(env.iter().copied())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
-    let mut applied_by_children = 0;
+    let mut outcome = Outcome {
+        applied: 0,
+        failures: Vec::new(),
+    };
     for child in children {
         let out = tokio::task::spawn_blocking(move || child.wait_with_output())
             .await
             .unwrap()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "a child failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        applied_by_children += stdout
+        if !out.status.success() {
+            outcome.failures.push(format!(
+                "{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            continue;
+        }
+        outcome.applied += stdout
             .lines()
             .find_map(|l| Some(&l[l.find("applied ")? + "applied ".len()..]))
             .map_or(0, |n| n.trim().parse::<usize>().unwrap());
     }
-    // Each revision ran once in all: the primary key of `hits` would have failed a second.
-    assert_eq!(applied_by_children, REVISIONS);
+    outcome
+}
+
+/// Each revision of `dir` ran once in all: the children's reports add up to them, and
+/// the primary key of `hits` would have failed a second run of any.
+async fn each_revision_applied_once<DB: Backend>(db: &TestDb<DB>, dir: &Path, outcome: &Outcome) {
+    let n = std::fs::read_dir(dir).unwrap().count();
+    assert_eq!(outcome.applied, n);
     assert_eq!(
         DB::scalar(&db.pool, "SELECT COUNT(*) FROM hits").await,
-        REVISIONS as i64
+        n as i64
     );
-    let rows = Migrations::from_dir(dir.path())
+    let rows = Migrations::from_dir(dir)
         .unwrap()
         .runner()
         .applied(&db.pool)
         .await
         .unwrap();
-    assert_eq!(rows.len(), REVISIONS);
+    assert_eq!(rows.len(), n);
+    assert!(
+        rows.iter()
+            .all(|r| r.state == migraph::RevisionState::Applied)
+    );
+}
+
+on_every_database!(
+    with_transaction_locks_each_revision_is_applied_once,
+    with_a_lease_each_revision_is_applied_once,
+);
+
+/// Eight processes with `--lock transaction`, some revisions outside a transaction;
+/// refused on MariaDB, which has no transaction-scoped lock.
+async fn with_transaction_locks_each_revision_is_applied_once<DB: Backend>(db: &TestDb<DB>) {
+    let dir = revisions_with(30, Some(7));
+    if DB::DIALECT == Dialect::MySql {
+        let m = Migrations::from_dir(dir.path()).unwrap();
+        let refused = m
+            .runner()
+            .lock(LockStrategy::Transaction)
+            .upgrade(&db.pool, "head")
+            .await;
+        assert!(
+            matches!(refused, Err(Error::LockStrategy { .. })),
+            "{refused:?}"
+        );
+        assert!(refused.unwrap_err().to_string().contains("use `table`"));
+        return;
+    }
+    let outcome = processes(
+        &db.url,
+        dir.path(),
+        8,
+        &[("MIGRATIONS_CHILD_LOCK", "transaction")],
+    )
+    .await;
+    outcome.assert_all_succeeded();
+    each_revision_applied_once(db, dir.path(), &outcome).await;
+}
+
+/// Eight processes with `--lock table`, some revisions outside a transaction; the lease
+/// is gone afterwards.
+async fn with_a_lease_each_revision_is_applied_once<DB: Backend>(db: &TestDb<DB>) {
+    let dir = revisions_with(30, Some(7));
+    let outcome = processes(
+        &db.url,
+        dir.path(),
+        8,
+        &[("MIGRATIONS_CHILD_LOCK", "table")],
+    )
+    .await;
+    outcome.assert_all_succeeded();
+    each_revision_applied_once(db, dir.path(), &outcome).await;
+    assert_eq!(
+        DB::scalar(&db.pool, "SELECT COUNT(*) FROM _migrations_lock").await,
+        0
+    );
 }
 
 const A1: &str = "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE first_table (id INTEGER PRIMARY KEY);\n-- migrate:downgrade\nDROP TABLE first_table;\n";
@@ -408,4 +521,134 @@ async fn two_version_tables_do_not_block_each_other<DB: Backend>(db: &TestDb<DB>
         assert_eq!(result.unwrap().revisions(), ["a1"]);
     }
     holder.close().await.unwrap();
+}
+
+/// The test database `db` through PgBouncer in transaction mode (`tests/pgbouncer.sh`),
+/// or `None` (skipped) when no PgBouncer is configured.
+fn through_pgbouncer(db: &TestDb<sqlx::Postgres>) -> Option<String> {
+    let bouncer = migraph_tests::url_from("MIGRATIONS_TEST_PGBOUNCER_URL")?;
+    let name = db.url.rsplit('/').next()?.split('?').next()?;
+    Some(migraph_tests::with_database(&bouncer, name))
+}
+
+/// Sixteen processes upgrade 50 revisions through PgBouncer in transaction mode, whose
+/// two server connections they share: with `--lock transaction`, then with `--lock
+/// table`, each revision is applied exactly once and every process succeeds.
+#[tokio::test]
+async fn through_pgbouncer_each_revision_is_applied_once() {
+    for strategy in ["transaction", "table"] {
+        let Some(db) = TestDb::<sqlx::Postgres>::postgres().await else {
+            return;
+        };
+        let Some(url) = through_pgbouncer(&db) else {
+            return;
+        };
+        let dir = revisions_with(REVISIONS, Some(10));
+        let env = [("MIGRATIONS_CHILD_LOCK", strategy)];
+        let outcome = processes(&url, dir.path(), PROCESSES, &env).await;
+        outcome.assert_all_succeeded();
+        each_revision_applied_once(&db, dir.path(), &outcome).await;
+    }
+}
+
+/// A session lock does not hold through a pooler in transaction mode: the runs notice
+/// that their transactions reach server sessions that do not hold it, and stop, saying
+/// so; none applies a revision twice, and what was applied is recorded.
+#[tokio::test]
+async fn through_pgbouncer_a_session_lock_stops_and_never_applies_twice() {
+    let Some(db) = TestDb::<sqlx::Postgres>::postgres().await else {
+        return;
+    };
+    let Some(url) = through_pgbouncer(&db) else {
+        return;
+    };
+    let dir = revisions_with(REVISIONS, Some(10));
+    let env = [
+        ("MIGRATIONS_CHILD_LOCK", "session"),
+        ("MIGRATIONS_CHILD_LOCK_TIMEOUT", "5"),
+    ];
+    let outcome = processes(&url, dir.path(), PROCESSES, &env).await;
+    for failure in &outcome.failures {
+        assert!(
+            // The lock was lost; another run held it; or another run, holding the same
+            // server session's lock, was part-way through a revision outside a
+            // transaction.
+            failure.contains("lost the migration lock")
+                || failure.contains("timed out")
+                || failure.contains("is `running` in the version table"),
+            "a process failed for another reason:\n{failure}"
+        );
+    }
+    assert!(
+        outcome
+            .failures
+            .iter()
+            .any(|f| f.contains("a pooler in transaction mode") && f.contains("--lock transaction")),
+        "no process noticed the pooler: {} failures",
+        outcome.failures.len()
+    );
+    let rows = Migrations::from_dir(dir.path())
+        .unwrap()
+        .runner()
+        .applied(&db.pool)
+        .await
+        .unwrap();
+    let applied = rows
+        .iter()
+        .filter(|r| r.state == migraph::RevisionState::Applied)
+        .count();
+    assert_eq!(applied, rows.len(), "{rows:?}");
+    if applied > 0 {
+        let hits = sqlx::Postgres::scalar(&db.pool, "SELECT COUNT(*) FROM hits").await;
+        assert_eq!(
+            hits, applied as i64,
+            "a revision ran without being recorded, or twice"
+        );
+    }
+    // Processes that stopped part-way do not report what they applied before.
+    assert!(outcome.applied <= applied);
+}
+
+on_every_database!(a_lease_left_by_a_crashed_runner_blocks_until_it_runs_out);
+
+/// A lease whose holder is gone keeps other runners out until its time is up, and then
+/// lets the next one in.
+async fn a_lease_left_by_a_crashed_runner_blocks_until_it_runs_out<DB: Backend>(db: &TestDb<DB>) {
+    let m = Migrations::from_dir(migrations_dir(&[("a1_first.sql", A1)]).path()).unwrap();
+    let runner = m
+        .runner()
+        .lock(LockStrategy::Table)
+        .lock_timeout(Duration::from_secs(1));
+    // A first run makes the lease table, and leaves it empty.
+    runner.downgrade(&db.pool, "base").await.unwrap();
+    assert_eq!(
+        DB::scalar(&db.pool, "SELECT COUNT(*) FROM _migrations_lock").await,
+        0
+    );
+    DB::execute(
+        &db.pool,
+        "INSERT INTO _migrations_lock (name, owner, acquired_at_ms, expires_at_ms) VALUES ('migrations:_migrations', 'a crashed runner', 0, 99999999999999)",
+    )
+    .await;
+    let started = Instant::now();
+    let refused = runner.upgrade(&db.pool, "head").await;
+    assert!(
+        matches!(refused, Err(Error::LockTimeout { .. })),
+        "{refused:?}"
+    );
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert!(
+        m.runner().applied(&db.pool).await.unwrap().is_empty(),
+        "nothing ran"
+    );
+    // Its time is up.
+    DB::execute(&db.pool, "UPDATE _migrations_lock SET expires_at_ms = 0").await;
+    assert_eq!(
+        runner.upgrade(&db.pool, "head").await.unwrap().revisions(),
+        ["a1"]
+    );
+    assert_eq!(
+        DB::scalar(&db.pool, "SELECT COUNT(*) FROM _migrations_lock").await,
+        0
+    );
 }

@@ -36,12 +36,19 @@ pub(crate) struct DialectInfo {
     pub(crate) missing_table: fn(&sqlx::Error) -> bool,
     /// Whether an error only says that SQL had no statement in it (comments only).
     pub(crate) empty_query: fn(&sqlx::Error) -> bool,
-    /// Takes the session-level migration lock without waiting; one bind, the lock key;
-    /// returns a BIGINT, 1 when taken. `None` where each revision's transaction is the
-    /// lock (SQLite).
+    /// Takes the session-level migration lock without waiting, `{key}` standing for the
+    /// lock key's literal and `{token}` for the run's token's; returns a number above 0
+    /// when taken. `None` where each revision's transaction is the lock (SQLite).
     pub(crate) try_lock: Option<&'static str>,
-    /// Releases the session-level lock; one bind, the lock key.
+    /// Releases the session-level lock (`{key}` as above).
     pub(crate) unlock: Option<&'static str>,
+    /// SQL that fails with SQLSTATE `MG001` unless this session took the lock with
+    /// `{token}` (PostgreSQL, where a pooler in transaction mode may hand a run's
+    /// transactions to other server sessions).
+    pub(crate) session_check: Option<&'static str>,
+    /// Takes a transaction-scoped lock without waiting, `{key}` as above; returns `1` or
+    /// `0` as text. `None` where there is none (MySQL; SQLite's is its `BEGIN IMMEDIATE`).
+    pub(crate) xact_lock: Option<&'static str>,
     /// The pragma that reads and sets how long a connection waits for other writers; set
     /// to the lock timeout around each revision (SQLite).
     pub(crate) busy_timeout: Option<&'static str>,
@@ -86,6 +93,8 @@ static GENERIC: DialectInfo = DialectInfo {
     empty_query: |_| false,
     try_lock: None,
     unlock: None,
+    session_check: None,
+    xact_lock: None,
     busy_timeout: None,
     busy: |_| false,
     describe: crate::error::DatabaseError::generic,
@@ -127,6 +136,46 @@ pub(crate) struct Change<'a> {
     pub(crate) code: Option<&'a (dyn std::any::Any + Send + Sync)>,
     /// Whether this is a downgrade (which of the code's functions runs).
     pub(crate) down: bool,
+    /// What the revision's run does to stay under the run's lock.
+    pub(crate) guard: &'a Guard,
+    /// How long to wait for another runner: for a transaction-scoped lock, or for a
+    /// revision another runner has claimed.
+    pub(crate) lock_timeout: std::time::Duration,
+}
+
+/// What each revision's run does to stay under the run's lock ([`crate::LockStrategy`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Guard {
+    /// Nothing: a session lock that cannot be lost, or no lock at all.
+    #[default]
+    Free,
+    /// SQL that fails unless the session running it holds the run's session lock (behind
+    /// a pooler in transaction mode it may be another server session): sent first in each
+    /// revision's transaction, or with its `running` row.
+    Session(String),
+    /// SQL renewing the run's lease, which must change exactly one row: sent first in each
+    /// revision's transaction, and before each statement of a revision run outside one.
+    Lease(String),
+    /// SQL taking a transaction-scoped lock (empty where the transaction is itself the
+    /// lock, as SQLite's `BEGIN IMMEDIATE`), sent first in each revision's transaction;
+    /// the revision's row is then read again. A revision run outside a transaction is
+    /// claimed by its `running` row, written under that lock; other runners wait up to
+    /// the lock timeout for it to be done.
+    Transaction { lock: String },
+}
+
+impl Guard {
+    /// Whether each revision's row must be read again inside its transaction: another
+    /// runner may have done it since the plan was read. Not under a session lock
+    /// (PostgreSQL, MySQL: nobody else can have), nor under a lease, which each revision
+    /// renews in its own transaction; SQLite's lock is each revision's `BEGIN IMMEDIATE`.
+    pub(crate) fn recheck(&self, session_lock: bool) -> bool {
+        match self {
+            Self::Transaction { .. } => true,
+            Self::Lease(_) => false,
+            Self::Free | Self::Session(_) => !session_lock,
+        }
+    }
 }
 
 impl RowChange<'_> {
@@ -153,6 +202,9 @@ pub(crate) struct RunError {
     /// What a Rust revision's code returned, when it is not a database error (`error` then
     /// only stands in).
     pub(crate) code_error: Option<crate::BoxError>,
+    /// Why the revision was not run at all (the run's lock was lost; another runner left
+    /// it part-way), when that is the failure (`error` then only stands in).
+    pub(crate) refused: Option<Box<crate::error::Error>>,
 }
 
 impl RunError {
@@ -163,6 +215,15 @@ impl RunError {
             statement: None,
             offset: 0,
             code_error: None,
+            refused: None,
+        }
+    }
+
+    /// The revision was not run, for `why`.
+    pub(crate) fn refused(why: crate::error::Error) -> Self {
+        Self {
+            refused: Some(Box::new(why)),
+            ..Self::plain(sqlx::Error::Protocol("refused".to_owned()))
         }
     }
 }
@@ -266,13 +327,22 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
         conn: &mut Self::Connection,
     ) -> impl Future<Output = Result<sqlx::Transaction<'_, Self>, sqlx::Error>> + Send;
 
-    /// Tries once to take the session-level migration lock named `key`; `Ok(true)` when
-    /// taken, or when the database has no such lock (SQLite).
+    /// Tries once to take the session-level migration lock named `key`, marking the
+    /// session with the run's `token`; `Ok(true)` when taken, or when the database has
+    /// no such lock (SQLite).
     #[doc(hidden)]
     fn try_lock<'e>(
         conn: &'e mut Self::Connection,
         key: &'e str,
+        token: &'e str,
     ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + 'e;
+
+    /// Runs SQL as plain text and says how many rows it changed.
+    #[doc(hidden)]
+    fn execute_counted<'e>(
+        conn: &'e mut Self::Connection,
+        sql: &'e str,
+    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'e;
 
     /// Makes the connection wait up to `timeout` for other writers (SQLite's busy
     /// timeout); returns the previous setting for [`Driver::restore_wait`].
@@ -312,18 +382,6 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'e;
 }
 
-type RowTuple = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    i64,
-    String,
-    Option<String>,
-);
-
 /// A row's state; one this binary does not know reads as `failed`, saying why.
 fn decode_state(state: &str, error: Option<String>) -> (RevisionState, Option<String>) {
     match RevisionState::parse(state) {
@@ -355,18 +413,21 @@ fn missing_as_none<T>(
     }
 }
 
-fn decode_row(row: RowTuple) -> AppliedRevision {
-    let (
-        revision,
-        parents,
-        message,
-        checksum,
-        downgrade_sql,
-        applied_at,
-        execution_ms,
-        state,
-        error,
-    ) = row;
+/// A row of [`crate::dialect::DialectSql::select_rows`], every column as text.
+fn decode_row(row: Vec<Option<String>>) -> AppliedRevision {
+    let mut column = row.into_iter();
+    let mut next = || column.next().flatten();
+    let (revision, parents, message, checksum, downgrade_sql, applied_at, ms, state, error) = (
+        next().unwrap_or_default(),
+        next().unwrap_or_default(),
+        next().unwrap_or_default(),
+        next().unwrap_or_default(),
+        next(),
+        next().unwrap_or_default(),
+        next(),
+        next().unwrap_or_default(),
+        next(),
+    );
     let (state, error) = decode_state(&state, error);
     AppliedRevision {
         revision,
@@ -379,7 +440,7 @@ fn decode_row(row: RowTuple) -> AppliedRevision {
         checksum,
         downgrade_sql,
         applied_at,
-        execution_ms,
+        execution_ms: ms.and_then(|ms| ms.trim().parse().ok()).unwrap_or_default(),
         state,
         error,
     }

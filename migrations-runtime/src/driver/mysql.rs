@@ -10,11 +10,16 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     empty_query: |e| number(e) == Some(1065),
     // Server-wide lock names: the database's name is part of the key.
     try_lock: Some(
-        "SELECT CAST(COALESCE(GET_LOCK(CONCAT('migrations_', LEFT(SHA1(CONCAT(DATABASE(), '/', ?)), 40)), 0), 0) AS SIGNED)",
+        "SELECT CAST(COALESCE(GET_LOCK(CONCAT('migrations_', LEFT(SHA1(CONCAT(DATABASE(), '/', {key})), 40)), 0), 0) AS SIGNED)",
     ),
     unlock: Some(
-        "SELECT RELEASE_LOCK(CONCAT('migrations_', LEFT(SHA1(CONCAT(DATABASE(), '/', ?)), 40)))",
+        "SELECT RELEASE_LOCK(CONCAT('migrations_', LEFT(SHA1(CONCAT(DATABASE(), '/', {key})), 40)))",
     ),
+    // GET_LOCK is the session's; ProxySQL keeps a session that took one on its server
+    // connection.
+    session_check: None,
+    // No transaction-scoped lock, and DDL commits on its own: `transaction` is refused.
+    xact_lock: None,
     busy_timeout: None,
     busy: |_| false,
     describe,

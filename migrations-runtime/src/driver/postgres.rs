@@ -6,10 +6,20 @@ use crate::dialect::DialectSql as _;
 pub(super) static INFO: DialectInfo = DialectInfo {
     missing_table: |e| sqlstate(e) == Some("42P01"),
     empty_query: |_| false,
+    // The run's token is set in the same statement that takes the lock, so that only the
+    // server session holding the lock carries it.
     try_lock: Some(
-        "SELECT CAST(CASE WHEN pg_try_advisory_lock(hashtextextended($1, 0)) THEN 1 ELSE 0 END AS BIGINT)",
+        "SELECT CAST(CASE WHEN pg_try_advisory_lock(hashtextextended({key}, 0)) THEN length(set_config('migraph.lock', {token}, false)) ELSE 0 END AS BIGINT)",
     ),
-    unlock: Some("SELECT pg_advisory_unlock(hashtextextended($1, 0))"),
+    unlock: Some(
+        "SELECT pg_advisory_unlock(hashtextextended({key}, 0)), set_config('migraph.lock', '', false)",
+    ),
+    session_check: Some(
+        "DO $migraph$ BEGIN IF current_setting('migraph.lock', true) IS DISTINCT FROM {token} THEN RAISE EXCEPTION USING ERRCODE = 'MG001', MESSAGE = 'this server session does not hold the migration lock that the run took: a pooler in transaction mode (PgBouncer?) handed the run''s transactions to other server sessions', HINT = 'behind such a pooler, run with --lock transaction (or --lock table)'; END IF; END $migraph$",
+    ),
+    xact_lock: Some(
+        "SELECT CAST(CASE WHEN pg_try_advisory_xact_lock(hashtextextended({key}, 0)) THEN 1 ELSE 0 END AS TEXT)",
+    ),
     busy_timeout: None,
     busy: |_| false,
     describe,

@@ -8,6 +8,8 @@ pub(super) static INFO: DialectInfo = DialectInfo {
     empty_query: |_| false,
     try_lock: None,
     unlock: None,
+    session_check: None,
+    xact_lock: None,
     busy_timeout: Some("PRAGMA busy_timeout"),
     // SQLITE_BUSY, and its extended codes (their low byte is 5)
     busy: |e| {

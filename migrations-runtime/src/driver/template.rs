@@ -21,14 +21,8 @@ macro_rules! impl_driver {
             + 'e {
                 async move {
                     let sql = Self::DIALECT.select_rows(table);
-                    let guarded = guard(&mut *conn).await?;
-                    let rows =
-                        sqlx::query_as::<$db, $crate::driver::RowTuple>(sqlx::AssertSqlSafe(sql))
-                            .fetch_all(&mut *conn)
-                            .await;
-                    unguard(&mut *conn, guarded, rows.is_ok()).await?;
-                    $crate::driver::missing_as_none(Self::DIALECT, rows)
-                        .map(|rows| rows.map(|r| r.into_iter().map($crate::driver::decode_row).collect()))
+                    let rows = Self::read_text(conn, &sql).await?;
+                    Ok(rows.map(|rows| rows.into_iter().map($crate::driver::decode_row).collect()))
                 }
             }
 
@@ -65,17 +59,10 @@ macro_rules! impl_driver {
             > + Send
             + 'e {
                 async move {
-                    use sqlx::Row as _;
                     let guarded = guard(&mut *conn).await?;
-                    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await;
+                    let rows = text_rows(&mut *conn, sql).await;
                     unguard(&mut *conn, guarded, rows.is_ok()).await?;
-                    let Some(rows) = $crate::driver::missing_as_none(Self::DIALECT, rows)? else {
-                        return Ok(None);
-                    };
-                    rows.iter()
-                        .map(|r| (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i)).collect())
-                        .collect::<Result<Vec<_>, sqlx::Error>>()
-                        .map(Some)
+                    $crate::driver::missing_as_none(Self::DIALECT, rows)
                 }
             }
 
@@ -86,11 +73,9 @@ macro_rules! impl_driver {
                     for sql in $crate::driver::info(Self::DIALECT).read_only {
                         // A query the server does not understand (another version's name
                         // for a setting) says nothing; the next one may.
-                        if let Ok(n) = sqlx::query_scalar::<$db, i64>(sqlx::AssertSqlSafe(*sql))
-                            .fetch_one(&mut *conn)
-                            .await
-                        {
-                            return Ok(n != 0);
+                        if let Ok(Some(rows)) = Self::read_text(&mut *conn, sql).await {
+                            let first = rows.into_iter().next().and_then(|r| r.into_iter().next().flatten());
+                            return Ok(first.is_some_and(|v| v.trim() != "0"));
                         }
                     }
                     Ok(false)
@@ -120,7 +105,7 @@ macro_rules! impl_driver {
                         return run_code(&mut *conn, table, change, code, started).await;
                     }
                     if change.transactional && $crate::dialect::DialectSql::syntax(Self::DIALECT).transactional_ddl {
-                        in_transaction(&mut *conn, table, change, started).await
+                        in_transaction(&mut *conn, table, change, started, None).await
                     } else {
                         with_dirty_state(&mut *conn, table, change, started).await
                     }
@@ -151,12 +136,8 @@ macro_rules! impl_driver {
                                 record(&mut *tx, table, &change, ::std::time::Instant::now(), $crate::table::RevisionState::Applied).await?;
                             }
                             $crate::driver::RowFix::Checksum { revision, checksum, downgrade_sql } => {
-                                sqlx::query::<$db>(sqlx::AssertSqlSafe(Self::DIALECT.update_checksum(table)))
-                                    .bind(*checksum)
-                                    .bind(*downgrade_sql)
-                                    .bind(*revision)
-                                    .execute(&mut *tx)
-                                    .await?;
+                                let sql = Self::DIALECT.update_checksum(table, revision, checksum, *downgrade_sql);
+                                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
                             }
                         }
                     }
@@ -173,16 +154,18 @@ macro_rules! impl_driver {
             fn try_lock<'e>(
                 conn: &'e mut <Self as sqlx::Database>::Connection,
                 key: &'e str,
+                token: &'e str,
             ) -> impl ::std::future::Future<Output = Result<bool, sqlx::Error>> + Send + 'e {
                 async move {
+                    use $crate::dialect::DialectSql as _;
                     let Some(sql) = $crate::driver::info(Self::DIALECT).try_lock else {
                         return Ok(true);
                     };
-                    let taken: i64 = sqlx::query_scalar::<$db, i64>(sqlx::AssertSqlSafe(sql))
-                        .bind(key)
-                        .fetch_one(&mut *conn)
-                        .await?;
-                    Ok(taken == 1)
+                    let sql = sql
+                        .replace("{key}", &Self::DIALECT.literal(key))
+                        .replace("{token}", &Self::DIALECT.literal(token));
+                    let taken = first_value(&mut *conn, &sql).await?;
+                    Ok(taken.is_some_and(|v| v.trim().parse::<i64>().is_ok_and(|n| n > 0)))
                 }
             }
 
@@ -209,10 +192,21 @@ macro_rules! impl_driver {
                 key: &'e str,
             ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
                 async move {
+                    use $crate::dialect::DialectSql as _;
                     if let Some(sql) = $crate::driver::info(Self::DIALECT).unlock {
-                        sqlx::query::<$db>(sqlx::AssertSqlSafe(sql)).bind(key).execute(&mut *conn).await?;
+                        let sql = sql.replace("{key}", &Self::DIALECT.literal(key));
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await?;
                     }
                     Ok(())
+                }
+            }
+
+            fn execute_counted<'e>(
+                conn: &'e mut <Self as sqlx::Database>::Connection,
+                sql: &'e str,
+            ) -> impl ::std::future::Future<Output = Result<u64, sqlx::Error>> + Send + 'e {
+                async move {
+                    Ok(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await?.rows_affected())
                 }
             }
 
@@ -268,6 +262,33 @@ macro_rules! impl_driver {
             Ok(())
         }
 
+        /// Runs SQL as plain text (perhaps several statements) and returns the rows of all
+        /// its results, every column as text: text as text, a number as its digits.
+        async fn text_rows(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            sql: &str,
+        ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+            use sqlx::Row as _;
+            let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await?;
+            let cell = |r: &<$db as sqlx::Database>::Row, i: usize| {
+                r.try_get::<Option<String>, _>(i)
+                    .or_else(|e| r.try_get::<Option<i64>, _>(i).map(|n| n.map(|n| n.to_string())).map_err(|_| e))
+            };
+            rows.iter()
+                .map(|r| (0..r.len()).map(|i| cell(r, i)).collect())
+                .collect()
+        }
+
+        /// The first column of the last row that SQL returns, as text; `None` when it
+        /// returns no row or NULL.
+        async fn first_value(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            sql: &str,
+        ) -> Result<Option<String>, sqlx::Error> {
+            let rows = text_rows(conn, sql).await?;
+            Ok(rows.into_iter().last().and_then(|r| r.into_iter().next().flatten()))
+        }
+
         /// Sets how long the connection waits for other writers (SQLite's busy timeout)
         /// and returns the previous setting, to restore with [`restore_wait`].
         async fn set_wait(
@@ -309,73 +330,202 @@ macro_rules! impl_driver {
             }
         }
 
-        /// Runs a transactional revision: its SQL and its version row in one transaction,
-        /// rolled back on any error.
+        /// What [`enter`] found.
+        enum Entry {
+            /// Another runner holds the transaction-scoped lock: roll back, try again.
+            Busy,
+            /// The guard passed; the row was not read again.
+            Unchecked,
+            /// The guard passed; the revision's row says this state (`None`: no row).
+            Row(Option<String>),
+        }
+
+        /// First in a revision's transaction (or before its `running` row, outside one):
+        /// the guard of the run's lock, then, where the guard needs it, the revision's row
+        /// read again.
+        async fn enter(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            change: &$crate::driver::Change<'_>,
+        ) -> Result<Entry, $crate::driver::RunError> {
+            use $crate::dialect::DialectSql as _;
+            use $crate::driver::{Guard, RunError};
+            let plain = RunError::plain;
+            let mut lock = "";
+            match change.guard {
+                Guard::Free => {}
+                Guard::Session(check) => {
+                    execute_sql(&mut *conn, check).await.map_err(|(e, _)| lock_lost_or(e, table))?;
+                }
+                Guard::Lease(renew) => renew_lease(&mut *conn, renew, table).await?,
+                Guard::Transaction { lock: sql, .. } => lock = sql,
+            }
+            if !change.guard.recheck(<$db as $crate::driver::Driver>::SESSION_LOCK) {
+                return Ok(Entry::Unchecked);
+            }
+            let read = <$db as $crate::driver::Driver>::DIALECT.select_state(table, change.row.revision());
+            let first = |row: Vec<Option<String>>| row.into_iter().next().flatten();
+            if lock.is_empty() {
+                let rows = text_rows(&mut *conn, &read).await.map_err(plain)?;
+                return Ok(Entry::Row(rows.into_iter().next().and_then(first)));
+            }
+            // The lock, then the row: two statements, so that the row is read after the
+            // lock is taken, in one round trip.
+            let mut rows = text_rows(&mut *conn, &format!("{lock};\n{read}")).await.map_err(plain)?.into_iter();
+            if rows.next().and_then(first).as_deref() != Some("1") {
+                return Ok(Entry::Busy);
+            }
+            Ok(Entry::Row(rows.next().and_then(first)))
+        }
+
+        /// Renews the run's lease; losing it refuses the revision.
+        async fn renew_lease(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            renew: &str,
+            table: &$crate::table::TableName,
+        ) -> Result<(), $crate::driver::RunError> {
+            use $crate::driver::RunError;
+            let changed = <$db as $crate::driver::Driver>::execute_counted(conn, renew).await.map_err(RunError::plain)?;
+            if changed == 1 {
+                return Ok(());
+            }
+            Err(RunError::refused($crate::error::Error::LockLost {
+                table: table.to_string(),
+                reason: "its lease in the lock table ran out and another runner took it (a revision ran longer than the lease?)".to_owned(),
+            }))
+        }
+
+        /// A database error, or, when the session check raised it, the lost lock.
+        fn lock_lost_or(error: sqlx::Error, table: &$crate::table::TableName) -> $crate::driver::RunError {
+            use $crate::driver::RunError;
+            let said = ($crate::driver::info(<$db as $crate::driver::Driver>::DIALECT).describe)(&error);
+            if said.code.as_deref() != Some("MG001") {
+                return RunError::plain(error);
+            }
+            let reason = match said.hint {
+                Some(hint) => format!("{}; {hint}", said.message),
+                None => said.message,
+            };
+            RunError::refused($crate::error::Error::LockLost {
+                table: table.to_string(),
+                reason,
+            })
+        }
+
+        /// Whether the row read again says that the change is made already.
+        fn made(row: &Option<String>, change: &$crate::driver::RowChange<'_>) -> bool {
+            match change {
+                $crate::driver::RowChange::Insert(_) => row.is_some(),
+                $crate::driver::RowChange::Delete(_) => row.is_none(),
+            }
+        }
+
+        /// Waits a little before trying again for a transaction-scoped lock, or for another
+        /// runner's revision; `false` when the lock timeout has passed since `since`.
+        async fn wait_turn(change: &$crate::driver::Change<'_>, since: ::std::time::Instant) -> bool {
+            let timeout = change.lock_timeout;
+            if since.elapsed() >= timeout {
+                return false;
+            }
+            tokio::time::sleep($crate::lock::POLL.min(timeout - since.elapsed())).await;
+            true
+        }
+
+        /// The refusal after [`wait_turn`] gave up.
+        fn timed_out(table: &$crate::table::TableName, since: ::std::time::Instant) -> $crate::driver::RunError {
+            $crate::driver::RunError::refused($crate::error::Error::LockTimeout {
+                table: table.to_string(),
+                waited: since.elapsed(),
+            })
+        }
+
+        /// Runs a transactional revision: its SQL (or its Rust code, `code`) and its version
+        /// row in one transaction, rolled back on any error.
         async fn in_transaction(
             conn: &mut <$db as sqlx::Database>::Connection,
             table: &$crate::table::TableName,
             change: &$crate::driver::Change<'_>,
             started: ::std::time::Instant,
+            code: Option<$crate::RustFn<$db>>,
         ) -> Result<bool, $crate::driver::RunError> {
-            use $crate::driver::RunError;
+            use $crate::driver::{Guard, RunError};
             use sqlx::Connection as _;
             let dialect = <$db as $crate::driver::Driver>::DIALECT;
-            if let Some(elapsed) = $crate::driver::info(dialect).elapsed_ms {
-                if !needs_recheck() && ::migraph_core::ends_closed(change.sql, dialect) {
-                    // Inside the run's own transaction the revision needs no BEGIN and
-                    // no savepoint: a failure rolls the whole run back. Inside a
-                    // transaction the caller passed, it keeps its savepoint, so that a
-                    // failure leaves the caller's transaction usable.
-                    if change.in_run_transaction {
-                        return in_one_text(conn, table, change, elapsed, false).await.map(|()| true);
-                    }
-                    if !conn.is_in_transaction() {
-                        return in_one_text(conn, table, change, elapsed, true).await.map(|()| true);
-                    }
+            let check = match change.guard {
+                Guard::Free => Some(""),
+                Guard::Session(check) => Some(check.as_str()),
+                Guard::Lease(_) | Guard::Transaction { .. } => None,
+            };
+            if let (Some(elapsed), Some(check), None) = ($crate::driver::info(dialect).elapsed_ms, check, code)
+                && !change.guard.recheck(<$db as $crate::driver::Driver>::SESSION_LOCK)
+                && ::migraph_core::ends_closed(change.sql, dialect)
+            {
+                // Inside the run's own transaction the revision needs no BEGIN and no
+                // savepoint: a failure rolls the whole run back. Inside a transaction the
+                // caller passed, it keeps its savepoint, so that a failure leaves the
+                // caller's transaction usable.
+                if change.in_run_transaction {
+                    return in_one_text(conn, table, change, elapsed, false, check).await.map(|()| true);
+                }
+                if !conn.is_in_transaction() {
+                    return in_one_text(conn, table, change, elapsed, true, check).await.map(|()| true);
                 }
             }
-            let mut tx = open_transaction(&mut *conn).await.map_err(RunError::plain)?;
-            let done = async {
-                if needs_recheck() && !still_to_do(&mut *tx, table, &change.row).await.map_err(RunError::plain)? {
-                    return Ok(false);
+            let since = ::std::time::Instant::now();
+            loop {
+                let mut tx = open_transaction(&mut *conn).await.map_err(RunError::plain)?;
+                let done = async {
+                    match enter(&mut *tx, table, change).await? {
+                        Entry::Busy => return Ok(None),
+                        Entry::Row(row) if made(&row, &change.row) => return Ok(Some(false)),
+                        Entry::Row(_) | Entry::Unchecked => {}
+                    }
+                    match code {
+                        Some(function) => function(&mut *tx).await.map_err(code_failed)?,
+                        None => execute_sql(&mut *tx, change.sql).await.map_err(|(error, done)| RunError {
+                            statement: Some(done),
+                            ..RunError::plain(error)
+                        })?,
+                    }
+                    record(&mut *tx, table, &change.row, started, $crate::table::RevisionState::Applied)
+                        .await
+                        .map_err(RunError::plain)?;
+                    Ok(Some(true))
                 }
-                execute_sql(&mut *tx, change.sql).await.map_err(|(error, done)| RunError {
-                    error,
-                    statement: Some(done),
-                    offset: 0,
-                    code_error: None,
-                })?;
-                record(&mut *tx, table, &change.row, started, $crate::table::RevisionState::Applied)
-                    .await
-                    .map_err(RunError::plain)?;
-                Ok(true)
-            }
-            .await;
-            match done {
-                Ok(ran) => {
-                    tx.commit().await.map_err(RunError::plain)?;
-                    Ok(ran)
-                }
-                Err(e) => {
-                    // The error is what counts; a failed rollback closes the connection,
-                    // which undoes the transaction too.
-                    let _ = tx.rollback().await;
-                    Err(e)
+                .await;
+                match done {
+                    Ok(Some(ran)) => {
+                        tx.commit().await.map_err(RunError::plain)?;
+                        return Ok(ran);
+                    }
+                    Ok(None) => {
+                        let _ = tx.rollback().await;
+                        if !wait_turn(change, since).await {
+                            return Err(timed_out(table, since));
+                        }
+                    }
+                    Err(e) => {
+                        // The error is what counts; a failed rollback closes the
+                        // connection, which undoes the transaction too.
+                        let _ = tx.rollback().await;
+                        return Err(e);
+                    }
                 }
             }
         }
 
         /// Runs a transactional revision as one text in one round trip: `BEGIN` (when
-        /// `own_transaction`), its SQL exactly as written, its version-row change with the
-        /// values as literals, and `COMMIT`. The server stops at the first error and the
-        /// transaction is rolled back; the statements that completed before it say which
-        /// one failed.
+        /// `own_transaction`), the session check (`check`, when not empty), its SQL exactly
+        /// as written, its version-row change with the values as literals, and `COMMIT`.
+        /// The server stops at the first error and the transaction is rolled back; the
+        /// statements that completed before it say which one failed.
         async fn in_one_text(
             conn: &mut <$db as sqlx::Database>::Connection,
             table: &$crate::table::TableName,
             change: &$crate::driver::Change<'_>,
             elapsed: &str,
             own_transaction: bool,
+            check: &str,
         ) -> Result<(), $crate::driver::RunError> {
             use $crate::dialect::{DialectSql as _, Values};
             let dialect = <$db as $crate::driver::Driver>::DIALECT;
@@ -390,12 +540,11 @@ macro_rules! impl_driver {
                     ];
                     dialect.insert_row(table, Values::Timed(&values, elapsed))
                 }
-                $crate::driver::RowChange::Delete(revision) => {
-                    dialect.delete_row(table, Values::Literals(&[Some(*revision)]))
-                }
+                $crate::driver::RowChange::Delete(revision) => dialect.delete_row(table, revision),
             };
             let (begin, commit) = if own_transaction { ("BEGIN;\n", ";\nCOMMIT") } else { ("", "") };
-            let text = [begin, change.sql, "\n;\n", &row, commit].concat();
+            let check_end = if check.is_empty() { "" } else { ";\n" };
+            let text = [begin, check, check_end, change.sql, "\n;\n", &row, commit].concat();
             let Err((error, done)) = execute_sql(&mut *conn, &text).await else {
                 return Ok(());
             };
@@ -404,13 +553,23 @@ macro_rules! impl_driver {
                 // rollback closes the connection, which undoes it too.
                 let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
             }
+            // `BEGIN` and the check complete first.
+            let before = usize::from(own_transaction) + usize::from(!check.is_empty());
+            if done < before {
+                let failed = lock_lost_or(error, table);
+                if failed.refused.is_some() {
+                    return Err(failed);
+                }
+                return Err($crate::driver::RunError {
+                    offset: begin.len() + check.len() + check_end.len(),
+                    ..failed
+                });
+            }
             let statements = ::migraph_core::split_statements(change.sql, dialect).len();
-            let before = usize::from(own_transaction); // `BEGIN` completes first
             Err($crate::driver::RunError {
-                error,
                 statement: done.checked_sub(before).filter(|&i| i < statements),
-                offset: begin.len(),
-                code_error: None,
+                offset: begin.len() + check.len() + check_end.len(),
+                ..$crate::driver::RunError::plain(error)
             })
         }
 
@@ -438,51 +597,108 @@ macro_rules! impl_driver {
             let Some(function) = function else {
                 return Err(refuse(format!("revision `{revision}` has no `downgrade` function")));
             };
-            let failed = |e: $crate::BoxError| match e.downcast::<sqlx::Error>() {
-                Ok(db) => RunError {
-                    error: *db,
-                    statement: None,
-                    offset: 0,
-                    code_error: None,
-                },
-                Err(other) => RunError {
-                    error: sqlx::Error::Protocol("the revision's Rust code failed".to_owned()),
-                    statement: None,
-                    offset: 0,
-                    code_error: Some(other),
-                },
-            };
             let dialect = <$db as $crate::driver::Driver>::DIALECT;
             if change.transactional && $crate::dialect::DialectSql::syntax(dialect).transactional_ddl {
-                let mut tx = open_transaction(&mut *conn).await.map_err(plain)?;
-                if needs_recheck() && !still_to_do(&mut *tx, table, &change.row).await.map_err(plain)? {
-                    return Ok(false);
-                }
-                return match function(&mut *tx).await {
-                    Ok(()) => {
-                        record(&mut *tx, table, &change.row, started, RevisionState::Applied).await.map_err(plain)?;
-                        tx.commit().await.map_err(plain)?;
-                        Ok(true)
-                    }
-                    Err(e) => {
-                        let _ = tx.rollback().await;
-                        Err(failed(e))
-                    }
-                };
+                return in_transaction(conn, table, change, started, Some(function)).await;
             }
-            if needs_recheck() && !still_to_do(&mut *conn, table, &change.row).await.map_err(plain)? {
+            if !claim(&mut *conn, table, change, started).await? {
                 return Ok(false);
             }
-            mark_running(&mut *conn, table, change, started).await.map_err(plain)?;
             if let Err(e) = function(&mut *conn).await {
                 let text = format!("Rust code: {e}");
                 if let Err(mark) = set_state(&mut *conn, table, revision, RevisionState::Failed, None, Some(&text)).await {
                     tracing::error!(revision, error = %mark, "could not mark the failed revision's row; it still says running");
                 }
-                return Err(failed(e));
+                return Err(code_failed(e));
             }
             mark_done(&mut *conn, table, change, started).await.map_err(plain)?;
             Ok(true)
+        }
+
+        /// What a Rust revision's failure becomes: its database error, or its own.
+        fn code_failed(e: $crate::BoxError) -> $crate::driver::RunError {
+            use $crate::driver::RunError;
+            match e.downcast::<sqlx::Error>() {
+                Ok(db) => RunError::plain(*db),
+                Err(other) => RunError {
+                    code_error: Some(other),
+                    ..RunError::plain(sqlx::Error::Protocol("the revision's Rust code failed".to_owned()))
+                },
+            }
+        }
+
+        /// Claims a revision run outside a transaction: the guard of the run's lock, its
+        /// row read again where the guard needs it, and the row marked `running`; `false`
+        /// when another runner did it already. Where the row is read again (under a
+        /// transaction-scoped lock, or SQLite's `BEGIN IMMEDIATE`), the claim is one short
+        /// transaction holding that lock, and a revision another runner has claimed is
+        /// waited for (up to the lock timeout) rather than run again.
+        async fn claim(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            table: &$crate::table::TableName,
+            change: &$crate::driver::Change<'_>,
+            started: ::std::time::Instant,
+        ) -> Result<bool, $crate::driver::RunError> {
+            use $crate::driver::{RowChange, RunError};
+            use $crate::table::RevisionState;
+            let plain = RunError::plain;
+            let locked_read = change.guard.recheck(<$db as $crate::driver::Driver>::SESSION_LOCK)
+                && $crate::dialect::DialectSql::syntax(<$db as $crate::driver::Driver>::DIALECT).transactional_ddl;
+            if !locked_read {
+                if let Entry::Row(row) = enter(&mut *conn, table, change).await?
+                    && made(&row, &change.row)
+                {
+                    return Ok(false);
+                }
+                mark_running(&mut *conn, table, change, started).await.map_err(plain)?;
+                return Ok(true);
+            }
+            let since = ::std::time::Instant::now();
+            loop {
+                let mut tx = open_transaction(&mut *conn).await.map_err(plain)?;
+                let ours = match enter(&mut *tx, table, change).await {
+                    Err(e) => {
+                        let _ = tx.rollback().await;
+                        return Err(e);
+                    }
+                    Ok(Entry::Busy) => None,
+                    Ok(Entry::Unchecked) => Some(true),
+                    Ok(Entry::Row(row)) => match (row.as_deref(), &change.row) {
+                        (None, RowChange::Insert(_)) | (Some("applied"), RowChange::Delete(_)) => Some(true),
+                        (None, RowChange::Delete(_)) | (Some("applied"), RowChange::Insert(_)) => Some(false),
+                        // Another runner is at it: wait for it.
+                        (Some("running"), _) => None,
+                        (Some(state), _) => {
+                            let _ = tx.rollback().await;
+                            return Err(RunError::refused($crate::error::Error::Dirty {
+                                revision: change.row.revision().to_owned(),
+                                state: RevisionState::parse(state).unwrap_or(RevisionState::Failed),
+                                error: None,
+                            }));
+                        }
+                    },
+                };
+                match ours {
+                    Some(true) => {
+                        if let Err(e) = mark_running(&mut *tx, table, change, started).await {
+                            let _ = tx.rollback().await;
+                            return Err(plain(e));
+                        }
+                        tx.commit().await.map_err(plain)?;
+                        return Ok(true);
+                    }
+                    Some(false) => {
+                        tx.commit().await.map_err(plain)?;
+                        return Ok(false);
+                    }
+                    None => {
+                        let _ = tx.rollback().await;
+                        if !wait_turn(change, since).await {
+                            return Err(timed_out(table, since));
+                        }
+                    }
+                }
+            }
         }
 
         /// Runs a revision outside a transaction: its row says `running` while it runs,
@@ -495,11 +711,8 @@ macro_rules! impl_driver {
             started: ::std::time::Instant,
         ) -> Result<bool, $crate::driver::RunError> {
             use $crate::table::RevisionState;
-            use $crate::driver::RunError;
+            use $crate::driver::{Guard, RunError};
             let plain = RunError::plain;
-            if needs_recheck() && !still_to_do(&mut *conn, table, &change.row).await.map_err(plain)? {
-                return Ok(false);
-            }
             use $crate::dialect::{DialectSql as _, Values};
             let dialect = <$db as $crate::driver::Driver>::DIALECT;
             let revision = change.row.revision();
@@ -508,7 +721,13 @@ macro_rules! impl_driver {
             // `applied` row with the last: each text runs in autocommit, statement after
             // statement, and stops at the first error, so what completed says which.
             let joined = match $crate::driver::info(dialect).running_elapsed_ms {
-                Some(elapsed) if !needs_recheck() && !statements.is_empty() => Some(elapsed),
+                Some(elapsed)
+                    if matches!(change.guard, Guard::Free)
+                        && !change.guard.recheck(<$db as $crate::driver::Driver>::SESSION_LOCK)
+                        && !statements.is_empty() =>
+                {
+                    Some(elapsed)
+                }
                 _ => None,
             };
             let (mark, finish) = match (&change.row, joined) {
@@ -523,19 +742,30 @@ macro_rules! impl_driver {
                     ];
                     (
                         dialect.insert_row(table, Values::Running(&values)),
-                        dialect.set_state_literal(table, revision, "applied", Some(elapsed)),
+                        dialect.set_state(table, revision, "applied", Some(elapsed), None),
                     )
                 }
                 ($crate::driver::RowChange::Delete(_), Some(_)) => (
-                    dialect.set_state_literal(table, revision, "running", None),
-                    dialect.delete_row(table, Values::Literals(&[Some(revision)])),
+                    dialect.set_state(table, revision, "running", None, None),
+                    dialect.delete_row(table, revision),
                 ),
             };
-            if joined.is_none() {
-                mark_running(&mut *conn, table, change, started).await.map_err(plain)?;
+            if joined.is_none() && !claim(&mut *conn, table, change, started).await? {
+                return Ok(false);
             }
             let last = statements.len().saturating_sub(1);
             for (i, statement) in statements.iter().enumerate() {
+                // A lease is renewed before each statement (the claim renewed it before the
+                // first); lost part-way, the revision stops there, marked `failed`.
+                if let (true, Guard::Lease(renew)) = (i > 0, change.guard)
+                    && let Err(lost) = renew_lease(&mut *conn, renew, table).await
+                {
+                    let error = format!("stopped before statement {} of {}: the run lost its lease", i + 1, statements.len());
+                    if let Err(mark) = set_state(&mut *conn, table, revision, RevisionState::Failed, None, Some(&error)).await {
+                        tracing::error!(revision, error = %mark, "could not mark the stopped revision's row; it still says running");
+                    }
+                    return Err(lost);
+                }
                 let before = usize::from(joined.is_some() && i == 0);
                 let text = match joined {
                     None => ::std::borrow::Cow::Borrowed(statement.sql),
@@ -588,10 +818,8 @@ macro_rules! impl_driver {
                         tracing::error!(revision, error = %mark, "could not settle the failed revision's row; it still says running");
                     }
                     return Err(RunError {
-                        error: source,
                         statement: Some(i),
-                        offset: 0,
-                        code_error: None,
+                        ..RunError::plain(source)
                     });
                 }
             }
@@ -650,42 +878,10 @@ macro_rules! impl_driver {
             ms: Option<i64>,
             error: Option<&str>,
         ) -> Result<(), sqlx::Error> {
-            let sql = <$db as $crate::driver::Driver>::DIALECT.set_state(table);
-            sqlx::query::<$db>(sqlx::AssertSqlSafe(sql))
-                .bind(state.as_str())
-                .bind(ms)
-                .bind(error)
-                .bind(revision)
-                .execute(&mut *conn)
-                .await?;
+            let ms = ms.map(|ms| ms.to_string());
+            let sql = <$db as $crate::driver::Driver>::DIALECT.set_state(table, revision, state.as_str(), ms.as_deref(), error);
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await?;
             Ok(())
-        }
-
-        /// Whether each revision's row must be checked again inside its transaction.
-        /// Under a session lock (PostgreSQL, MySQL) no other runner can have touched the
-        /// table since the state was read under that lock, so the check would cost a
-        /// round trip per revision for nothing; SQLite's lock is each revision's own
-        /// `BEGIN IMMEDIATE`, so another process may have applied it in between.
-        fn needs_recheck() -> bool {
-            !<$db as $crate::driver::Driver>::SESSION_LOCK
-        }
-
-        /// Whether a revision's version-row change is still to be made: another process
-        /// may have made it since the plan was read.
-        async fn still_to_do(
-            conn: &mut <$db as sqlx::Database>::Connection,
-            table: &$crate::table::TableName,
-            row: &$crate::driver::RowChange<'_>,
-        ) -> Result<bool, sqlx::Error> {
-            let sql = <$db as $crate::driver::Driver>::DIALECT.count_row(table);
-            let n: i64 = sqlx::query_scalar::<$db, i64>(sqlx::AssertSqlSafe(sql))
-                .bind(row.revision())
-                .fetch_one(&mut *conn)
-                .await?;
-            Ok(match row {
-                $crate::driver::RowChange::Insert(_) => n == 0,
-                $crate::driver::RowChange::Delete(_) => n > 0,
-            })
         }
 
         /// Runs SQL exactly as given, all its statements in one call; on failure, says how
@@ -719,29 +915,28 @@ macro_rules! impl_driver {
             started: ::std::time::Instant,
             state: $crate::table::RevisionState,
         ) -> Result<(), sqlx::Error> {
+            use $crate::dialect::{DialectSql as _, Values};
             let dialect = <$db as $crate::driver::Driver>::DIALECT;
-            match change {
+            let sql = match change {
                 $crate::driver::RowChange::Insert(row) => {
-                    let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-                    sqlx::query::<$db>(sqlx::AssertSqlSafe(dialect.insert_row(table, $crate::dialect::Values::Placeholders)))
-                        .bind(row.revision)
-                        .bind(&row.parents)
-                        .bind(row.message)
-                        .bind(row.checksum)
-                        .bind(row.downgrade_sql)
-                        .bind(ms)
-                        .bind(state.as_str())
-                        .bind(None::<&str>)
-                        .execute(&mut *conn)
-                        .await?;
+                    let values = [
+                        Some(row.revision),
+                        Some(row.parents.as_str()),
+                        Some(row.message),
+                        Some(row.checksum),
+                        row.downgrade_sql,
+                    ];
+                    match state {
+                        $crate::table::RevisionState::Running => dialect.insert_row(table, Values::Running(&values)),
+                        _ => {
+                            let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX).to_string();
+                            dialect.insert_row(table, Values::Timed(&values, &ms))
+                        }
+                    }
                 }
-                $crate::driver::RowChange::Delete(revision) => {
-                    sqlx::query::<$db>(sqlx::AssertSqlSafe(dialect.delete_row(table, $crate::dialect::Values::Placeholders)))
-                        .bind(*revision)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-            }
+                $crate::driver::RowChange::Delete(revision) => dialect.delete_row(table, revision),
+            };
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await?;
             Ok(())
         }
     };

@@ -65,14 +65,19 @@ impl<'m> Migrator<'m> {
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
         let mut conn = self.acquire(conn).await?;
-        lock::with_lock::<A::Database, _, _>(&mut conn, &table, self.lock_timeout, async |conn| {
-            self.adopt_locked::<A::Database>(conn, &table, graph, tool)
-                .await
-                .map_err(|e| match e {
-                    Error::Database(e) => self.database_error::<A::Database>(&table, e),
-                    other => other,
-                })
-        })
+        lock::with_lock::<A::Database, _, _>(
+            &mut conn,
+            &table,
+            &self.lock_options(),
+            async |conn, _| {
+                self.adopt_locked::<A::Database>(conn, &table, graph, tool)
+                    .await
+                    .map_err(|e| match e {
+                        Error::Database(e) => self.database_error::<A::Database>(&table, e),
+                        other => other,
+                    })
+            },
+        )
         .await
     }
 

@@ -5,11 +5,11 @@ use std::time::Instant;
 use migraph_core::{Dialect, Graph, Migration, RevIndex, RevSet, Target, plan};
 use sqlx::Acquire;
 
-use crate::driver::{Change, Driver, RowChange, RunError};
+use crate::driver::{Change, Driver, Guard, RowChange, RunError};
 use crate::error::Error;
 use crate::lock::{self, AcquiredConnection};
 use crate::report::{Action, Report, Step};
-use crate::table::{AppliedRevision, TableName};
+use crate::table::{AppliedRevision, RevisionState, TableName};
 
 use super::state::{DECIDE, STRICT, State, order_children_first};
 use super::{Migrator, new_row, parse_target};
@@ -70,7 +70,7 @@ pub(super) struct Job<'a> {
 
 impl<'a> Work<'a> {
     /// What running this work item means.
-    fn job(&self, runner: &Migrator<'_>) -> Job<'a> {
+    fn job(&self, runner: &Migrator<'_>, guard: &'a Guard) -> Job<'a> {
         match *self {
             Work::Known(m, action) => {
                 let down = action == Action::Downgrade;
@@ -98,6 +98,8 @@ impl<'a> Work<'a> {
                             None
                         },
                         down,
+                        guard,
+                        lock_timeout: runner.lock_timeout,
                         row: if down {
                             RowChange::Delete(m.revision())
                         } else {
@@ -118,6 +120,8 @@ impl<'a> Work<'a> {
                     in_run_transaction: runner.single_transaction,
                     code: None,
                     down: true,
+                    guard,
+                    lock_timeout: runner.lock_timeout,
                     row: RowChange::Delete(&row.revision),
                 },
             },
@@ -289,19 +293,49 @@ impl<'m> Migrator<'m> {
         {
             return Ok(Report::default());
         }
-        lock::with_lock::<A::Database, _, _>(&mut conn, &table, self.lock_timeout, async |conn| {
+        let options = self.lock_options();
+        lock::with_lock::<A::Database, _, _>(&mut conn, &table, &options, async |conn, guard| {
             // Read again under the lock: another process may have done the work.
-            let state = self
+            let mut state = self
                 .read_state::<A::Database>(&mut *conn, &table, graph, STRICT)
                 .await?;
+            // Without a lock for the whole run, a `running` row may be another runner's
+            // revision under way: wait for it, as the lock would have.
+            let since = Instant::now();
+            while guard.recheck(<A::Database as Driver>::SESSION_LOCK)
+                && state
+                    .dirty
+                    .as_ref()
+                    .is_some_and(|r| r.state == RevisionState::Running)
+                && since.elapsed() < options.timeout
+            {
+                if since.elapsed() < lock::POLL {
+                    tracing::info!(
+                        revision = state.dirty.as_ref().map(|r| r.revision.as_str()),
+                        "waiting for a revision that another runner is applying (its row says running); if no runner is, the row was left by a crash: stop, and settle it with `repair`"
+                    );
+                }
+                tokio::time::sleep(lock::POLL).await;
+                state = self
+                    .read_state::<A::Database>(&mut *conn, &table, graph, STRICT)
+                    .await?;
+            }
             state.refuse_dirty()?;
             if !state.table_exists {
-                <A::Database as Driver>::create_table(&mut *conn, &table)
-                    .await
-                    .map_err(|e| self.database_error::<A::Database>(&table, e))?;
+                // Runners without a common lock may race to create it: the one that loses
+                // finds it there when it tries again.
+                let mut tries = 0;
+                while let Err(e) = <A::Database as Driver>::create_table(&mut *conn, &table).await {
+                    tries += 1;
+                    if tries == 3 {
+                        return Err(self.database_error::<A::Database>(&table, e));
+                    }
+                    tokio::time::sleep(lock::POLL).await;
+                }
             }
             let work = self.plan(graph, &state, &direction)?;
-            self.execute::<A::Database>(&mut *conn, &table, &work).await
+            self.execute::<A::Database>(&mut *conn, &table, &work, guard)
+                .await
         })
         .await
     }
@@ -349,6 +383,7 @@ impl<'m> Migrator<'m> {
         conn: &mut DB::Connection,
         table: &TableName,
         work: &[Work<'_>],
+        guard: &Guard,
     ) -> Result<Report, Error> {
         // A Rust revision runs only from the binary that compiled it in.
         for item in work {
@@ -363,7 +398,7 @@ impl<'m> Migrator<'m> {
             }
         }
         if !self.single_transaction {
-            return self.execute_each::<DB>(conn, table, work).await;
+            return self.execute_each::<DB>(conn, table, work, guard).await;
         }
         self.check_single_transaction(
             DB::DIALECT,
@@ -375,7 +410,7 @@ impl<'m> Migrator<'m> {
         let mut tx = DB::begin_run(conn)
             .await
             .map_err(|e| self.database_error::<DB>(table, e))?;
-        match self.execute_each::<DB>(&mut tx, table, work).await {
+        match self.execute_each::<DB>(&mut tx, table, work, guard).await {
             Ok(report) => {
                 tx.commit().await?;
                 Ok(report)
@@ -398,10 +433,11 @@ impl<'m> Migrator<'m> {
         conn: &mut DB::Connection,
         table: &TableName,
         work: &[Work<'_>],
+        guard: &Guard,
     ) -> Result<Report, Error> {
         let mut report = Report::default();
         for item in work {
-            let step = match self.run::<DB>(conn, table, &item.job(self)).await {
+            let step = match self.run::<DB>(conn, table, &item.job(self, guard)).await {
                 Ok(step) => step,
                 Err(mut e) => {
                     // What ran before the failure stays done: say so with the error.
@@ -465,7 +501,11 @@ impl<'m> Migrator<'m> {
                 statement,
                 offset,
                 code_error,
+                refused,
             } = failed;
+            if let Some(why) = refused {
+                return *why;
+            }
             if let Some(error) = code_error {
                 return Error::Code {
                     revision: revision.to_owned(),

@@ -20,7 +20,7 @@ use sqlx::Acquire;
 use crate::dialect::DialectSql as _;
 use crate::driver::{Driver, NewRow};
 use crate::error::Error;
-use crate::lock::AcquiredConnection;
+use crate::lock::{AcquiredConnection, LockStrategy};
 use crate::migrations::Migrations;
 use crate::report::{Report, Step};
 use crate::table::{AppliedRevision, TableName};
@@ -57,6 +57,8 @@ pub struct Migrator<'m> {
     migrations: &'m Migrations,
     table: String,
     lock_timeout: Duration,
+    lock: LockStrategy,
+    lease: Duration,
     single_transaction: bool,
     roll_back_unknown: bool,
     on_step: Option<StepHook>,
@@ -76,12 +78,17 @@ impl std::fmt::Debug for StepHook {
 /// The default for [`Migrator::lock_timeout`].
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// The default for [`Migrator::lease`].
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
 impl<'m> Migrator<'m> {
     pub(crate) fn new(migrations: &'m Migrations) -> Self {
         Self {
             migrations,
             table: crate::table::DEFAULT_TABLE.to_owned(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            lock: LockStrategy::Session,
+            lease: DEFAULT_LEASE,
             single_transaction: false,
             roll_back_unknown: false,
             on_step: None,
@@ -185,6 +192,47 @@ impl<'m> Migrator<'m> {
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
         self
+    }
+
+    /// How the run keeps other runners out (default [`LockStrategy::Session`]): see
+    /// [`LockStrategy`] for what each strategy does on each database. Behind PgBouncer in
+    /// transaction mode, use [`LockStrategy::Transaction`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let migrations = migraph_runtime::Migrations::from_dir(dir.path())?;
+    /// let runner = migrations.runner().lock(migraph_runtime::LockStrategy::Transaction);
+    /// # let _ = runner;
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn lock(mut self, strategy: LockStrategy) -> Self {
+        self.lock = strategy;
+        self
+    }
+
+    /// How long a lease of [`LockStrategy::Table`] lasts without renewal (default one
+    /// minute): how long other runners wait after a runner crashed holding it. Each
+    /// revision renews it, and so does each statement of a revision run outside a
+    /// transaction; a single statement that runs longer than this on MySQL or MariaDB
+    /// lets another runner take the lease, which then stops at that revision's `running`
+    /// row. (On PostgreSQL and SQLite the renewal holds the lease row locked until the
+    /// revision commits.)
+    #[must_use]
+    pub fn lease(mut self, duration: Duration) -> Self {
+        self.lease = duration;
+        self
+    }
+
+    pub(crate) fn lock_options(&self) -> crate::lock::LockOptions {
+        crate::lock::LockOptions {
+            strategy: self.lock,
+            timeout: self.lock_timeout,
+            lease: self.lease,
+        }
     }
 
     /// Uses version table `name` (default `_migrations`), optionally schema-qualified as

@@ -77,6 +77,16 @@ pub struct Run {
     /// migraph.toml, or 300].
     #[arg(long)]
     pub lock_timeout: Option<u64>,
+    /// How to keep other runners out: session (the default), transaction (each
+    /// revision's transaction takes the lock: behind PgBouncer in transaction mode), table
+    /// (a lease row, for engines without advisory locks) or none [default: `lock` in
+    /// migraph.toml, or session].
+    #[arg(long, value_name = "STRATEGY", value_parser = parse_lock)]
+    pub lock: Option<crate::LockStrategy>,
+    /// Seconds a lease of `--lock table` lasts unless renewed [default: `lease` in
+    /// migraph.toml, or 60].
+    #[arg(long, value_name = "SECONDS")]
+    pub lease: Option<u64>,
     /// Print what was done as JSON.
     #[arg(long)]
     pub json: bool,
@@ -231,6 +241,12 @@ pub struct RepairArgs {
     /// Session settings.
     #[command(flatten)]
     pub session: SessionArgs,
+}
+
+pub(super) fn parse_lock(s: &str) -> Result<crate::LockStrategy, String> {
+    crate::LockStrategy::from_name(s).ok_or_else(|| {
+        format!("unknown lock strategy `{s}`: use session, transaction, table or none")
+    })
 }
 
 pub(super) fn parse_dialect(s: &str) -> Result<Dialect, String> {

@@ -96,7 +96,13 @@ impl Command {
         out: &mut dyn Write,
     ) -> Result<Outcome, CliError> {
         let graph = ctx.migrations.graph()?;
-        let runner = ctx.migrations.runner().table(ctx.table.clone());
+        let mut runner = ctx.migrations.runner().table(ctx.table.clone());
+        if let Some(lock) = ctx.config.lock_strategy() {
+            runner = runner.lock(lock);
+        }
+        if let Some(lease) = ctx.config.lease {
+            runner = runner.lease(Duration::from_secs(lease));
+        }
         match self {
             Self::Heads(a) => return heads(ctx, graph, a.json, out),
             Self::Branches(a) => return branches(ctx, graph, a.json, out),
@@ -235,6 +241,12 @@ impl Command {
                 let mut runner = runner
                     .single_transaction(r.single_transaction)
                     .lock_timeout(Duration::from_secs(seconds));
+                if let Some(lock) = r.lock {
+                    runner = runner.lock(lock);
+                }
+                if let Some(lease) = r.lease {
+                    runner = runner.lease(Duration::from_secs(lease));
+                }
                 // On a terminal, a progress bar follows the revisions; the summary
                 // follows on stdout.
                 let bar = if ctx.color && !r.json {

@@ -38,6 +38,10 @@ pub struct Config {
     pub table: Option<String>,
     /// Seconds to wait for another process's migration lock.
     pub lock_timeout: Option<u64>,
+    /// How to keep other runners out: `session`, `transaction`, `table` or `none`.
+    pub lock: Option<String>,
+    /// Seconds a lease of the `table` lock strategy lasts unless renewed.
+    pub lease: Option<u64>,
     /// The environment variable holding the database URL (default `DATABASE_URL`).
     pub database_url_env: Option<String>,
     /// Statements run on each connection a run uses, before anything else, per dialect.
@@ -74,6 +78,14 @@ directory = "{{directory}}"
 # Seconds to wait for another process's migration lock.
 # lock_timeout = 300
 
+# How to keep other runners out: "session" (a lock held for the run), "transaction"
+# (each revision's transaction takes it: behind PgBouncer in transaction mode), "table"
+# (a lease row, for engines without advisory locks) or "none".
+# lock = "session"
+
+# Seconds a lease of the "table" strategy lasts unless renewed.
+# lease = 60
+
 # The environment variable that holds the database URL.
 # database_url_env = "DATABASE_URL"
 
@@ -93,7 +105,7 @@ impl Config {
     /// The file's name and line, and what is wrong (an unknown key, a value of the wrong
     /// type).
     pub fn parse(text: &str, name: &str) -> Result<Self, CliError> {
-        toml::from_str(text).map_err(|e| {
+        let config: Self = toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
                 .map(|s| 1 + text[..s.start.min(text.len())].matches('\n').count());
@@ -102,7 +114,28 @@ impl Config {
                 Some(line) => format!("{name}:{line}: {message}"),
                 None => format!("{name}: {message}"),
             })
-        })
+        })?;
+        if let Some(lock) = &config.lock
+            && crate::LockStrategy::from_name(lock).is_none()
+        {
+            let line = text
+                .lines()
+                .position(|l| {
+                    l.trim_start().starts_with("lock ") || l.trim_start().starts_with("lock=")
+                })
+                .map_or(String::new(), |i| format!("{}:", i + 1));
+            return Err(CliError(format!(
+                "{name}:{line} unknown lock strategy `{lock}`: use session, transaction, table or none"
+            )));
+        }
+        Ok(config)
+    }
+
+    /// The lock strategy the file names, if any.
+    pub(crate) fn lock_strategy(&self) -> Option<crate::LockStrategy> {
+        self.lock
+            .as_deref()
+            .and_then(crate::LockStrategy::from_name)
     }
 
     /// Reads the configuration file at `path`; a relative `directory` becomes relative
