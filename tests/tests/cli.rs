@@ -1179,3 +1179,45 @@ fn the_lock_strategy_from_a_flag_or_the_configuration_file() {
     ]);
     assert!(out.contains("upgrade a1"), "{out}");
 }
+
+/// The older release's binary refuses a database the newer one moved on, and takes it
+/// back with `--roll-back-unknown`, using the downgrade SQL the newer one stored.
+#[test]
+fn rolling_back_a_release_with_the_older_binary() {
+    let a1 = "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INTEGER);\n-- migrate:downgrade\nDROP TABLE t;\n";
+    let b2 = "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nALTER TABLE t ADD COLUMN note TEXT;\n-- migrate:downgrade\nALTER TABLE t DROP COLUMN note;\n";
+    let newer = migrations_dir(&[("a1_t.sql", a1), ("b2_note.sql", b2)]);
+    let older = migrations_dir(&[("a1_t.sql", a1)]);
+    let (newer, older) = (
+        newer.path().to_str().unwrap(),
+        older.path().to_str().unwrap(),
+    );
+    let root = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}?mode=rwc", root.path().join("app.db").display());
+    ok(&["--dir", newer, "--database-url", &url, "upgrade", "head"]);
+
+    let (code, out, _) = cli(&["--dir", older, "--database-url", &url, "check"]);
+    assert_eq!(code, ExitCode::FAILURE, "{out}");
+    let err = fails(&["--dir", older, "--database-url", &url, "upgrade", "head"]);
+    assert!(err.contains("b2"), "{err}");
+
+    let out = ok(&[
+        "--dir",
+        older,
+        "--database-url",
+        &url,
+        "upgrade",
+        "head",
+        "--roll-back-unknown",
+    ]);
+    assert!(out.contains("downgrade b2"), "{out}");
+    ok(&["--dir", older, "--database-url", &url, "check"]);
+    let columns = runtime().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::Sqlite::scalar(&pool, "SELECT COUNT(*) FROM pragma_table_info('t')").await
+    });
+    assert_eq!(columns, 1, "the newer release's column is gone");
+    // And the newer release moves it forward again.
+    let out = ok(&["--dir", newer, "--database-url", &url, "upgrade", "head"]);
+    assert!(out.contains("upgrade b2"), "{out}");
+}

@@ -87,6 +87,10 @@ pub struct Run {
     /// migraph.toml, or 60].
     #[arg(long, value_name = "SECONDS")]
     pub lease: Option<u64>,
+    /// First undo, newest first, applied revisions this binary does not know, with the
+    /// downgrade SQL stored in their rows: how an older release takes the database back.
+    #[arg(long)]
+    pub roll_back_unknown: bool,
     /// Print what was done as JSON.
     #[arg(long)]
     pub json: bool,

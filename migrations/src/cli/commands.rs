@@ -240,6 +240,7 @@ impl Command {
                 let seconds = r.lock_timeout.or(ctx.config.lock_timeout).unwrap_or(300);
                 let mut runner = runner
                     .single_transaction(r.single_transaction)
+                    .roll_back_unknown(r.roll_back_unknown)
                     .lock_timeout(Duration::from_secs(seconds));
                 if let Some(lock) = r.lock {
                     runner = runner.lock(lock);
