@@ -141,7 +141,12 @@ where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
 {
     async fn server() -> Option<Self> {
-        let admin = url_from(DB::URL_VAR)?;
+        Self::server_at(DB::URL_VAR).await
+    }
+
+    /// A fresh database on the server whose URL is in `var`, or `None` when it is unset.
+    pub async fn server_at(var: &str) -> Option<Self> {
+        let admin = url_from(var)?;
         let name = unique_name();
         let q = DB::QUOTE;
         execute_on::<DB>(&admin, format!("CREATE DATABASE {q}{name}{q}"))
