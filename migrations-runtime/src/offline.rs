@@ -86,17 +86,10 @@ impl Script {
     }
 
     fn insert_row(&mut self, m: &Migration) {
-        let parents = m.down_revisions().join(",");
-        let values = [
-            Some(m.revision()),
-            Some(parents.as_str()),
-            Some(m.message()),
-            Some(m.checksum()),
-            m.downgrade_sql(),
-        ];
+        let row = crate::migrator::new_row(m);
         let sql = self
             .dialect
-            .insert_row(&self.table, Values::Literals(&values));
+            .insert_row(&self.table, Values::Literals(&row.values()));
         self.statement(&sql);
     }
 

@@ -113,6 +113,20 @@ pub(crate) struct NewRow<'a> {
     pub(crate) downgrade_sql: Option<&'a str>,
 }
 
+impl NewRow<'_> {
+    /// The row's values in the order of [`crate::dialect::Values`]: revision, parents,
+    /// message, checksum, downgrade SQL.
+    pub(crate) fn values(&self) -> [Option<&str>; 5] {
+        [
+            Some(self.revision),
+            Some(self.parents.as_str()),
+            Some(self.message),
+            Some(self.checksum),
+            self.downgrade_sql,
+        ]
+    }
+}
+
 /// What a revision's run does to the version table once its SQL has run.
 #[derive(Debug, Clone)]
 pub(crate) enum RowChange<'a> {
@@ -144,10 +158,9 @@ pub(crate) struct Change<'a> {
 }
 
 /// What each revision's run does to stay under the run's lock ([`crate::LockStrategy`]).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) enum Guard {
     /// Nothing: a session lock that cannot be lost, or no lock at all.
-    #[default]
     Free,
     /// SQL that fails unless the session running it holds the run's session lock (behind
     /// a pooler in transaction mode it may be another server session): sent first in each

@@ -531,13 +531,7 @@ macro_rules! impl_driver {
             let dialect = <$db as $crate::driver::Driver>::DIALECT;
             let row = match &change.row {
                 $crate::driver::RowChange::Insert(row) => {
-                    let values = [
-                        Some(row.revision),
-                        Some(row.parents.as_str()),
-                        Some(row.message),
-                        Some(row.checksum),
-                        row.downgrade_sql,
-                    ];
+                    let values = row.values();
                     dialect.insert_row(table, Values::Timed(&values, elapsed))
                 }
                 $crate::driver::RowChange::Delete(revision) => dialect.delete_row(table, revision),
@@ -733,13 +727,7 @@ macro_rules! impl_driver {
             let (mark, finish) = match (&change.row, joined) {
                 (_, None) => (String::new(), String::new()),
                 ($crate::driver::RowChange::Insert(row), Some(elapsed)) => {
-                    let values = [
-                        Some(row.revision),
-                        Some(row.parents.as_str()),
-                        Some(row.message),
-                        Some(row.checksum),
-                        row.downgrade_sql,
-                    ];
+                    let values = row.values();
                     (
                         dialect.insert_row(table, Values::Running(&values)),
                         dialect.set_state(table, revision, "applied", Some(elapsed), None),
@@ -919,13 +907,7 @@ macro_rules! impl_driver {
             let dialect = <$db as $crate::driver::Driver>::DIALECT;
             let sql = match change {
                 $crate::driver::RowChange::Insert(row) => {
-                    let values = [
-                        Some(row.revision),
-                        Some(row.parents.as_str()),
-                        Some(row.message),
-                        Some(row.checksum),
-                        row.downgrade_sql,
-                    ];
+                    let values = row.values();
                     match state {
                         $crate::table::RevisionState::Running => dialect.insert_row(table, Values::Running(&values)),
                         _ => {

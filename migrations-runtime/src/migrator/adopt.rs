@@ -9,7 +9,7 @@ use sqlx::Acquire;
 use crate::dialect::DialectSql as _;
 use crate::driver::{Driver, NewRow};
 use crate::error::Error;
-use crate::lock::{self, AcquiredConnection};
+use crate::lock::AcquiredConnection;
 use crate::table::TableName;
 
 use super::state::Checks;
@@ -62,22 +62,11 @@ impl<'m> Migrator<'m> {
         A::Database: Driver,
         A::Connection: AcquiredConnection,
     {
-        let table = self.table_name()?;
         let graph = self.migrations.graph()?;
-        let mut conn = self.acquire(conn).await?;
-        lock::with_lock::<A::Database, _, _>(
-            &mut conn,
-            &table,
-            &self.lock_options(),
-            async |conn, _| {
-                self.adopt_locked::<A::Database>(conn, &table, graph, tool)
-                    .await
-                    .map_err(|e| match e {
-                        Error::Database(e) => self.database_error::<A::Database>(&table, e),
-                        other => other,
-                    })
-            },
-        )
+        self.locked(conn, async |conn, table| {
+            self.adopt_locked::<A::Database>(conn, table, graph, tool)
+                .await
+        })
         .await
     }
 

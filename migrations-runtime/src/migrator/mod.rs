@@ -165,6 +165,35 @@ impl<'m> Migrator<'m> {
         Ok(conn)
     }
 
+    /// Runs `work` on a connection from `conn`, under the run's lock, with the version
+    /// table's name: for what changes rows without running revisions (stamp, repair,
+    /// adopt). A database kept busy past the lock timeout (SQLite) becomes
+    /// [`Error::LockTimeout`].
+    pub(super) async fn locked<'c, A, T>(
+        &self,
+        conn: A,
+        work: impl AsyncFnOnce(
+            &mut <A::Database as sqlx::Database>::Connection,
+            &TableName,
+        ) -> Result<T, Error>,
+    ) -> Result<T, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        let table = self.table_name()?;
+        let mut conn = self.acquire(conn).await?;
+        let options = self.lock_options();
+        crate::lock::with_lock::<A::Database, _, _>(&mut conn, &table, &options, async |conn, _| {
+            work(conn, &table).await.map_err(|e| match e {
+                Error::Database(e) => self.database_error::<A::Database>(&table, e),
+                other => other,
+            })
+        })
+        .await
+    }
+
     /// Runs a whole upgrade or downgrade in one transaction: all of it or none of it.
     /// Only where DDL is transactional (PostgreSQL, SQLite), and only when no revision in
     /// the run says `transaction: false`; otherwise the run is refused with
@@ -313,7 +342,8 @@ pub(crate) fn parse_target(text: &str) -> Result<Target, Error> {
         .map_err(|e| Error::Plan(PlanError::Target(e)))
 }
 
-pub(super) fn new_row(m: &Migration) -> NewRow<'_> {
+/// The version row of a revision of this binary.
+pub(crate) fn new_row(m: &Migration) -> NewRow<'_> {
     NewRow {
         revision: m.revision(),
         parents: m.down_revisions().join(","),

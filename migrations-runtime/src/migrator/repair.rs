@@ -4,7 +4,7 @@ use sqlx::Acquire;
 
 use crate::driver::{Driver, RowFix};
 use crate::error::Error;
-use crate::lock::{self, AcquiredConnection};
+use crate::lock::AcquiredConnection;
 use crate::table::RevisionState;
 
 use super::Migrator;
@@ -33,36 +33,29 @@ impl<'m> Migrator<'m> {
         A::Database: Driver,
         A::Connection: AcquiredConnection,
     {
-        let table = self.table_name()?;
-        let mut conn = self.acquire(conn).await?;
-        lock::with_lock::<A::Database, _, _>(
-            &mut conn,
-            &table,
-            &self.lock_options(),
-            async |conn, _| {
-                let rows = <A::Database as Driver>::read_rows(&mut *conn, &table)
-                    .await?
-                    .unwrap_or_default();
-                let refuse = |reason: &str| Error::Repair {
-                    revision: revision.to_owned(),
-                    reason: reason.to_owned(),
-                };
-                let row = rows
-                    .iter()
-                    .find(|r| r.revision == revision)
-                    .ok_or_else(|| refuse("it has no row in the version table"))?;
-                if row.state == RevisionState::Applied {
-                    return Err(refuse("it is applied, not left part-way"));
-                }
-                let fix = match how {
-                    Repair::Applied => RowFix::MarkApplied(revision),
-                    Repair::RolledBack => RowFix::Remove(revision),
-                };
-                <A::Database as Driver>::fix_rows(&mut *conn, &table, &[fix]).await?;
-                tracing::info!(revision, ?how, "repaired");
-                Ok(())
-            },
-        )
+        self.locked(conn, async |conn, table| {
+            let rows = <A::Database as Driver>::read_rows(&mut *conn, table)
+                .await?
+                .unwrap_or_default();
+            let refuse = |reason: &str| Error::Repair {
+                revision: revision.to_owned(),
+                reason: reason.to_owned(),
+            };
+            let row = rows
+                .iter()
+                .find(|r| r.revision == revision)
+                .ok_or_else(|| refuse("it has no row in the version table"))?;
+            if row.state == RevisionState::Applied {
+                return Err(refuse("it is applied, not left part-way"));
+            }
+            let fix = match how {
+                Repair::Applied => RowFix::MarkApplied(revision),
+                Repair::RolledBack => RowFix::Remove(revision),
+            };
+            <A::Database as Driver>::fix_rows(&mut *conn, table, &[fix]).await?;
+            tracing::info!(revision, ?how, "repaired");
+            Ok(())
+        })
         .await
     }
 
@@ -84,56 +77,49 @@ impl<'m> Migrator<'m> {
         A::Database: Driver,
         A::Connection: AcquiredConnection,
     {
-        let table = self.table_name()?;
         let graph = self.migrations.graph()?;
-        let mut conn = self.acquire(conn).await?;
-        lock::with_lock::<A::Database, _, _>(
-            &mut conn,
-            &table,
-            &self.lock_options(),
-            async |conn, _| {
-                let rows = <A::Database as Driver>::read_rows(&mut *conn, &table)
-                    .await?
-                    .unwrap_or_default();
-                for &named in revisions {
-                    let reason = if graph.find(named).is_none() {
-                        Some("this binary does not have it")
-                    } else if !rows.iter().any(|r| r.revision == named) {
-                        Some("it is not applied")
-                    } else {
-                        None
-                    };
-                    if let Some(reason) = reason {
-                        return Err(Error::Repair {
-                            revision: named.to_owned(),
-                            reason: reason.to_owned(),
-                        });
-                    }
+        self.locked(conn, async |conn, table| {
+            let rows = <A::Database as Driver>::read_rows(&mut *conn, table)
+                .await?
+                .unwrap_or_default();
+            for &named in revisions {
+                let reason = if graph.find(named).is_none() {
+                    Some("this binary does not have it")
+                } else if !rows.iter().any(|r| r.revision == named) {
+                    Some("it is not applied")
+                } else {
+                    None
+                };
+                if let Some(reason) = reason {
+                    return Err(Error::Repair {
+                        revision: named.to_owned(),
+                        reason: reason.to_owned(),
+                    });
                 }
-                let all = self.migrations.migrations();
-                let fixes: Vec<RowFix<'_>> = rows
-                    .iter()
-                    .filter(|r| revisions.is_empty() || revisions.contains(&r.revision.as_str()))
-                    .filter_map(|r| graph.find(&r.revision).map(|i| (r, &all[i])))
-                    .filter(|(r, m)| r.checksum != m.checksum())
-                    .map(|(_, m)| RowFix::Checksum {
-                        revision: m.revision(),
-                        checksum: m.checksum(),
-                        downgrade_sql: m.downgrade_sql(),
-                    })
-                    .collect();
-                <A::Database as Driver>::fix_rows(&mut *conn, &table, &fixes).await?;
-                let done: Vec<String> = fixes
-                    .iter()
-                    .filter_map(|f| match f {
-                        RowFix::Checksum { revision, .. } => Some((*revision).to_owned()),
-                        _ => None,
-                    })
-                    .collect();
-                tracing::info!(revisions = ?done, "re-recorded checksums");
-                Ok(done)
-            },
-        )
+            }
+            let all = self.migrations.migrations();
+            let fixes: Vec<RowFix<'_>> = rows
+                .iter()
+                .filter(|r| revisions.is_empty() || revisions.contains(&r.revision.as_str()))
+                .filter_map(|r| graph.find(&r.revision).map(|i| (r, &all[i])))
+                .filter(|(r, m)| r.checksum != m.checksum())
+                .map(|(_, m)| RowFix::Checksum {
+                    revision: m.revision(),
+                    checksum: m.checksum(),
+                    downgrade_sql: m.downgrade_sql(),
+                })
+                .collect();
+            <A::Database as Driver>::fix_rows(&mut *conn, table, &fixes).await?;
+            let done: Vec<String> = fixes
+                .iter()
+                .filter_map(|f| match f {
+                    RowFix::Checksum { revision, .. } => Some((*revision).to_owned()),
+                    _ => None,
+                })
+                .collect();
+            tracing::info!(revisions = ?done, "re-recorded checksums");
+            Ok(done)
+        })
         .await
     }
 }

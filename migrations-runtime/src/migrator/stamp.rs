@@ -7,7 +7,7 @@ use sqlx::Acquire;
 
 use crate::driver::{Driver, NewRow};
 use crate::error::Error;
-use crate::lock::{self, AcquiredConnection};
+use crate::lock::AcquiredConnection;
 use crate::report::{Action, Report, Step};
 use crate::table::TableName;
 
@@ -71,22 +71,11 @@ impl<'m> Migrator<'m> {
             .iter()
             .map(|t| parse_target(t))
             .collect::<Result<Vec<_>, _>>()?;
-        let table = self.table_name()?;
         let graph = self.migrations.graph()?;
-        let mut conn = self.acquire(conn).await?;
-        lock::with_lock::<A::Database, _, _>(
-            &mut conn,
-            &table,
-            &self.lock_options(),
-            async |conn, _| {
-                self.stamp_locked::<A::Database>(conn, &table, graph, &targets, start)
-                    .await
-                    .map_err(|e| match e {
-                        Error::Database(e) => self.database_error::<A::Database>(&table, e),
-                        other => other,
-                    })
-            },
-        )
+        self.locked(conn, async |conn, table| {
+            self.stamp_locked::<A::Database>(conn, table, graph, &targets, start)
+                .await
+        })
         .await
     }
 
