@@ -232,6 +232,26 @@ async fn wait(
     Ok(())
 }
 
+/// Runs a `CREATE TABLE IF NOT EXISTS`. Runners without a common lock may race to create
+/// the same table, and PostgreSQL then fails the one that loses (a unique violation in
+/// its catalog): it finds the table there when it tries again.
+pub(crate) async fn create_racing<DB: Driver>(
+    conn: &mut DB::Connection,
+    sql: &str,
+) -> Result<(), sqlx::Error> {
+    let mut first = None;
+    for _ in 0..3 {
+        match DB::run_sql(conn, sql).await {
+            Ok(()) => return Ok(()),
+            // The first error says what went wrong: in a caller's transaction on
+            // PostgreSQL the next tries only say that the transaction is aborted.
+            Err(e) => first = first.or(Some(e)),
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    first.map_or(Ok(()), Err)
+}
+
 /// The lease table of a version table: `<name>_lock` in the same schema.
 fn lease_table(table: &TableName) -> Result<TableName, Error> {
     match table.schema() {
@@ -262,16 +282,7 @@ async fn take_lease<DB: Driver>(
     let ms = u64::try_from(options.lease.as_millis())
         .unwrap_or(u64::MAX)
         .max(1);
-    // Runners starting at once may race to create it; one wins, the others see it.
-    let create = dialect.lease_table(&leases);
-    let mut tries = 0;
-    while let Err(e) = DB::run_sql(conn, &create).await {
-        tries += 1;
-        if tries == 3 {
-            return Err(Error::Database(e));
-        }
-        tokio::time::sleep(POLL).await;
-    }
+    create_racing::<DB>(conn, &dialect.lease_table(&leases)).await?;
     let started = Instant::now();
     let mut reported = None;
     loop {

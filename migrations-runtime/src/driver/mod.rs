@@ -301,7 +301,8 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
         conn: &mut Self::Connection,
     ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + '_;
 
-    /// Creates the version table if it does not exist.
+    /// Creates the version table if it does not exist (another runner racing to create it
+    /// is no error).
     #[doc(hidden)]
     fn create_table<'e>(
         conn: &'e mut Self::Connection,

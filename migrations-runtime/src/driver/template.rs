@@ -87,10 +87,8 @@ macro_rules! impl_driver {
                 table: &'e $crate::table::TableName,
             ) -> impl ::std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'e {
                 async move {
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(Self::DIALECT.create_table(table)))
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
+                    let sql = Self::DIALECT.create_table(table);
+                    $crate::lock::create_racing::<Self>(conn, &sql).await
                 }
             }
 
@@ -358,7 +356,7 @@ macro_rules! impl_driver {
                     execute_sql(&mut *conn, check).await.map_err(|(e, _)| lock_lost_or(e, table))?;
                 }
                 Guard::Lease(renew) => renew_lease(&mut *conn, renew, table).await?,
-                Guard::Transaction { lock: sql, .. } => lock = sql,
+                Guard::Transaction { lock: sql } => lock = sql,
             }
             if !change.guard.recheck(<$db as $crate::driver::Driver>::SESSION_LOCK) {
                 return Ok(Entry::Unchecked);
@@ -423,11 +421,10 @@ macro_rules! impl_driver {
         /// Waits a little before trying again for a transaction-scoped lock, or for another
         /// runner's revision; `false` when the lock timeout has passed since `since`.
         async fn wait_turn(change: &$crate::driver::Change<'_>, since: ::std::time::Instant) -> bool {
-            let timeout = change.lock_timeout;
-            if since.elapsed() >= timeout {
+            let Some(left) = change.lock_timeout.checked_sub(since.elapsed()).filter(|l| !l.is_zero()) else {
                 return false;
-            }
-            tokio::time::sleep($crate::lock::POLL.min(timeout - since.elapsed())).await;
+            };
+            tokio::time::sleep($crate::lock::POLL.min(left)).await;
             true
         }
 

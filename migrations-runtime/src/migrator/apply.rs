@@ -322,16 +322,9 @@ impl<'m> Migrator<'m> {
             }
             state.refuse_dirty()?;
             if !state.table_exists {
-                // Runners without a common lock may race to create it: the one that loses
-                // finds it there when it tries again.
-                let mut tries = 0;
-                while let Err(e) = <A::Database as Driver>::create_table(&mut *conn, &table).await {
-                    tries += 1;
-                    if tries == 3 {
-                        return Err(self.database_error::<A::Database>(&table, e));
-                    }
-                    tokio::time::sleep(lock::POLL).await;
-                }
+                <A::Database as Driver>::create_table(&mut *conn, &table)
+                    .await
+                    .map_err(|e| self.database_error::<A::Database>(&table, e))?;
             }
             let work = self.plan(graph, &state, &direction)?;
             self.execute::<A::Database>(&mut *conn, &table, &work, guard)

@@ -97,7 +97,7 @@ impl Command {
     ) -> Result<Outcome, CliError> {
         let graph = ctx.migrations.graph()?;
         let mut runner = ctx.migrations.runner().table(ctx.table.clone());
-        if let Some(lock) = ctx.config.lock_strategy() {
+        if let Some(lock) = ctx.config.lock {
             runner = runner.lock(lock);
         }
         if let Some(lease) = ctx.config.lease {

@@ -39,7 +39,8 @@ pub struct Config {
     /// Seconds to wait for another process's migration lock.
     pub lock_timeout: Option<u64>,
     /// How to keep other runners out: `session`, `transaction`, `table` or `none`.
-    pub lock: Option<String>,
+    #[serde(default, deserialize_with = "lock_strategy")]
+    pub lock: Option<crate::LockStrategy>,
     /// Seconds a lease of the `table` lock strategy lasts unless renewed.
     pub lease: Option<u64>,
     /// The environment variable holding the database URL (default `DATABASE_URL`).
@@ -63,6 +64,20 @@ pub struct SessionSql {
     /// For SQLite, e.g. `["PRAGMA foreign_keys = OFF"]`.
     #[serde(default)]
     pub sqlite: Vec<String>,
+}
+
+/// `lock = "..."`: a strategy's name, or an error that names the ones there are.
+fn lock_strategy<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<crate::LockStrategy>, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    crate::LockStrategy::from_name(&name)
+        .map(Some)
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown lock strategy `{name}`: use session, transaction, table or none"
+            ))
+        })
 }
 
 /// What `migraph init` writes: every key, commented out, with what it does.
@@ -105,7 +120,7 @@ impl Config {
     /// The file's name and line, and what is wrong (an unknown key, a value of the wrong
     /// type).
     pub fn parse(text: &str, name: &str) -> Result<Self, CliError> {
-        let config: Self = toml::from_str(text).map_err(|e| {
+        toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
                 .map(|s| 1 + text[..s.start.min(text.len())].matches('\n').count());
@@ -114,28 +129,7 @@ impl Config {
                 Some(line) => format!("{name}:{line}: {message}"),
                 None => format!("{name}: {message}"),
             })
-        })?;
-        if let Some(lock) = &config.lock
-            && crate::LockStrategy::from_name(lock).is_none()
-        {
-            let line = text
-                .lines()
-                .position(|l| {
-                    l.trim_start().starts_with("lock ") || l.trim_start().starts_with("lock=")
-                })
-                .map_or(String::new(), |i| format!("{}:", i + 1));
-            return Err(CliError(format!(
-                "{name}:{line} unknown lock strategy `{lock}`: use session, transaction, table or none"
-            )));
-        }
-        Ok(config)
-    }
-
-    /// The lock strategy the file names, if any.
-    pub(crate) fn lock_strategy(&self) -> Option<crate::LockStrategy> {
-        self.lock
-            .as_deref()
-            .and_then(crate::LockStrategy::from_name)
+        })
     }
 
     /// Reads the configuration file at `path`; a relative `directory` becomes relative
