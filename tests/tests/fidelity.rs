@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use migraph::{Dialect, Error, Migrations, RevisionState};
+use migraph::{Dialect, Error, LockStrategy, Migrations, RevisionState};
 use migraph_tests::{Backend, TestDb, migrations_dir, on_every_database};
 
 on_every_database!(
@@ -66,6 +66,14 @@ async fn a_failed_upgrade_says_what_it_completed<DB: Backend>(db: &TestDb<DB>) {
 
 /// Trailing spaces before a line break, a tab, and a CRLF line break inside string
 /// literals reach the database unchanged.
+/// The lock strategies a database takes (MySQL and MariaDB have no `transaction`).
+fn strategies<DB: Backend>() -> Vec<LockStrategy> {
+    LockStrategy::ALL
+        .into_iter()
+        .filter(|s| DB::DIALECT != Dialect::MySql || *s != LockStrategy::Transaction)
+        .collect()
+}
+
 async fn sql_runs_byte_for_byte<DB: Backend>(db: &TestDb<DB>) {
     let file = concat!(
         "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\n",
@@ -77,12 +85,17 @@ async fn sql_runs_byte_for_byte<DB: Backend>(db: &TestDb<DB>) {
     );
     let dir = migrations_dir(&[("a1_lit.sql", file)]);
     let m = Migrations::from_dir(dir.path()).unwrap();
-    m.upgrade(&db.pool, "head").await.unwrap();
-    let value =
-        async |id: i64| DB::text(&db.pool, &format!("SELECT v FROM lit WHERE id = {id}")).await;
-    assert_eq!(value(1).await, "two spaces:  \nend");
-    assert_eq!(value(2).await, "a\ttab, then spaces  ");
-    assert_eq!(value(3).await, "crlf:\r\nend");
+    // Whatever the lock strategy, the same text runs.
+    for strategy in strategies::<DB>() {
+        let runner = m.runner().lock(strategy);
+        runner.upgrade(&db.pool, "head").await.unwrap();
+        let value =
+            async |id: i64| DB::text(&db.pool, &format!("SELECT v FROM lit WHERE id = {id}")).await;
+        assert_eq!(value(1).await, "two spaces:  \nend", "{strategy}");
+        assert_eq!(value(2).await, "a\ttab, then spaces  ", "{strategy}");
+        assert_eq!(value(3).await, "crlf:\r\nend", "{strategy}");
+        runner.downgrade(&db.pool, "base").await.unwrap();
+    }
     // The checksum still ignores line endings and trailing whitespace.
     let lf = file.replace("\r\n", "\n");
     assert_eq!(
@@ -135,59 +148,65 @@ async fn a_failing_statement_is_named_with_its_line_and_the_databases_fields<DB:
 ) {
     let dir = migrations_dir(&[("a1_crates.sql", DUPLICATES)]);
     let m = Migrations::from_dir(dir.path()).unwrap();
-    let err = m.upgrade(&db.pool, "head").await.unwrap_err();
-    let text = err.to_string();
-    let Error::Execute {
-        revision,
-        file,
-        statement,
-        line,
-        sql,
-        database,
-        ..
-    } = &err
-    else {
-        panic!("expected a failed revision, got {err}");
-    };
-    assert_eq!(revision, "a1");
-    let file = file.as_deref().unwrap();
-    assert!(file.ends_with("a1_crates.sql"), "{file}");
-    assert_eq!(*statement, Some(3));
-    assert_eq!(*line, Some(9));
-    assert_eq!(
-        sql.as_deref(),
-        Some("CREATE UNIQUE INDEX crates_name_key\n  ON crates (name)")
-    );
-    let code = database.code.as_deref().unwrap();
-    match DB::DIALECT {
-        Dialect::Postgres => {
-            assert_eq!(code, "23505");
-            assert!(
-                database
-                    .detail
-                    .as_deref()
-                    .unwrap()
-                    .contains("is duplicated"),
-                "{database:?}"
-            );
-            assert!(
-                text.contains("\n  DETAIL: Key (name)=(serde) is duplicated."),
-                "{text}"
-            );
+    // Whatever the lock strategy, the failure says the same; each strategy on a version
+    // table of its own, and without what a database that commits DDL kept of the last.
+    for strategy in strategies::<DB>() {
+        DB::execute(&db.pool, "DROP TABLE IF EXISTS crates").await;
+        let runner = m.runner().lock(strategy).table(format!("v_{strategy}"));
+        let err = runner.upgrade(&db.pool, "head").await.unwrap_err();
+        let text = err.to_string();
+        let Error::Execute {
+            revision,
+            file,
+            statement,
+            line,
+            sql,
+            database,
+            ..
+        } = &err
+        else {
+            panic!("expected a failed revision, got {err}");
+        };
+        assert_eq!(revision, "a1");
+        let file = file.as_deref().unwrap();
+        assert!(file.ends_with("a1_crates.sql"), "{file}");
+        assert_eq!(*statement, Some(3));
+        assert_eq!(*line, Some(9));
+        assert_eq!(
+            sql.as_deref(),
+            Some("CREATE UNIQUE INDEX crates_name_key\n  ON crates (name)")
+        );
+        let code = database.code.as_deref().unwrap();
+        match DB::DIALECT {
+            Dialect::Postgres => {
+                assert_eq!(code, "23505");
+                assert!(
+                    database
+                        .detail
+                        .as_deref()
+                        .unwrap()
+                        .contains("is duplicated"),
+                    "{database:?}"
+                );
+                assert!(
+                    text.contains("\n  DETAIL: Key (name)=(serde) is duplicated."),
+                    "{text}"
+                );
+            }
+            Dialect::MySql => assert!(code.starts_with("1062 (23000)"), "{code}"),
+            _ => assert_eq!(code, "2067"),
         }
-        Dialect::MySql => assert!(code.starts_with("1062 (23000)"), "{code}"),
-        _ => assert_eq!(code, "2067"),
-    }
-    assert!(
+        assert!(
         text.starts_with(&format!(
             "upgrade of revision `a1` ({file}) failed at statement 3, line 9:\n    CREATE UNIQUE INDEX crates_name_key\n  {code} "
         )),
         "{text}"
     );
-    assert!(!text.contains("at line"), "{text}");
-    // Nothing of it stays where the database is transactional.
-    if DB::TRANSACTIONAL_DDL {
-        assert!(!DB::table_exists(&db.pool, "crates").await);
+        assert!(!text.contains("at line"), "{text}");
+        // Nothing of it stays where the database is transactional.
+        if DB::TRANSACTIONAL_DDL {
+            assert!(!DB::table_exists(&db.pool, "crates").await);
+        }
     }
 }
 
