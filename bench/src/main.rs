@@ -6,6 +6,7 @@
 //! ```sh
 //! cargo run --release -p migraph-bench -- --n 1000 --rounds 3   # the full run
 //! cargo run -p migraph-bench -- --smoke                          # N = 20, one round (CI)
+//! cargo run --release -p migraph-bench -- --fleet 200             # many SQLite databases
 //! ```
 //!
 //! PostgreSQL and MariaDB are measured when `MIGRATIONS_TEST_POSTGRES_URL` and
@@ -531,6 +532,93 @@ fn graph_scale(n: usize) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The processor time this process has used so far, user and system, in seconds (Linux;
+/// zero elsewhere).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command's name, in parentheses: fields 3 on; utime and stime are 14 and 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| fields.get(i - 3).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // The kernel reports in clock ticks, 100 a second on Linux.
+    (ticks(14) + ticks(15)) / 100.0
+}
+
+/// `jobs` at once over `databases` fresh SQLite files of [`FLEET_REVISIONS`] revisions
+/// each: the time to bring them all to head (pools created lazily, so connecting counts
+/// too), and the processor time it took.
+async fn fleet_once(
+    migrations: &migraph::Migrations,
+    databases: usize,
+    jobs: usize,
+) -> Result<(Duration, f64), Failure> {
+    let dir = tempfile::tempdir()?;
+    let pools = (0..databases)
+        .map(|d| {
+            let url = format!("sqlite:{}?mode=rwc", dir.path().join(format!("{d}.db")).display());
+            sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_lazy(&url)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (cpu, started) = (cpu_seconds(), Instant::now());
+    let results = migrations.runner().upgrade_each(&pools, "head", jobs).await;
+    let took = (started.elapsed(), cpu_seconds() - cpu);
+    for pool in &pools {
+        pool.close().await;
+    }
+    for result in results {
+        let report = result?;
+        if report.revisions().len() != FLEET_REVISIONS {
+            return Err(format!("a database got {} revisions", report.revisions().len()).into());
+        }
+    }
+    Ok(took)
+}
+
+/// Revisions in each database of `--fleet`.
+const FLEET_REVISIONS: usize = 20;
+
+/// `--fleet D`: D SQLite databases of 20 revisions, one at a time against 8 at once, round
+/// by round.
+async fn fleet(databases: usize, rounds: usize) -> Result<(), Failure> {
+    let dir = tempfile::tempdir()?;
+    let other = tempfile::tempdir()?;
+    generate(FLEET_REVISIONS, dir.path(), other.path())?;
+    let migrations = migraph::Migrations::from_dir(dir.path())?;
+    println!(
+        "{databases} SQLite databases of {FLEET_REVISIONS} revisions each, `upgrade_each` (what `--databases FILE --jobs N` runs)\n"
+    );
+    let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
+    println!(
+        "| round | 1 job | processor time | 8 jobs | processor time | speed-up | bound on {cores} cores |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let (mut speedups, mut bounds) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        let (one, one_cpu) = fleet_once(&migrations, databases, 1).await?;
+        let (eight, eight_cpu) = fleet_once(&migrations, databases, 8).await?;
+        let speedup = one.as_secs_f64() / eight.as_secs_f64();
+        // However many jobs, the processor time must be spent on the cores there are.
+        let bound = one.as_secs_f64() / (eight_cpu / cores);
+        speedups.push(speedup);
+        bounds.push(bound);
+        println!(
+            "| {round} | {:.2} s | {one_cpu:.2} s | {:.2} s | {eight_cpu:.2} s | {speedup:.1}× | {bound:.1}× |",
+            one.as_secs_f64(),
+            eight.as_secs_f64()
+        );
+    }
+    let (lo, hi) = spread(&speedups);
+    println!(
+        "\nmedian speed-up of 8 jobs over 1: {:.1}× ({lo:.1}–{hi:.1}); the processor time allows at most {:.1}×",
+        median(speedups.clone()),
+        median(bounds)
+    );
+    Ok(())
+}
+
 struct Args {
     n: usize,
     rounds: usize,
@@ -540,6 +628,8 @@ struct Args {
     repeat_noop: Option<usize>,
     /// With `--rebuild N,N...`: only the rebuild after one edit, at these sizes.
     rebuild: Option<Vec<usize>>,
+    /// With `--fleet D`: only D SQLite databases, one at a time against eight at once.
+    fleet: Option<usize>,
 }
 
 fn args() -> Result<Args, Failure> {
@@ -549,6 +639,7 @@ fn args() -> Result<Args, Failure> {
         graph: None,
         repeat_noop: None,
         rebuild: None,
+        fleet: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -562,6 +653,7 @@ fn args() -> Result<Args, Failure> {
             "--repeat-noop" => {
                 args.repeat_noop = Some(it.next().ok_or("--repeat-noop needs a number")?.parse()?);
             }
+            "--fleet" => args.fleet = Some(it.next().ok_or("--fleet needs a number")?.parse()?),
             "--graph" => args.graph = Some(it.next().ok_or("--graph needs a number")?.parse()?),
             "--rebuild" => {
                 let sizes = it.next().ok_or("--rebuild needs sizes, e.g. 100,1000")?;
@@ -574,7 +666,7 @@ fn args() -> Result<Args, Failure> {
             }
             other => {
                 return Err(format!(
-                    "unknown argument `{other}`: use --n N, --rounds R, --smoke, --graph N"
+                    "unknown argument `{other}`: use --n N, --rounds R, --smoke, --graph N, --rebuild N,N, --fleet D"
                 )
                 .into());
             }
@@ -629,6 +721,9 @@ async fn main() -> Result<(), Failure> {
     }
     if let Some(sizes) = &args.rebuild {
         return rebuild(sizes);
+    }
+    if let Some(databases) = args.fleet {
+        return fleet(databases, args.rounds).await;
     }
     let ours_dir = tempfile::tempdir()?;
     let theirs_dir = tempfile::tempdir()?;

@@ -204,6 +204,34 @@ async fn acquire<DB: Driver>(
     }
 }
 
+/// Takes the transaction-scoped migration lock inside `tx` with `lock` (the dialect's
+/// `xact_lock`, which answers `1` when taken), polling up to `timeout`; the lock is held
+/// until the transaction ends.
+pub(crate) async fn take_in_transaction<DB: Driver>(
+    tx: &mut DB::Connection,
+    table: &TableName,
+    lock: &str,
+    timeout: Duration,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    let mut reported: Option<Instant> = None;
+    loop {
+        let rows = DB::read_text(tx, lock).await?.unwrap_or_default();
+        let answer = rows.into_iter().next().and_then(|row| row.into_iter().next().flatten());
+        if answer.as_deref() == Some("1") {
+            return Ok(());
+        }
+        wait(
+            table,
+            started,
+            timeout,
+            &mut reported,
+            "another process is migrating this database",
+        )
+        .await?;
+    }
+}
+
 /// Sleeps before the next try for a lock, saying now and then that the run waits;
 /// [`Error::LockTimeout`] once `timeout` has passed since `started`.
 async fn wait(

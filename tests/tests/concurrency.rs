@@ -551,6 +551,44 @@ async fn through_pgbouncer_each_revision_is_applied_once() {
     }
 }
 
+/// Stamp, repair and adopt read rows and then write them. Under the transaction strategy
+/// they do both in one transaction holding the lock each revision's transaction takes:
+/// while another session holds it they wait, and time out with nothing recorded; then
+/// they go through, through PgBouncer too.
+#[tokio::test]
+async fn under_transaction_locks_stamp_waits_for_the_lock_in_one_transaction() {
+    let Some(db) = TestDb::<sqlx::Postgres>::postgres().await else {
+        return;
+    };
+    let m = Migrations::from_dir(migrations_dir(&[("a1_first.sql", A1)]).path()).unwrap();
+    let runner = || {
+        m.runner()
+            .lock(LockStrategy::Transaction)
+            .lock_timeout(Duration::from_secs(1))
+    };
+    let holder = <sqlx::Postgres as Backend>::hold_lock(&db.pool).await;
+    let started = Instant::now();
+    let err = runner().stamp(&db.pool, &["head"]).await.unwrap_err();
+    assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert!(m.current(&db.pool).await.unwrap().is_empty());
+    holder.close().await.unwrap();
+    let report = match through_pgbouncer(&db) {
+        Some(url) => {
+            let pool = sqlx::PgPool::connect(&url).await.unwrap();
+            let report = runner().stamp(&pool, &["head"]).await.unwrap();
+            pool.close().await;
+            report
+        }
+        None => runner().stamp(&db.pool, &["head"]).await.unwrap(),
+    };
+    assert_eq!(report.revisions(), ["a1"]);
+    let current = m.current(&db.pool).await.unwrap();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0].revision, "a1");
+    assert!(!<sqlx::Postgres as Backend>::table_exists(&db.pool, "first_table").await);
+}
+
 /// A session lock does not hold through a pooler in transaction mode: the runs notice
 /// that their transactions reach server sessions that do not hold it, and stop, saying
 /// so; none applies a revision twice, and what was applied is recorded.

@@ -168,7 +168,8 @@ impl<'m> Migrator<'m> {
     /// Runs `work` on a connection from `conn`, under the run's lock, with the version
     /// table's name: for what changes rows without running revisions (stamp, repair,
     /// adopt). A database kept busy past the lock timeout (SQLite) becomes
-    /// [`Error::LockTimeout`].
+    /// [`Error::LockTimeout`]. Under [`LockStrategy::Transaction`], `work` runs in one
+    /// transaction that holds the transaction-scoped lock.
     pub(super) async fn locked<'c, A, T>(
         &self,
         conn: A,
@@ -185,12 +186,39 @@ impl<'m> Migrator<'m> {
         let table = self.table_name()?;
         let mut conn = self.acquire(conn).await?;
         let options = self.lock_options();
-        crate::lock::with_lock::<A::Database, _, _>(&mut conn, &table, &options, async |conn, _| {
-            work(conn, &table).await.map_err(|e| match e {
-                Error::Database(e) => self.database_error::<A::Database>(&table, e),
-                other => other,
-            })
-        })
+        crate::lock::with_lock::<A::Database, _, _>(
+            &mut conn,
+            &table,
+            &options,
+            async |conn, guard| {
+                let explain = |e| match e {
+                    Error::Database(e) => self.database_error::<A::Database>(&table, e),
+                    other => other,
+                };
+                let crate::driver::Guard::Transaction { lock } = guard else {
+                    return work(conn, &table).await.map_err(explain);
+                };
+                // The transaction strategy holds no lock between transactions, and this
+                // work reads rows and then writes them: it does both in one transaction
+                // holding the lock that each revision's transaction takes. The version
+                // table is created first, outside it, where a race to create it is
+                // retried.
+                <A::Database as Driver>::create_table(conn, &table)
+                    .await
+                    .map_err(|e| explain(e.into()))?;
+                let mut tx = <A::Database as Driver>::begin_run(conn).await?;
+                crate::lock::take_in_transaction::<A::Database>(
+                    &mut tx,
+                    &table,
+                    lock,
+                    options.timeout,
+                )
+                .await?;
+                let result = work(&mut tx, &table).await.map_err(explain)?;
+                tx.commit().await?;
+                Ok(result)
+            },
+        )
         .await
     }
 
