@@ -7,6 +7,7 @@
 //! cargo run --release -p migraph-bench -- --n 1000 --rounds 3   # the full run
 //! cargo run -p migraph-bench -- --smoke                          # N = 20, one round (CI)
 //! cargo run --release -p migraph-bench -- --fleet 200             # many SQLite databases
+//! cargo run --release -p migraph-bench -- --size 1,10000          # release binary sizes
 //! ```
 //!
 //! PostgreSQL and MariaDB are measured when `MIGRATIONS_TEST_POSTGRES_URL` and
@@ -350,17 +351,36 @@ fn rebuild_crate(dir: &Path, n: usize, tool: Tool) -> Result<(), Failure> {
                  #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    \
                  let pool = sqlx::SqlitePool::connect(\"sqlite::memory:\").await.unwrap();\n    \
                  let report = MIGRATIONS.upgrade(&pool, \"head\").await.unwrap();\n    \
-                 println!(\"{}\", report.steps.len());\n}\n",
+                 println!(\"{}\", report.steps.len());\n}\n"
+                    .to_owned(),
             )
         }
-        _ => {
+        Tool::Raw => {
+            generate(n, spare.path(), &migrations)?;
+            // The same SQL, included file by file, run in order: no version table.
+            let files: String = (1..=n)
+                .map(|i| format!("    include_str!(\"../migrations/{i:05}_step.sql\"),\n"))
+                .collect();
+            (
+                String::new(),
+                format!(
+                    "static SQL: [&str; {n}] = [\n{files}];\n\n\
+                     #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {{\n    \
+                     let pool = sqlx::SqlitePool::connect(\"sqlite::memory:\").await.unwrap();\n    \
+                     for sql in SQL {{\n        \
+                     sqlx::raw_sql(sql).execute(&pool).await.unwrap();\n    }}\n}}\n"
+                ),
+            )
+        }
+        Tool::Sqlx => {
             generate(n, spare.path(), &migrations)?;
             (
                 String::new(),
                 "static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations\");\n\n\
                  #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    \
                  let pool = sqlx::SqlitePool::connect(\"sqlite::memory:\").await.unwrap();\n    \
-                 MIGRATOR.run(&pool).await.unwrap();\n}\n",
+                 MIGRATOR.run(&pool).await.unwrap();\n}\n"
+                    .to_owned(),
             )
         }
     };
@@ -378,12 +398,14 @@ fn rebuild_crate(dir: &Path, n: usize, tool: Tool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Builds `dir` with cargo, into `target`; how long it took.
-fn cargo_build(dir: &Path, target: &Path) -> Result<Duration, Failure> {
+/// Builds `dir` with cargo, into `target`, in release mode with `--release`; how long it
+/// took.
+fn cargo_build(dir: &Path, target: &Path, release: bool) -> Result<Duration, Failure> {
     let started = Instant::now();
     let status =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .args(["build", "--quiet"])
+            .args(release.then_some("--release"))
             .env("CARGO_TARGET_DIR", target)
             .current_dir(dir)
             .status()?;
@@ -393,24 +415,64 @@ fn cargo_build(dir: &Path, target: &Path) -> Result<Duration, Failure> {
     Ok(started.elapsed())
 }
 
-/// The debug rebuild after editing one migration file, with migraph's
-/// `embed_migrations!` and with sqlx's `migrate!`, at each size.
-fn rebuild(sizes: &[usize]) -> Result<(), Failure> {
-    let root = tempfile::tempdir()?;
-    // Dependencies are built once and kept next to the workspace's own build.
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+/// Where the benchmark's small crates are built: dependencies are built once and kept
+/// next to the workspace's own build.
+fn crates_target() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(
             || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
             std::path::PathBuf::from,
         )
-        .join("bench-crates");
+        .join("bench-crates")
+}
+
+/// The release binary's size for each size of migrations folder, with a raw loop over the
+/// included files, sqlx's `migrate!` and migraph's `embed_migrations!`, SQLite only; and
+/// the bytes of SQL embedded.
+fn sizes(sizes: &[usize]) -> Result<(), Failure> {
+    let root = tempfile::tempdir()?;
+    let target = crates_target();
+    println!("| revisions | SQL | raw loop | sqlx `migrate!` | migraph | sqlx over raw | migraph over raw |");
+    println!("|---|---|---|---|---|---|---|");
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    for &n in sizes {
+        let mut built = Vec::new();
+        for tool in [Tool::Raw, Tool::Sqlx, Tool::Migraph] {
+            let dir = root.path().join(format!("{}{n}", tool as u8));
+            rebuild_crate(&dir, n, tool)?;
+            cargo_build(&dir, &target, true)?;
+            let binary = target.join("release").join(format!("rebuild{n}"));
+            built.push(std::fs::metadata(binary)?.len());
+        }
+        let sql: usize = (0..n).map(|i| revision_sql(i).len()).sum();
+        let [raw, sqlx, ours] = built[..] else {
+            return Err("three builds expected".into());
+        };
+        println!(
+            "| {n} | {:.2} MiB | {:.2} MiB | {:.2} MiB | {:.2} MiB | {:+.2} MiB | {:+.2} MiB |",
+            mib(sql as u64),
+            mib(raw),
+            mib(sqlx),
+            mib(ours),
+            mib(sqlx) - mib(raw),
+            mib(ours) - mib(raw),
+        );
+    }
+    Ok(())
+}
+
+/// The debug rebuild after editing one migration file, with migraph's
+/// `embed_migrations!` and with sqlx's `migrate!`, at each size.
+fn rebuild(sizes: &[usize]) -> Result<(), Failure> {
+    let root = tempfile::tempdir()?;
+    let target = crates_target();
     println!("| revisions | tool | first build | rebuild after one edit |");
     println!("|---|---|---|---|");
     for &n in sizes {
         for tool in [Tool::Sqlx, Tool::Migraph] {
             let dir = root.path().join(format!("{}{n}", tool as u8));
             rebuild_crate(&dir, n, tool)?;
-            let first = cargo_build(&dir, &target)?;
+            let first = cargo_build(&dir, &target, false)?;
             // Edit one file: a comment at the end of the last revision.
             let migrations = dir.join("migrations");
             let mut files: Vec<_> = std::fs::read_dir(&migrations)?
@@ -422,7 +484,7 @@ fn rebuild(sizes: &[usize]) -> Result<(), Failure> {
             let mut text = std::fs::read_to_string(last)?;
             text.push_str("-- edited\n");
             std::fs::write(last, text)?;
-            let again = cargo_build(&dir, &target)?;
+            let again = cargo_build(&dir, &target, false)?;
             println!(
                 "| {n} | {} | {:.1} s | {:.1} s |",
                 tool.name(),
@@ -630,6 +692,16 @@ struct Args {
     rebuild: Option<Vec<usize>>,
     /// With `--fleet D`: only D SQLite databases, one at a time against eight at once.
     fleet: Option<usize>,
+    /// With `--size N,N...`: only the release binaries' sizes, at these sizes.
+    size: Option<Vec<usize>>,
+}
+
+/// `1,100,1000` as numbers.
+fn numbers(list: &str) -> Result<Vec<usize>, Failure> {
+    Ok(list
+        .split(',')
+        .map(str::parse)
+        .collect::<Result<Vec<usize>, _>>()?)
 }
 
 fn args() -> Result<Args, Failure> {
@@ -640,6 +712,7 @@ fn args() -> Result<Args, Failure> {
         repeat_noop: None,
         rebuild: None,
         fleet: None,
+        size: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -657,16 +730,15 @@ fn args() -> Result<Args, Failure> {
             "--graph" => args.graph = Some(it.next().ok_or("--graph needs a number")?.parse()?),
             "--rebuild" => {
                 let sizes = it.next().ok_or("--rebuild needs sizes, e.g. 100,1000")?;
-                args.rebuild = Some(
-                    sizes
-                        .split(',')
-                        .map(str::parse)
-                        .collect::<Result<Vec<usize>, _>>()?,
-                );
+                args.rebuild = Some(numbers(&sizes)?);
+            }
+            "--size" => {
+                let sizes = it.next().ok_or("--size needs sizes, e.g. 1,10000")?;
+                args.size = Some(numbers(&sizes)?);
             }
             other => {
                 return Err(format!(
-                    "unknown argument `{other}`: use --n N, --rounds R, --smoke, --graph N, --rebuild N,N, --fleet D"
+                    "unknown argument `{other}`: use --n N, --rounds R, --smoke, --graph N, --rebuild N,N, --size N,N, --fleet D"
                 )
                 .into());
             }
@@ -721,6 +793,9 @@ async fn main() -> Result<(), Failure> {
     }
     if let Some(sizes) = &args.rebuild {
         return rebuild(sizes);
+    }
+    if let Some(list) = &args.size {
+        return sizes(list);
     }
     if let Some(databases) = args.fleet {
         return fleet(databases, args.rounds).await;
