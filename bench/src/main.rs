@@ -432,7 +432,9 @@ fn crates_target() -> std::path::PathBuf {
 fn sizes(sizes: &[usize]) -> Result<(), Failure> {
     let root = tempfile::tempdir()?;
     let target = crates_target();
-    println!("| revisions | SQL | raw loop | sqlx `migrate!` | migraph | sqlx over raw | migraph over raw |");
+    println!(
+        "| revisions | SQL | raw loop | sqlx `migrate!` | migraph | sqlx over raw | migraph over raw |"
+    );
     println!("|---|---|---|---|---|---|---|");
     let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
     for &n in sizes {
@@ -602,7 +604,12 @@ fn cpu_seconds() -> f64 {
     let fields: Vec<&str> = stat
         .rsplit_once(')')
         .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
-    let ticks = |i: usize| fields.get(i - 3).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i - 3)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // The kernel reports in clock ticks, 100 a second on Linux.
     (ticks(14) + ticks(15)) / 100.0
 }
@@ -618,7 +625,10 @@ async fn fleet_once(
     let dir = tempfile::tempdir()?;
     let pools = (0..databases)
         .map(|d| {
-            let url = format!("sqlite:{}?mode=rwc", dir.path().join(format!("{d}.db")).display());
+            let url = format!(
+                "sqlite:{}?mode=rwc",
+                dir.path().join(format!("{d}.db")).display()
+            );
             sqlx::sqlite::SqlitePoolOptions::new()
                 .max_connections(1)
                 .connect_lazy(&url)

@@ -23,6 +23,13 @@ pub struct SourceFile {
     text: String,
 }
 
+impl SourceFile {
+    /// Line `line` (1-based) of the file's text.
+    pub(crate) fn line_text(&self, line: usize) -> Option<&str> {
+        self.text.lines().nth(line.checked_sub(1)?)
+    }
+}
+
 /// How strictly to check a directory.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]

@@ -109,10 +109,12 @@ pub struct HeaderLines {
     pub branch_labels: usize,
     /// Line of `-- depends_on:`, 0 when absent.
     pub depends_on: usize,
+    /// Line of `-- lint:`, 0 when absent.
+    pub lint: usize,
 }
 
 /// The header keys a migration file may carry.
-pub const HEADER_KEYS: [&str; 7] = [
+pub const HEADER_KEYS: [&str; 8] = [
     "revision",
     "down_revision",
     "message",
@@ -120,6 +122,7 @@ pub const HEADER_KEYS: [&str; 7] = [
     "branch_labels",
     "depends_on",
     "transaction",
+    "lint",
 ];
 
 /// Words that mean something in a target and so cannot be revision ids or labels.
@@ -513,6 +516,7 @@ impl<'a> Parser<'a> {
             down_revision: lines_of(1),
             branch_labels: lines_of(4),
             depends_on: lines_of(5),
+            lint: lines_of(7),
         };
         let excerpt = |k: usize| header[k].map_or("", |(l, _)| lines[l - 1]);
 
@@ -589,6 +593,18 @@ impl<'a> Parser<'a> {
                 true
             }
         };
+
+        if let Some((line, value)) = header[7]
+            && let Err(message) = crate::lint::parse_allow(value)
+        {
+            let help = format!(
+                "the rules are {}",
+                crate::lint::Rule::ALL
+                    .map(crate::lint::Rule::name)
+                    .join(", ")
+            );
+            self.error(line, excerpt(7), message, Some(help));
+        }
 
         let [upgrade, downgrade] = sections;
         if upgrade.is_none() {

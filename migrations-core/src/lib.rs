@@ -30,6 +30,7 @@ pub mod embedded;
 mod file;
 mod graph;
 pub mod import;
+pub mod lint;
 pub mod plan;
 mod split;
 mod target;

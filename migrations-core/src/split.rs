@@ -248,6 +248,44 @@ fn push<'a>(sql: &'a str, [gap, start, end, stop]: [usize; 4], out: &mut Vec<Sta
     });
 }
 
+/// One token of code: comments and whitespace are not tokens here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Code<'a> {
+    /// A word: a keyword or an unquoted name, as written.
+    Word(&'a str),
+    /// A quoted identifier or string, quotes included.
+    Quoted(&'a str),
+    /// One byte of punctuation.
+    Punct(u8),
+    /// A number, or code MySQL runs from a version comment.
+    Other,
+}
+
+/// The code tokens of `sql`, in order, as the dialect reads them.
+pub(crate) fn code_tokens(sql: &str, dialect: Dialect) -> Vec<Code<'_>> {
+    let mut lexer = Lexer::new(sql, dialect);
+    let mut out = Vec::new();
+    loop {
+        let start = lexer.pos;
+        let Some(token) = lexer.next() else {
+            break;
+        };
+        let text = sql.get(start..lexer.pos).unwrap_or("");
+        out.push(match token {
+            Token::Space | Token::Comment => continue,
+            Token::Word(w) => Code::Word(w),
+            Token::Semicolon => Code::Punct(b';'),
+            Token::Other => match text.as_bytes() {
+                [b] if !b.is_ascii_alphanumeric() => Code::Punct(*b),
+                [b'"' | b'\'' | b'`' | b'[', ..] => Code::Quoted(text),
+                [b'E' | b'e', b'\'', ..] | [b'$', ..] => Code::Quoted(text),
+                _ => Code::Other,
+            },
+        });
+    }
+    out
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token<'a> {
     Space,

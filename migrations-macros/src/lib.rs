@@ -26,12 +26,17 @@ pub fn embed_migrations(input: proc_macro::TokenStream) -> proc_macro::TokenStre
         .into()
 }
 
-/// `"path"` with the options `, allow_multiple_heads` and `, database = sqlx::Postgres`.
+/// `"path"` with the options `, allow_multiple_heads`, `, database = sqlx::Postgres`,
+/// `, dialect = postgres` and `, lint = [online]`.
 struct Input {
     path: LitStr,
     allow_multiple_heads: bool,
     /// The sqlx database type the revisions written in Rust run on.
     database: Option<syn::Path>,
+    /// The dialect whose SQL is linted.
+    dialect: Option<Ident>,
+    /// Opt-in lint rules (or `online`).
+    lint: Vec<Ident>,
 }
 
 impl Parse for Input {
@@ -43,6 +48,8 @@ impl Parse for Input {
         };
         let mut allow_multiple_heads = false;
         let mut database = None;
+        let mut dialect = None;
+        let mut lint = Vec::new();
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
@@ -54,11 +61,19 @@ impl Parse for Input {
             } else if option == "database" {
                 input.parse::<Token![=]>()?;
                 database = Some(input.parse::<syn::Path>()?);
+            } else if option == "dialect" {
+                input.parse::<Token![=]>()?;
+                dialect = Some(input.parse::<Ident>()?);
+            } else if option == "lint" {
+                input.parse::<Token![=]>()?;
+                let rules;
+                syn::bracketed!(rules in input);
+                lint.extend(rules.parse_terminated(Ident::parse, Token![,])?);
             } else {
                 return Err(syn::Error::new(
                     option.span(),
                     format!(
-                        "unknown option `{option}`; the options are `allow_multiple_heads` and `database = sqlx::Postgres` (or MySql, Sqlite)"
+                        "unknown option `{option}`; the options are `allow_multiple_heads`, `database = sqlx::Postgres` (or MySql, Sqlite), `dialect = postgres` (or mysql, sqlite) and `lint = [online]`"
                     ),
                 ));
             }
@@ -67,6 +82,8 @@ impl Parse for Input {
             path,
             allow_multiple_heads,
             database,
+            dialect,
+            lint,
         })
     }
 }
@@ -100,6 +117,8 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
             .unwrap_or_else(|| syn::Error::new(span, "invalid migrations directory"))
     })?;
 
+    let config = lint_directory(input, &root, &loaded.files)?;
+
     // The files' text as the compiler includes them (which also rebuilds the crate when
     // one changes), and where each field of each revision is in them.
     let mut texts = Vec::with_capacity(loaded.files.len());
@@ -122,7 +141,13 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
     let count = loaded.files.len();
     let source_dir = dir.to_string_lossy().into_owned();
     let rust = rust_revisions(input, &loaded.files)?;
+    // Read for the lint settings: a change to it rebuilds the crate.
+    let config = config.map(|path| {
+        let path = path.to_string_lossy().into_owned();
+        quote! { const _: &[u8] = ::core::include_bytes!(#path); }
+    });
     Ok(quote! {{
+        #config
         static FILES: [&str; #count] = [#(::core::include_str!(#paths)),*];
         #rust
         ::migraph::__private::Migrations::from_table(
@@ -135,6 +160,109 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
             cfg!(debug_assertions),
         )
     }})
+}
+
+/// Lints the SQL of `files` when a dialect is named, by the macro or by the `[lint]` table
+/// of the crate's `migraph.toml`; each finding is a compile error. Returns the
+/// configuration file when it was read.
+fn lint_directory(
+    input: &Input,
+    root: &std::path::Path,
+    files: &[migraph_core::SourceFile],
+) -> syn::Result<Option<PathBuf>> {
+    use migraph_core::lint::{LintOptions, lint};
+    let span = input.path.span();
+    let path = root.join("migraph.toml");
+    let (config, config_path) = if path.is_file() {
+        (lint_config(&path, span)?, Some(path))
+    } else {
+        (None, None)
+    };
+    let (config_dialect, config_rules) = config.unwrap_or_default();
+    let dialect = match &input.dialect {
+        Some(ident) => {
+            let name = ident.to_string();
+            Some(migraph_core::Dialect::from_name(&name).ok_or_else(|| {
+                syn::Error::new(
+                    ident.span(),
+                    format!("unknown dialect `{name}`; use postgres, mysql or sqlite"),
+                )
+            })?)
+        }
+        None => config_dialect,
+    };
+    let Some(dialect) = dialect else {
+        if let Some(rule) = input.lint.first() {
+            return Err(syn::Error::new(
+                rule.span(),
+                "lint rules need the dialect they check: add `dialect = postgres` (or mysql, sqlite)",
+            ));
+        }
+        return Ok(config_path);
+    };
+    let mut options = LintOptions::new(dialect);
+    for name in &config_rules {
+        options = options.enable(name).map_err(|e| {
+            syn::Error::new(span, format!("{e} (in the [lint] table of migraph.toml)"))
+        })?;
+    }
+    for rule in &input.lint {
+        options = options
+            .enable(&rule.to_string())
+            .map_err(|e| syn::Error::new(rule.span(), e))?;
+    }
+    lint(files, &options)
+        .into_iter()
+        .map(|finding| syn::Error::new(span, finding.diagnostic.to_string()))
+        .reduce(|mut all, e| {
+            all.combine(e);
+            all
+        })
+        .map_or(Ok(config_path), Err)
+}
+
+/// The `[lint]` table of `migraph.toml`: its `dialect` and `rules`.
+fn lint_config(
+    path: &std::path::Path,
+    span: Span,
+) -> syn::Result<Option<(Option<migraph_core::Dialect>, Vec<String>)>> {
+    let bad = |what: String| syn::Error::new(span, format!("{}: {what}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| bad(e.to_string()))?;
+    let Some(lint) = table.get("lint") else {
+        return Ok(None);
+    };
+    let lint = lint
+        .as_table()
+        .ok_or_else(|| bad("`lint` must be a table: [lint]".to_owned()))?;
+    let dialect = match lint.get("dialect") {
+        None => None,
+        Some(value) => {
+            let name = value.as_str().unwrap_or("");
+            Some(migraph_core::Dialect::from_name(name).ok_or_else(|| {
+                bad(format!(
+                    "[lint] dialect must be \"postgres\", \"mysql\" or \"sqlite\", not `{name}`"
+                ))
+            })?)
+        }
+    };
+    let rules = match lint.get("rules") {
+        None => Vec::new(),
+        Some(value) => value
+            .as_array()
+            .and_then(|rules| {
+                rules
+                    .iter()
+                    .map(|r| r.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+            })
+            .ok_or_else(|| {
+                bad("[lint] rules must be a list of names, e.g. [\"online\"]".to_owned())
+            })?,
+    };
+    Ok(Some((dialect, rules)))
 }
 
 /// The revisions written in Rust: each file a module, a function that boxes the future of

@@ -217,7 +217,10 @@ pub(crate) async fn take_in_transaction<DB: Driver>(
     let mut reported: Option<Instant> = None;
     loop {
         let rows = DB::read_text(tx, lock).await?.unwrap_or_default();
-        let answer = rows.into_iter().next().and_then(|row| row.into_iter().next().flatten());
+        let answer = rows
+            .into_iter()
+            .next()
+            .and_then(|row| row.into_iter().next().flatten());
         if answer.as_deref() == Some("1") {
             return Ok(());
         }

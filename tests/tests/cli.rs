@@ -1221,3 +1221,120 @@ fn rolling_back_a_release_with_the_older_binary() {
     let out = ok(&["--dir", newer, "--database-url", &url, "upgrade", "head"]);
     assert!(out.contains("upgrade b2"), "{out}");
 }
+
+/// `migraph lint` checks a folder without a build: the dialect's default rules, the
+/// opt-in ones by flag or from migraph.toml's `[lint]`, exit 1 on findings, and JSON.
+#[test]
+fn lint_checks_the_sql_of_a_folder_and_exits_1_on_findings() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let online = format!("{fixtures}/ui/lint-online");
+    // No dialect anywhere: asked for.
+    let err = fails(&["--dir", &online, "--config", "/dev/null", "lint"]);
+    assert!(err.contains("say which SQL dialect to check"), "{err}");
+    // The default PostgreSQL rule finds nothing here; the online ones find five.
+    let out = ok(&["--dir", &online, "lint", "--dialect", "postgres"]);
+    assert!(
+        out.contains("0 finding(s) in 2 revision(s), postgres"),
+        "{out}"
+    );
+    let (code, out, _) = cli(&[
+        "--dir",
+        &online,
+        "lint",
+        "--dialect",
+        "postgres",
+        "--rule",
+        "online",
+    ]);
+    assert_eq!(code, ExitCode::FAILURE);
+    assert!(out.contains("5 finding(s) in 2 revision(s)"), "{out}");
+    assert!(
+        out.contains(&format!("--> {online}/b2_tighten.sql:8")),
+        "{out}"
+    );
+    assert!(
+        out.contains("8 | ALTER TABLE users ALTER COLUMN email SET NOT NULL"),
+        "{out}"
+    );
+    // The same from the configuration file, as JSON.
+    let root = tempfile::tempdir().unwrap();
+    let config = root.path().join("migraph.toml");
+    std::fs::write(
+        &config,
+        "[lint]\ndialect = \"postgres\"\nrules = [\"online\"]\n",
+    )
+    .unwrap();
+    let c = config.to_str().unwrap();
+    let (code, out, _) = cli(&["--dir", &online, "--config", c, "lint", "--json"]);
+    assert_eq!(code, ExitCode::FAILURE);
+    let json: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(json["dialect"], "postgres");
+    assert_eq!(json["revisions"], 2);
+    let rules: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "index_not_concurrently",
+            "add_column_not_null",
+            "alter_column_type",
+            "constraint_not_valid",
+            "set_not_null"
+        ]
+    );
+    assert_eq!(json["findings"][0]["line"], 4);
+    assert_eq!(
+        json["findings"][0]["statement"],
+        "CREATE INDEX users_email ON users (email)"
+    );
+    // The default rules of each dialect, and their opt-outs.
+    let err_out = cli(&[
+        "--dir",
+        &format!("{fixtures}/ui/lint-not-in-transaction"),
+        "lint",
+        "--dialect",
+        "postgres",
+    ]);
+    assert_eq!(err_out.0, ExitCode::FAILURE);
+    assert!(err_out.1.contains("2 finding(s)"), "{}", err_out.1);
+    let (code, out, _) = cli(&[
+        "--dir",
+        &format!("{fixtures}/ui/lint-mixed-ddl-dml"),
+        "lint",
+        "--dialect",
+        "mysql",
+    ]);
+    assert_eq!(code, ExitCode::FAILURE);
+    assert!(out.contains("mixes schema changes"), "{out}");
+    ok(&[
+        "--dir",
+        &format!("{fixtures}/pass/lint-opt-outs"),
+        "lint",
+        "--dialect",
+        "postgres",
+        "--rule",
+        "online",
+    ]);
+    ok(&[
+        "--dir",
+        &format!("{fixtures}/pass/lint-mysql-opt-out"),
+        "lint",
+        "--dialect",
+        "mysql",
+    ]);
+    // A rule of another dialect is refused, naming it.
+    let err = fails(&[
+        "--dir",
+        &online,
+        "lint",
+        "--dialect",
+        "mysql",
+        "--rule",
+        "online",
+    ]);
+    assert!(err.contains("checks postgres SQL"), "{err}");
+}

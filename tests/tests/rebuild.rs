@@ -152,3 +152,43 @@ fn without_a_driver_the_macro_says_which_feature_to_turn_on() {
         "{stderr}"
     );
 }
+
+/// The `[lint]` table of the crate's migraph.toml makes `embed_migrations!` lint the SQL:
+/// editing the file rebuilds the crate, a finding fails the build naming the file, line
+/// and rule, and the revision's opt-out lets it through.
+#[test]
+fn the_lint_settings_of_migraph_toml_apply_at_build_time() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = project(root.path(), "lint_config", false);
+    let b2 = "-- revision: b2\n-- down_revision: a1\n-- message: second\n-- migrate:upgrade\nCREATE INDEX first_idx ON first_table (id);\n";
+    std::fs::write(dir.join("migrations/b2_second.sql"), b2).unwrap();
+    std::fs::write(dir.join("migraph.toml"), "[lint]\ndialect = \"postgres\"\n").unwrap();
+    // The default PostgreSQL rule has nothing to say.
+    let out = build_and_run(&dir);
+    assert!(out.contains("embedded: first,second\n"), "{out}");
+    // The opt-in rules find the index on a table an earlier revision created.
+    std::fs::write(
+        dir.join("migraph.toml"),
+        "[lint]\ndialect = \"postgres\"\nrules = [\"online\"]\n",
+    )
+    .unwrap();
+    let (_, built) = try_cargo_build(&dir);
+    let stderr = String::from_utf8_lossy(&built.stderr);
+    assert!(!built.status.success(), "the build went through");
+    assert!(
+        stderr.contains("--> migrations/b2_second.sql:5")
+            && stderr.contains("without `CONCURRENTLY`")
+            && stderr.contains("lint: allow(index_not_concurrently)"),
+        "{stderr}"
+    );
+    std::fs::write(
+        dir.join("migrations/b2_second.sql"),
+        b2.replace(
+            "-- migrate:",
+            "-- lint: allow(index_not_concurrently)\n-- migrate:",
+        ),
+    )
+    .unwrap();
+    let out = build_and_run(&dir);
+    assert!(out.contains("embedded: first,second\n"), "{out}");
+}

@@ -48,6 +48,32 @@ pub struct Config {
     /// Statements run on each connection a run uses, before anything else, per dialect.
     #[serde(default)]
     pub session_sql: SessionSql,
+    /// What `migraph lint` and `embed_migrations!` check in the SQL.
+    #[serde(default)]
+    pub lint: LintConfig,
+}
+
+/// `[lint]`: the dialect whose rules check the SQL, and the opt-in rules to add.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct LintConfig {
+    /// `postgres`, `mysql` or `sqlite`: with it, `embed_migrations!` lints at build time.
+    #[serde(default, deserialize_with = "dialect")]
+    pub dialect: Option<Dialect>,
+    /// Opt-in rules by name, or `online` for all of PostgreSQL's.
+    #[serde(default)]
+    pub rules: Vec<String>,
+}
+
+/// `dialect = "..."`: a dialect's name, or an error that names the ones there are.
+fn dialect<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Dialect>, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    Dialect::from_name(&name).map(Some).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "unknown dialect `{name}`: use postgres, mysql or sqlite"
+        ))
+    })
 }
 
 /// Session SQL per dialect: `[session_sql]` with `postgres`, `mysql` and `sqlite` lists.
@@ -103,6 +129,12 @@ directory = "{{directory}}"
 
 # The environment variable that holds the database URL.
 # database_url_env = "DATABASE_URL"
+
+# The SQL lint (`migraph lint`, and at build time in `embed_migrations!`): the dialect
+# whose rules apply, and opt-in rules ("online" for PostgreSQL's risky schema changes).
+# [lint]
+# dialect = "postgres"
+# rules = ["online"]
 
 # Statements run on each connection a run uses, before anything else; the connection is
 # closed after the run, so the settings never reach the application's queries.

@@ -7,6 +7,8 @@
 //! - `heads`, `branches`, `history`: a list of [`MigrationJson`]; `show`: one, with its
 //!   SQL.
 //! - `check`: [`CheckJson`].
+//! - `lint`: [`LintJson`], `{"dialect", "rules", "revisions", "findings": [{"rule",
+//!   "file", "line", "statement", "message", "help"}]}`.
 
 use serde::Serialize;
 
@@ -215,6 +217,40 @@ pub(super) struct AdoptJson<'a> {
     pub(super) recorded: &'a [String],
     pub(super) already: &'a [String],
     pub(super) pending: &'a [String],
+}
+
+/// `lint`: what was checked, and each finding.
+#[derive(Serialize)]
+pub(super) struct LintJson<'a> {
+    pub(super) dialect: String,
+    pub(super) rules: Vec<&'static str>,
+    pub(super) revisions: usize,
+    pub(super) findings: Vec<FindingJson<'a>>,
+}
+
+/// One finding of `lint`.
+#[derive(Serialize)]
+pub(super) struct FindingJson<'a> {
+    rule: Option<&'static str>,
+    file: Option<&'a str>,
+    line: Option<usize>,
+    statement: Option<&'a str>,
+    message: &'a str,
+    help: Option<&'a str>,
+}
+
+impl<'a> From<&'a migraph_core::lint::Finding> for FindingJson<'a> {
+    fn from(f: &'a migraph_core::lint::Finding) -> Self {
+        let d = &f.diagnostic;
+        Self {
+            rule: f.rule.map(migraph_core::lint::Rule::name),
+            file: d.file.as_deref(),
+            line: d.line,
+            statement: d.excerpt.as_deref(),
+            message: &d.message,
+            help: d.help.as_deref(),
+        }
+    }
 }
 
 /// The JSON text of `value`.

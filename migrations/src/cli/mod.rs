@@ -42,7 +42,7 @@ use std::process::ExitCode;
 pub use args::{
     AdoptArgs, Command, FleetArgs, History, Read, RepairArgs, Run, SessionArgs, Show, Stamp,
 };
-pub use config::{CONFIG_FILE, Config, SessionSql};
+pub use config::{CONFIG_FILE, Config, LintConfig, SessionSql};
 pub use standalone::{Cli, StandaloneCommand, main, run_args};
 
 use crate::Migrations;

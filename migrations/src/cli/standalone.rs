@@ -123,6 +123,24 @@ pub enum StandaloneCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Check the SQL of every revision against the dialect's rules: statements that
+    /// cannot run where the revision runs them, and (opt-in) schema changes that lock a
+    /// busy table. Exit 1 on findings.
+    ///
+    /// Example: `migraph lint --dialect postgres --rule online`.
+    Lint {
+        /// postgres, mysql or sqlite [default: `dialect` in migraph.toml's `[lint]`, or
+        /// the database URL's].
+        #[arg(long, value_parser = super::args::parse_dialect)]
+        dialect: Option<Dialect>,
+        /// An opt-in rule to check too, or `online` for all of PostgreSQL's (repeatable)
+        /// [default: `rules` in migraph.toml's `[lint]`].
+        #[arg(long = "rule", value_name = "RULE")]
+        rules: Vec<String>,
+        /// Print the findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// A command on the database or the graph.
     #[command(flatten)]
     Run(Command),
@@ -327,6 +345,30 @@ impl Cli {
                 };
                 write_revision(dir, &header, out)
             }
+            StandaloneCommand::Lint {
+                dialect,
+                rules,
+                json,
+            } => {
+                let url = self
+                    .database_url
+                    .clone()
+                    .or_else(|| config.database_url_from_env());
+                let dialect = dialect
+                    .or(config.lint.dialect)
+                    .or_else(|| url.as_deref().and_then(Dialect::from_url))
+                    .ok_or_else(|| {
+                        CliError(
+                            "say which SQL dialect to check: --dialect postgres (or mysql, sqlite), or `dialect` in the [lint] table of migraph.toml".to_owned(),
+                        )
+                    })?;
+                let rules = if rules.is_empty() {
+                    &config.lint.rules
+                } else {
+                    rules
+                };
+                lint(&load(dir)?, dialect, rules, *json, out)
+            }
             StandaloneCommand::Run(command) => {
                 let migrations = Migrations::from_dir(dir).map_err(one_line)?;
                 let ctx = Context {
@@ -348,4 +390,50 @@ impl Cli {
             }
         }
     }
+}
+
+/// `migraph lint`: the findings of `rules` (with the dialect's default ones) over the
+/// files of `loaded`, as text or JSON; `No` (exit 1) when there are any.
+fn lint(
+    loaded: &migraph_core::Directory,
+    dialect: Dialect,
+    rules: &[String],
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Outcome, CliError> {
+    let mut options = migraph_core::lint::LintOptions::new(dialect);
+    for rule in rules {
+        options = options.enable(rule).map_err(CliError)?;
+    }
+    let findings = migraph_core::lint::lint(&loaded.files, &options);
+    let names: Vec<&'static str> = options.rules().iter().map(|r| r.name()).collect();
+    if json {
+        let value = super::json::LintJson {
+            dialect: dialect.to_string(),
+            rules: names,
+            revisions: loaded.files.len(),
+            findings: findings.iter().map(Into::into).collect(),
+        };
+        writeln!(out, "{}", super::json::to_line(&value))?;
+    } else {
+        for finding in &findings {
+            writeln!(out, "{}\n", finding.diagnostic)?;
+        }
+        let rules = if names.is_empty() {
+            "no rules: SQLite has none yet".to_owned()
+        } else {
+            names.join(", ")
+        };
+        writeln!(
+            out,
+            "{} finding(s) in {} revision(s), {dialect} ({rules})",
+            findings.len(),
+            loaded.files.len()
+        )?;
+    }
+    Ok(if findings.is_empty() {
+        Outcome::Done
+    } else {
+        Outcome::No
+    })
 }

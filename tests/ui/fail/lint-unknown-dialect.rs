@@ -1,0 +1,3 @@
+static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("fixtures/pass/linear", dialect = oracle);
+
+fn main() {}

@@ -1,0 +1,3 @@
+static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("fixtures/pass/linear", lint = [online]);
+
+fn main() {}
