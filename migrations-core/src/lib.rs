@@ -43,5 +43,7 @@ pub use file::{
 };
 pub use graph::{Graph, GraphProblem, RevIndex, RevSet};
 pub use plan::{PlanError, StampPlan};
-pub use split::{Dialect, Statement, contains_semicolon, ends_closed, split_statements};
+pub use split::{
+    Dialect, Statement, contains_semicolon, ends_closed, split_statements, with_database,
+};
 pub use target::{Anchor, Resolved, Target, TargetError, current_heads};

@@ -72,6 +72,34 @@ impl Dialect {
     }
 }
 
+/// `url` naming the database `name` instead of its own, its query kept: how a tool reaches
+/// another database on the same server.
+///
+/// # Examples
+///
+/// ```
+/// use migraph_core::with_database;
+///
+/// assert_eq!(with_database("postgres://u@h:5432/app?sslmode=disable", "scratch"), "postgres://u@h:5432/scratch?sslmode=disable");
+/// assert_eq!(with_database("mysql://root@h", "other"), "mysql://root@h/other");
+/// ```
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[authority..]
+        .find('/')
+        .map_or(base.len(), |i| authority + i);
+    let mut out = format!("{}/{name}", &base[..host_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
 /// One statement of a section: from its first code token to its last, so comments
 /// before it and after it (before its `;`) are left out, and so is the `;`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -183,6 +183,12 @@ pub enum Error {
         /// Why not.
         reason: String,
     },
+    /// A schema comparison that cannot be made.
+    #[error("cannot compare the schema: {reason}")]
+    Diff {
+        /// Why not, and what to do.
+        reason: String,
+    },
     /// Another process held the migration lock for longer than the lock timeout.
     #[error(
         "timed out after {waited:.1?} waiting for the migration lock on `{table}`: another process is migrating this database; nothing was changed. Try again when it is done, or raise the lock timeout"

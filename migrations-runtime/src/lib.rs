@@ -33,6 +33,7 @@ mod migrator;
 mod offline;
 mod report;
 mod rust;
+mod schema;
 mod table;
 
 pub use driver::{Dialect, Driver};
@@ -45,4 +46,5 @@ pub use report::{Action, Report, Step};
 pub use rust::BoxError;
 #[doc(hidden)]
 pub use rust::{BoxFuture, RustCode, RustFn, RustRevision};
+pub use schema::{Change, Difference};
 pub use table::{AppliedRevision, DEFAULT_TABLE, RevisionState, TableName};

@@ -91,9 +91,9 @@ pub use migraph_macros::embed_migrations;
 pub use migraph_core::{Diagnostic, Diagnostics, Graph, Migration, PlanError, Target, TargetError};
 #[cfg(feature = "runtime")]
 pub use migraph_runtime::{
-    AcquiredConnection, Action, Adoption, AppliedRevision, BoxError, DEFAULT_LEASE,
-    DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE, DatabaseError, Dialect, Driver, Error, LockStrategy,
-    Migrations, Migrator, Repair, Report, RevisionState, Step, TableName,
+    AcquiredConnection, Action, Adoption, AppliedRevision, BoxError, Change, DEFAULT_LEASE,
+    DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE, DatabaseError, Dialect, Difference, Driver, Error,
+    LockStrategy, Migrations, Migrator, Repair, Report, RevisionState, Step, TableName,
 };
 
 /// Without the runtime, the stand-in that makes `embed_migrations!` fail with a message.

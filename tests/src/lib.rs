@@ -86,23 +86,7 @@ pub fn tool_available(name: &str) -> bool {
     found
 }
 
-/// Replaces the database part (the path) of a URL.
-pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{name}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
+pub use migraph_core::with_database;
 
 /// What a server database of the tests needs, per server (PostgreSQL, MySQL).
 pub trait Server: sqlx::Database {

@@ -1338,3 +1338,114 @@ fn lint_checks_the_sql_of_a_folder_and_exits_1_on_findings() {
     ]);
     assert!(err.contains("checks postgres SQL"), "{err}");
 }
+
+/// `migraph diff` and `check --drift` on each database: no drift after migrating, then an
+/// index added by hand is named, exit 1; on a server the scratch database the command
+/// created is dropped again.
+fn drift_commands(url: &str, scratch_prefix: Option<&str>, leftovers: impl Fn() -> usize) {
+    let run = |args: &[&str]| {
+        let mut all = vec!["--dir", BASIC, "--database-url", url];
+        all.extend_from_slice(args);
+        cli(&all)
+    };
+    assert_eq!(run(&["upgrade", "head"]).0, ExitCode::SUCCESS);
+    let (code, out, err) = run(&["diff"]);
+    assert_eq!(code, ExitCode::SUCCESS, "{err}");
+    assert_eq!(
+        out.trim(),
+        "no drift: the schema is what the applied revisions build"
+    );
+    let (code, out, _) = run(&["check", "--drift"]);
+    assert_eq!(code, ExitCode::SUCCESS);
+    assert!(
+        out.contains("its schema is what the migrations build"),
+        "{out}"
+    );
+
+    let rt = runtime();
+    let added = "CREATE INDEX account_name_by_hand ON account (name)";
+    match migraph::Dialect::from_url(url) {
+        Some(migraph::Dialect::Postgres) => rt.block_on(async {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::raw_sql(added).execute(&pool).await.unwrap();
+        }),
+        Some(migraph::Dialect::MySql) => rt.block_on(async {
+            let pool = sqlx::MySqlPool::connect(url).await.unwrap();
+            sqlx::raw_sql(added).execute(&pool).await.unwrap();
+        }),
+        _ => rt.block_on(async {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            sqlx::raw_sql(added).execute(&pool).await.unwrap();
+        }),
+    }
+    let (code, out, _) = run(&["diff"]);
+    assert_eq!(code, ExitCode::FAILURE);
+    assert!(
+        out.starts_with("+ index account_name_by_hand on account (name)\n"),
+        "{out}"
+    );
+    assert!(out.contains("1 difference(s)"), "{out}");
+    let (code, out, _) = run(&["diff", "--json"]);
+    assert_eq!(code, ExitCode::FAILURE);
+    let json: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(json["differences"][0]["change"], "extra");
+    assert_eq!(
+        json["differences"][0]["object"],
+        "index account_name_by_hand on account"
+    );
+    let (code, out, _) = run(&["check", "--drift", "--json"]);
+    assert_eq!(code, ExitCode::FAILURE);
+    let json: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(json["ok"], false);
+    assert_eq!(
+        json["drift"][0],
+        "+ index account_name_by_hand on account (name)"
+    );
+    if scratch_prefix.is_some() {
+        assert_eq!(leftovers(), 0, "a scratch database was left behind");
+    }
+}
+
+#[test]
+fn diff_and_check_drift_on_sqlite() {
+    let root = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", root.path().join("app.db").display());
+    drift_commands(&url, None, || 0);
+}
+
+/// The drift commands on a fresh database of a server, counting the scratch databases
+/// left behind with `count` (a `LIKE` pattern in place of `{pattern}`).
+fn drift_on_server<DB: migraph_tests::Backend>(
+    rt: &tokio::runtime::Runtime,
+    db: Option<TestDb<DB>>,
+    count: &str,
+) {
+    let Some(db) = db else {
+        return;
+    };
+    let pattern = format!("migraph_scratch_{}_%", std::process::id());
+    let sql = count.replace("{pattern}", &pattern);
+    drift_commands(&db.url, Some(&pattern), || {
+        rt.block_on(DB::scalar(&db.pool, &sql)) as usize
+    });
+}
+
+#[test]
+fn diff_and_check_drift_on_postgres() {
+    let rt = runtime();
+    drift_on_server(
+        &rt,
+        rt.block_on(TestDb::<sqlx::Postgres>::postgres()),
+        "SELECT COUNT(*) FROM pg_database WHERE datname LIKE '{pattern}'",
+    );
+}
+
+#[test]
+fn diff_and_check_drift_on_mariadb() {
+    let rt = runtime();
+    drift_on_server(
+        &rt,
+        rt.block_on(TestDb::<sqlx::MySql>::mysql()),
+        "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '{pattern}'",
+    );
+}

@@ -4,6 +4,7 @@
 
 mod adopt;
 mod apply;
+mod diff;
 mod repair;
 mod stamp;
 mod state;

@@ -45,8 +45,15 @@ pub enum Command {
     /// Exit 0 when the database is at head with matching checksums and nothing left
     /// part-way, 1 otherwise (for CI and readiness probes).
     ///
-    /// Example: `migraph check || echo "migrate first"`.
-    Check(Read),
+    /// Example: `migraph check || echo "migrate first"`; `migraph check --drift` also
+    /// compares the schema, as `diff` does.
+    Check(CheckArgs),
+    /// Compare the database's schema with the one its applied revisions build on a
+    /// scratch database (SQLite: in memory; PostgreSQL, MySQL: a database created and
+    /// dropped on the same server, or `--scratch-url`). Exit 1 on drift.
+    ///
+    /// Example: `migraph diff`; `+` is in the database only, `-` in the migrations only.
+    Diff(DiffArgs),
     /// Record as applied what another tool (diesel, sqlx, refinery, alembic) applied
     /// to this database, read from its own version table, which is left as it is.
     ///
@@ -190,6 +197,37 @@ pub struct Read {
     /// Many databases at once (`current`, `check`).
     #[command(flatten)]
     pub fleet: FleetArgs,
+}
+
+/// Arguments of `check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// What the read commands take.
+    #[command(flatten)]
+    pub read: Read,
+    /// Also compare the schema with the one the migrations build (as `diff`); drift
+    /// makes the answer no. (`--schema NAME` already names a PostgreSQL schema.)
+    #[arg(long)]
+    pub drift: bool,
+    /// With `--drift`: the empty database to build the schema in.
+    #[arg(long, value_name = "URL", requires = "drift")]
+    pub scratch_url: Option<String>,
+}
+
+/// Arguments of `diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// An empty database to build the migrations' schema in [default: SQLite in memory;
+    /// PostgreSQL and MySQL: `migraph_scratch_...`, created on the same server and
+    /// dropped after].
+    #[arg(long, value_name = "URL")]
+    pub scratch_url: Option<String>,
+    /// Print the differences as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Session settings.
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 /// Arguments of `history`.

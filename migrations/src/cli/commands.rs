@@ -6,9 +6,9 @@ use std::time::Duration;
 use migraph_core::{Dialect, Graph, RevIndex, RevSet};
 use sqlx::Pool;
 
-use super::args::Command;
+use super::args::{CheckArgs, Command};
 use super::graph::{branches, heads, history, show};
-use super::json::{AdoptJson, CheckJson, ErrorJson, Failure, to_line};
+use super::json::{AdoptJson, CheckJson, DiffJson, ErrorJson, Failure, to_line};
 use super::output::{current_output, write_report};
 use super::{CliError, Context, Outcome};
 use crate::{AppliedRevision, Driver, Migrator, Repair};
@@ -82,9 +82,10 @@ impl Command {
     fn fleet(&self) -> Option<&super::args::FleetArgs> {
         match self {
             Self::Upgrade(r) | Self::Downgrade(r) => Some(&r.fleet),
-            Self::Current(a) | Self::Check(a) | Self::Heads(a) | Self::Branches(a) => {
-                Some(&a.fleet)
-            }
+            Self::Current(a)
+            | Self::Check(CheckArgs { read: a, .. })
+            | Self::Heads(a)
+            | Self::Branches(a) => Some(&a.fleet),
             _ => None,
         }
     }
@@ -198,9 +199,11 @@ impl Command {
         match self {
             Self::Upgrade(r) | Self::Downgrade(r) => &r.session.session_sql,
             Self::Stamp(s) => &s.session.session_sql,
-            Self::Current(a) | Self::Heads(a) | Self::Branches(a) | Self::Check(a) => {
-                &a.session.session_sql
-            }
+            Self::Current(a)
+            | Self::Heads(a)
+            | Self::Branches(a)
+            | Self::Check(CheckArgs { read: a, .. }) => &a.session.session_sql,
+            Self::Diff(a) => &a.session.session_sql,
             Self::History(a) => &a.session.session_sql,
             Self::Repair(a) => &a.session.session_sql,
             Self::Adopt(a) => &a.session.session_sql,
@@ -339,8 +342,36 @@ impl Command {
                 current_output(ctx, &rows, &current, a.json, out)?;
                 Ok(Outcome::Done)
             }
-            Self::Check(a) => {
-                let (verdict, pending) = match runner.pending(pool, "heads").await {
+            Self::Diff(a) => {
+                let drift = diff(ctx, &runner, pool, a.scratch_url.as_deref(), out).await?;
+                if a.json {
+                    let v = DiffJson {
+                        differences: drift.iter().map(Into::into).collect(),
+                    };
+                    writeln!(out, "{}", to_line(&v))?;
+                } else if drift.is_empty() {
+                    writeln!(
+                        out,
+                        "no drift: the schema is what the applied revisions build"
+                    )?;
+                } else {
+                    for d in &drift {
+                        writeln!(out, "{d}")?;
+                    }
+                    writeln!(
+                        out,
+                        "{} difference(s): + in the database only, - in the migrations only, ~ migrations -> database",
+                        drift.len()
+                    )?;
+                }
+                Ok(Outcome::from_check(drift.is_empty()))
+            }
+            Self::Check(CheckArgs {
+                read: a,
+                drift,
+                scratch_url,
+            }) => {
+                let (mut verdict, pending) = match runner.pending(pool, "heads").await {
                     Ok(pending) if pending.is_empty() => (Ok(()), pending),
                     Ok(pending) => (
                         Err(format!(
@@ -354,20 +385,38 @@ impl Command {
                     }
                     Err(e) => (Err(e.to_string()), Vec::new()),
                 };
+                // The schema, once the database is at head.
+                let mut differences = Vec::new();
+                if *drift && verdict.is_ok() {
+                    differences = diff(ctx, &runner, pool, scratch_url.as_deref(), out).await?;
+                    if !differences.is_empty() {
+                        verdict = Err(format!(
+                            "the schema differs from what the migrations build: {} difference(s)",
+                            differences.len()
+                        ));
+                    }
+                }
                 if a.json {
                     let v = CheckJson {
                         ok: verdict.is_ok(),
                         problem: verdict.as_ref().err().map(String::as_str),
-                        pending: verdict
-                            .is_err()
+                        pending: (verdict.is_err() && differences.is_empty())
                             .then(|| pending.iter().map(|m| m.revision()).collect()),
+                        drift: drift.then(|| differences.iter().map(ToString::to_string).collect()),
                     };
                     writeln!(out, "{}", to_line(&v))?;
                     return Ok(Outcome::from_check(verdict.is_ok()));
                 }
                 match &verdict {
+                    Ok(()) if *drift => writeln!(
+                        out,
+                        "ok: the database is at head, and its schema is what the migrations build"
+                    )?,
                     Ok(()) => writeln!(out, "ok: the database is at head")?,
                     Err(problem) => writeln!(out, "not ok: {problem}")?,
+                }
+                for d in &differences {
+                    writeln!(out, "  {d}")?;
                 }
                 // The first few pending revisions, one per line; all of them with --json.
                 const SHOWN: usize = 5;
@@ -435,6 +484,85 @@ impl Command {
             Self::Heads(_) | Self::Branches(_) | Self::Show(_) => Ok(Outcome::Done),
         }
     }
+}
+
+/// The drift of the database at `pool`: its applied revisions built on a scratch database,
+/// `scratch_url` or one made here (SQLite: in memory; a server: a database created on
+/// it, and dropped after whatever happens).
+async fn diff<DB: Driver>(
+    ctx: &Context<'_>,
+    runner: &Migrator<'_>,
+    pool: &Pool<DB>,
+    scratch_url: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<Vec<crate::Difference>, CliError> {
+    let one = || {
+        sqlx::pool::PoolOptions::<DB>::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(Duration::from_secs(10))
+    };
+    let open = async |url: &str| {
+        one().connect(url).await.map_err(|e| {
+            CliError(format!(
+                "cannot connect to the scratch database `{}`: {e}",
+                redact(url)
+            ))
+        })
+    };
+    if let Some(url) = scratch_url {
+        let scratch = open(url).await?;
+        let drift = runner.diff(pool, &scratch).await;
+        scratch.close().await;
+        return Ok(drift?);
+    }
+    if DB::DIALECT == Dialect::Sqlite {
+        // One connection kept open: an in-memory database lives as long as it.
+        let scratch = open("sqlite::memory:").await?;
+        let drift = runner.diff(pool, &scratch).await;
+        scratch.close().await;
+        return Ok(drift?);
+    }
+    let url = ctx.database_url.as_deref().unwrap_or_default();
+    let name = format!(
+        "migraph_scratch_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+    );
+    let quote = if DB::DIALECT == Dialect::Postgres {
+        '"'
+    } else {
+        '`'
+    };
+    let admin = async |sql: String| -> Result<(), sqlx::Error> {
+        let mut conn = pool.acquire().await?;
+        DB::run_sql(&mut conn, &sql).await
+    };
+    admin(format!("CREATE DATABASE {quote}{name}{quote}"))
+        .await
+        .map_err(|e| {
+            CliError(format!(
+                "cannot create a scratch database to build the migrations' schema in: {e}; give an empty one with --scratch-url"
+            ))
+        })?;
+    let drift = match open(&migraph_core::with_database(url, &name)).await {
+        Ok(scratch) => {
+            let drift = runner.diff(pool, &scratch).await.map_err(CliError::from);
+            scratch.close().await;
+            drift
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = admin(format!("DROP DATABASE {quote}{name}{quote}")).await {
+        writeln!(
+            out,
+            "warning: could not drop the scratch database `{name}`: {e}; drop it by hand"
+        )?;
+    }
+    drift
 }
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]

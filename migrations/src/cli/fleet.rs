@@ -134,7 +134,7 @@ pub(super) async fn run(
         .collect();
     let json = match command {
         Command::Upgrade(r) | Command::Downgrade(r) => r.json,
-        Command::Current(a) | Command::Check(a) => a.json,
+        Command::Current(a) | Command::Check(super::CheckArgs { read: a, .. }) => a.json,
         _ => false,
     };
     let stop = AtomicBool::new(false);

@@ -6,7 +6,8 @@
 //!   rows.
 //! - `heads`, `branches`, `history`: a list of [`MigrationJson`]; `show`: one, with its
 //!   SQL.
-//! - `check`: [`CheckJson`].
+//! - `check`: [`CheckJson`]; `diff`: [`DiffJson`], `{"differences": [{"change",
+//!   "object", "detail", "text"}]}`.
 //! - `lint`: [`LintJson`], `{"dialect", "rules", "revisions", "findings": [{"rule",
 //!   "file", "line", "statement", "message", "help"}]}`.
 
@@ -208,6 +209,40 @@ pub(super) struct CheckJson<'a> {
     pub(super) problem: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) pending: Option<Vec<&'a str>>,
+    /// With `--drift`: each difference, as `diff` prints it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) drift: Option<Vec<String>>,
+}
+
+/// `diff`: each difference.
+#[derive(Serialize)]
+pub(super) struct DiffJson<'a> {
+    pub(super) differences: Vec<DifferenceJson<'a>>,
+}
+
+/// One difference: `extra` (in the database only), `missing` (in the migrations only) or
+/// `changed`, what, how, and the line `diff` prints.
+#[derive(Serialize)]
+pub(super) struct DifferenceJson<'a> {
+    change: &'static str,
+    object: &'a str,
+    detail: &'a str,
+    text: String,
+}
+
+impl<'a> From<&'a crate::Difference> for DifferenceJson<'a> {
+    fn from(d: &'a crate::Difference) -> Self {
+        Self {
+            change: match d.change {
+                crate::Change::Extra => "extra",
+                crate::Change::Missing => "missing",
+                _ => "changed",
+            },
+            object: &d.object,
+            detail: &d.detail,
+            text: d.to_string(),
+        }
+    }
 }
 
 /// `adopt`: what was recorded, what was already there, what remains pending.

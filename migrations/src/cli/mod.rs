@@ -40,7 +40,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub use args::{
-    AdoptArgs, Command, FleetArgs, History, Read, RepairArgs, Run, SessionArgs, Show, Stamp,
+    AdoptArgs, CheckArgs, Command, DiffArgs, FleetArgs, History, Read, RepairArgs, Run,
+    SessionArgs, Show, Stamp,
 };
 pub use config::{CONFIG_FILE, Config, LintConfig, SessionSql};
 pub use standalone::{Cli, StandaloneCommand, main, run_args};
