@@ -419,3 +419,21 @@ pub fn try_cargo_build(dir: &std::path::Path) -> (std::path::PathBuf, std::proce
         .unwrap();
     (target, out)
 }
+
+/// Runs the `migraph` binary's command line `args` in this process (without colour);
+/// returns the exit code, stdout and stderr, and checks that nothing panicked.
+pub fn cli(args: &[&str]) -> (std::process::ExitCode, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let argv = std::iter::once("migraph").chain(args.iter().copied());
+    let code = migraph::cli::run_args(argv, false, &mut out, &mut err);
+    let (out, err) = (
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    );
+    assert!(
+        !err.contains("panicked") && !out.contains("panicked"),
+        "{err}"
+    );
+    (code, out, err)
+}

@@ -8,25 +8,8 @@ use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 
 use migraph_core::{Directory, LoadOptions};
-use migraph_tests::{Backend as _, TestDb, migrations_dir};
+use migraph_tests::{Backend as _, TestDb, cli, migrations_dir};
 use serde_json::Value;
-
-/// Runs `migrations ARGS`; returns the exit code, stdout and stderr.
-fn cli(args: &[&str]) -> (ExitCode, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let argv = std::iter::once("migraph").chain(args.iter().copied());
-    let code = migraph::cli::run_args(argv, false, &mut out, &mut err);
-    let (out, err) = (
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    );
-    assert!(
-        !err.contains("panicked") && !out.contains("panicked"),
-        "{err}"
-    );
-    (code, out, err)
-}
 
 /// Runs and expects success; returns stdout.
 fn ok(args: &[&str]) -> String {

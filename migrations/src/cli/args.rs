@@ -42,6 +42,12 @@ pub enum Command {
     ///
     /// Example: `migraph show 1975ea`.
     Show(Show),
+    /// Write the whole revision graph for Graphviz (`dot`) or a Markdown page
+    /// (`mermaid`), each revision marked applied, pending or failed when a database is
+    /// given.
+    ///
+    /// Example: `migraph graph --format dot | dot -Tsvg > graph.svg`.
+    Graph(GraphArgs),
     /// Exit 0 when the database is at head with matching checksums and nothing left
     /// part-way, 1 otherwise (for CI and readiness probes).
     ///
@@ -238,9 +244,25 @@ pub struct History {
     #[arg(short = 'r', long = "rev-range", allow_hyphen_values = true)]
     pub range: Option<String>,
     /// Print JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "graph")]
     pub json: bool,
+    /// Draw the graph, as `git log --graph` does: lines for branches and merges, and
+    /// with a database each revision marked (`*` applied, `o` pending, `x` failed, `?`
+    /// applied but not in this build).
+    #[arg(long)]
+    pub graph: bool,
     /// Session settings (for a range that reads `current`).
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+/// Arguments of `graph`.
+#[derive(Debug, Clone, Args)]
+pub struct GraphArgs {
+    /// `dot` (Graphviz) or `mermaid` (a Markdown page).
+    #[arg(long, default_value = "dot", value_parser = ["dot", "mermaid"])]
+    pub format: String,
+    /// Session settings (when a database is given).
     #[command(flatten)]
     pub session: SessionArgs,
 }

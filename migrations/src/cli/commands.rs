@@ -7,7 +7,7 @@ use migraph_core::{Dialect, Graph, RevIndex, RevSet};
 use sqlx::Pool;
 
 use super::args::{CheckArgs, Command};
-use super::graph::{branches, heads, history, show};
+use super::graph::{branches, heads, history, picture, show};
 use super::json::{AdoptJson, CheckJson, DiffJson, ErrorJson, Failure, to_line};
 use super::output::{current_output, write_report};
 use super::{CliError, Context, Outcome};
@@ -107,9 +107,15 @@ impl Command {
         match self {
             Self::Heads(a) => return heads(ctx, graph, a.json, out),
             Self::Branches(a) => return branches(ctx, graph, a.json, out),
-            // `current` in a range reads the version table; the rest is the graph's.
-            Self::History(a) if !(a.mentions_current() && ctx.database_url.is_some()) => {
-                return history(ctx, graph, a, None, out);
+            // `current` in a range reads the version table, and so does `--graph` when
+            // there is a database to mark the revisions with; the rest is the graph's.
+            Self::History(a)
+                if ctx.database_url.is_none() || !(a.mentions_current() || a.graph) =>
+            {
+                return history(ctx, graph, a, None, None, out);
+            }
+            Self::Graph(a) if ctx.database_url.is_none() => {
+                return picture(ctx, graph, &a.format, None, out);
             }
             Self::Show(a) => return show(ctx, graph, a, out),
             Self::Upgrade(r) | Self::Downgrade(r) if r.sql => {
@@ -205,6 +211,7 @@ impl Command {
             | Self::Check(CheckArgs { read: a, .. }) => &a.session.session_sql,
             Self::Diff(a) => &a.session.session_sql,
             Self::History(a) => &a.session.session_sql,
+            Self::Graph(a) => &a.session.session_sql,
             Self::Repair(a) => &a.session.session_sql,
             Self::Adopt(a) => &a.session.session_sql,
             Self::Show(_) => &[],
@@ -479,7 +486,14 @@ impl Command {
                         applied.insert(i);
                     }
                 }
-                history(ctx, graph, a, Some(&applied), out)
+                let marks = super::picture::Marks::new(graph, &rows);
+                history(ctx, graph, a, Some(&applied), Some(&marks), out)
+            }
+            Self::Graph(a) => {
+                let graph = ctx.migrations.graph()?;
+                let rows = runner.applied(pool).await?;
+                let marks = super::picture::Marks::new(graph, &rows);
+                picture(ctx, graph, &a.format, Some(&marks), out)
             }
             Self::Heads(_) | Self::Branches(_) | Self::Show(_) => Ok(Outcome::Done),
         }

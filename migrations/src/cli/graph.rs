@@ -104,17 +104,24 @@ pub(super) fn branches(
 }
 
 /// `history`: the revisions of the range (all of them without one), newest first;
-/// `current` is the applied set, when a range end says `current`.
+/// `current` is the applied set, when a range end says `current`; `marks`, what the
+/// database says of each revision, for `--graph`.
 pub(super) fn history(
     ctx: &Context<'_>,
     graph: &Graph,
     args: &History,
     current: Option<&migraph_core::RevSet>,
+    marks: Option<&super::picture::Marks>,
     out: &mut dyn Write,
 ) -> Result<Outcome, CliError> {
     let all = ctx.migrations.migrations();
     let order = migraph_core::plan::history(graph, current, args.range.as_deref().unwrap_or(":"))
         .map_err(|e| CliError(e.to_string()))?;
+    if args.graph {
+        let text = super::picture::text(graph, all, &order, marks, ctx.color);
+        out.write_all(text.as_bytes())?;
+        return Ok(Outcome::Done);
+    }
     if args.json {
         return json_list(ctx, graph, &order, out);
     }
@@ -182,5 +189,22 @@ pub(super) fn show(
         Some(sql) => writeln!(out, "-- migrate:downgrade\n{sql}")?,
         None => writeln!(out, "(no downgrade: irreversible)")?,
     }
+    Ok(Outcome::Done)
+}
+
+/// `graph --format dot|mermaid`: the whole graph, marked when `marks` are given.
+pub(super) fn picture(
+    ctx: &Context<'_>,
+    graph: &Graph,
+    format: &str,
+    marks: Option<&super::picture::Marks>,
+    out: &mut dyn Write,
+) -> Result<Outcome, CliError> {
+    let all = ctx.migrations.migrations();
+    let text = match format {
+        "mermaid" => super::picture::mermaid(graph, all, marks),
+        _ => super::picture::dot(graph, all, marks),
+    };
+    out.write_all(text.as_bytes())?;
     Ok(Outcome::Done)
 }

@@ -34,13 +34,14 @@ mod fleet;
 mod graph;
 mod json;
 mod output;
+mod picture;
 mod standalone;
 
 use std::io::Write;
 use std::process::ExitCode;
 
 pub use args::{
-    AdoptArgs, CheckArgs, Command, DiffArgs, FleetArgs, History, Read, RepairArgs, Run,
+    AdoptArgs, CheckArgs, Command, DiffArgs, FleetArgs, GraphArgs, History, Read, RepairArgs, Run,
     SessionArgs, Show, Stamp,
 };
 pub use config::{CONFIG_FILE, Config, LintConfig, SessionSql};
