@@ -183,6 +183,14 @@ pub enum Error {
         /// Why not.
         reason: String,
     },
+    /// A `to` whose target is not one revision.
+    #[error("cannot move to `{target}`: {reason}")]
+    MoveTo {
+        /// The target as written.
+        target: String,
+        /// Why not.
+        reason: String,
+    },
     /// A schema comparison that cannot be made.
     #[error("cannot compare the schema: {reason}")]
     Diff {

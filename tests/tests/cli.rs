@@ -1432,3 +1432,43 @@ fn diff_and_check_drift_on_mariadb() {
         "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '{pattern}'",
     );
 }
+
+/// A release's init container runs `migrate to <its newest revision>`: the newer build
+/// moves the database forward, the older one, after a rollback, moves it back through the
+/// revisions it does not have; run again, nothing happens.
+#[test]
+fn to_moves_the_database_to_each_releases_revision() {
+    let root = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", root.path().join("app.db").display());
+    let write = |dir: &Path, id: &str, parent: &str| {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(
+            dir.join(format!("{id}_step.sql")),
+            format!("-- revision: {id}\n-- down_revision: {parent}\n-- message: step {id}\n-- migrate:upgrade\nCREATE TABLE t_{id} (id INTEGER);\n-- migrate:downgrade\nDROP TABLE t_{id};\n"),
+        )
+        .unwrap();
+    };
+    let (v1, v2) = (root.path().join("v1"), root.path().join("v2"));
+    for dir in [&v1, &v2] {
+        write(dir, "a1", "none");
+        write(dir, "b2", "a1");
+    }
+    write(&v2, "c3", "b2");
+    let (v1, v2) = (v1.to_str().unwrap(), v2.to_str().unwrap());
+    let to = |dir: &str, rev: &str| ok(&["--dir", dir, "--database-url", &url, "to", rev]);
+    assert!(to(v2, "c3").contains("upgrade c3"));
+    assert_eq!(
+        ok(&["--dir", v2, "--database-url", &url, "current"]).trim(),
+        "c3 (head) step c3"
+    );
+    let out = to(v1, "b2");
+    assert!(out.contains("downgrade c3"), "{out}");
+    assert_eq!(
+        ok(&["--dir", v1, "--database-url", &url, "current"]).trim(),
+        "b2 (head) step b2"
+    );
+    let out = ok(&["--dir", v1, "--database-url", &url, "to", "b2", "--json"]);
+    assert_eq!(out.trim(), "{\"steps\":[]}");
+    let err = fails(&["--dir", v1, "--database-url", &url, "to", "b2", "--sql"]);
+    assert!(err.contains("`to` has no --sql"), "{err}");
+}

@@ -57,6 +57,10 @@ pub(super) fn locate<'a>(
 pub(super) enum Direction {
     Up(Target),
     Down(Target),
+    /// Up or down, whichever makes exactly the target and its ancestors applied on its
+    /// branch; applied revisions this binary does not know that descend from it are
+    /// undone with their stored SQL.
+    To(Target),
 }
 
 /// One revision's run: which, from which file, and what it changes.
@@ -127,6 +131,12 @@ impl<'a> Work<'a> {
             },
         }
     }
+}
+
+/// Which way `to` goes.
+pub(super) enum ToPlan {
+    Up(Target),
+    Down(Target),
 }
 
 /// One revision to run.
@@ -265,6 +275,52 @@ impl<'m> Migrator<'m> {
         self.migrate(conn, Direction::Down(target)).await
     }
 
+    /// Moves the database to `target`, one revision (an id, a unique prefix, a label,
+    /// `head` when there is one head, `-1`...) or `base`: upgrades when it is not applied,
+    /// and when it is, undoes what descends from it, so that exactly it and its ancestors
+    /// are applied on its branch. Other branches are left as they are. Applied revisions
+    /// this binary does not know that descend from the target are undone first, children
+    /// first, with the downgrade SQL stored in their rows: an older release moves the
+    /// database back to its own newest revision with `to`, a newer one forward.
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::upgrade`] and [`Migrator::downgrade`]; [`Error::MoveTo`] when the
+    /// target names several revisions; [`Error::UnknownApplied`] for revisions this binary
+    /// does not know that do not descend from the target (on another branch: `to` leaves
+    /// them to the build that has them); [`Error::Irreversible`] for one to undo without
+    /// downgrade SQL. Nothing runs when the plan is refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::write(dir.path().join("a1_t.sql"), "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n-- migrate:downgrade\nDROP TABLE t;\n")?;
+    /// # std::fs::write(dir.path().join("b2_u.sql"), "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nCREATE TABLE u (id INT);\n-- migrate:downgrade\nDROP TABLE u;\n")?;
+    /// let migrations = migraph_runtime::Migrations::from_dir(dir.path())?;
+    /// let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
+    /// assert_eq!(migrations.runner().to(&pool, "b2").await?.revisions(), ["a1", "b2"]);
+    /// assert_eq!(migrations.runner().to(&pool, "a1").await?.revisions(), ["b2"]);
+    /// assert!(migrations.runner().to(&pool, "a1").await?.steps.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn to<'c, A>(&self, conn: A, target: &str) -> Result<Report, Error>
+    where
+        A: Acquire<'c>,
+        A::Database: Driver,
+        A::Connection: AcquiredConnection,
+    {
+        let target = parse_target(target)?;
+        self.migrations.check_stale()?;
+        // Unknown rows are judged by the plan, which undoes those that descend from the
+        // target and refuses the others.
+        let runner = self.clone().roll_back_unknown(true);
+        runner.migrate(conn, Direction::To(target)).await
+    }
+
     /// Upgrade or downgrade: read, and if there is work, lock, read again, plan, run.
     pub(super) async fn migrate<'c, A>(
         &self,
@@ -343,8 +399,21 @@ impl<'m> Migrator<'m> {
     ) -> Result<Vec<Work<'s>>, Error> {
         let all = self.migrations.migrations();
         let mut work: Vec<Work<'s>> = Vec::new();
-        if self.roll_back_unknown {
-            for row in order_children_first(&state.unknown) {
+        // `to` undoes only the unknown revisions that descend from its target.
+        let (to, unknown) = match direction {
+            Direction::To(target) => {
+                let (to, unknown) = self.to_plan(graph, state, target)?;
+                (Some(to), unknown)
+            }
+            _ if self.roll_back_unknown => (None, state.unknown.iter().collect()),
+            _ => (None, Vec::new()),
+        };
+        let unknown: Vec<AppliedRevision> = unknown.into_iter().cloned().collect();
+        if !unknown.is_empty() {
+            for row in order_children_first(&unknown) {
+                let Some(row) = state.unknown.iter().find(|r| r.revision == row.revision) else {
+                    continue;
+                };
                 if row.downgrade_sql.is_none() {
                     return Err(Error::Irreversible {
                         revision: row.revision.clone(),
@@ -365,8 +434,95 @@ impl<'m> Migrator<'m> {
                     work.push(Work::Known(&all[i], Action::Downgrade));
                 }
             }
+            Direction::To(_) => match to {
+                Some(ToPlan::Up(target)) => {
+                    for i in plan::upgrade(graph, &state.applied, &target)? {
+                        work.push(Work::Known(&all[i], Action::Upgrade));
+                    }
+                }
+                Some(ToPlan::Down(target)) => {
+                    for i in self.downgrade_plan(graph, &state.applied, &target)? {
+                        work.push(Work::Known(&all[i], Action::Downgrade));
+                    }
+                }
+                None => {}
+            },
         }
         Ok(work)
+    }
+
+    /// For `to`: which way to go, and the unknown rows to undo first (those descending
+    /// from the target); unknown rows on other branches are refused.
+    fn to_plan<'s>(
+        &self,
+        graph: &Graph,
+        state: &'s State,
+        target: &Target,
+    ) -> Result<(ToPlan, Vec<&'s AppliedRevision>), Error> {
+        let resolved = target
+            .resolve(graph, &state.applied)
+            .map_err(|e| Error::Plan(migraph_core::PlanError::Target(e)))?;
+        let refuse = |reason: &str| Error::MoveTo {
+            target: target.to_string(),
+            reason: reason.to_owned(),
+        };
+        let (plan, descendants) = match resolved.revisions.as_slice() {
+            [] if resolved.branch.is_some() || resolved.branch_base => {
+                return Err(refuse(
+                    "a branch's base is not one revision; undo a branch with `downgrade <branch>@base`",
+                ));
+            }
+            // `base`: everything is undone, unknown revisions too.
+            [] => (ToPlan::Down(target.clone()), RevSet::all(graph)),
+            [r] => {
+                let id: Target = parse_target(graph.id(*r))?;
+                let plan = if state.applied.contains(*r) {
+                    ToPlan::Down(id)
+                } else {
+                    ToPlan::Up(id)
+                };
+                let mut descendants = graph.descendants(&[*r]);
+                descendants.insert(*r);
+                (plan, descendants)
+            }
+            _ => {
+                return Err(refuse(
+                    "it names several revisions; name one (an id, a prefix, a label, `head` with one head) or `base`",
+                ));
+            }
+        };
+        // An unknown row descends from the target when a parent is the target, a known
+        // descendant, or an unknown row that descends from it.
+        let mut below: Vec<&AppliedRevision> = Vec::new();
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for row in &state.unknown {
+                if below.iter().any(|b| b.revision == row.revision) {
+                    continue;
+                }
+                let descends = resolved.revisions.is_empty()
+                    || row.parents.iter().any(|p| {
+                        graph.find(p).is_some_and(|i| descendants.contains(i))
+                            || below.iter().any(|b| &b.revision == p)
+                    });
+                if descends {
+                    below.push(row);
+                    changed = true;
+                }
+            }
+        }
+        let mut others: Vec<String> = state
+            .unknown
+            .iter()
+            .filter(|r| !below.iter().any(|b| b.revision == r.revision))
+            .map(|r| r.revision.clone())
+            .collect();
+        if !others.is_empty() {
+            others.sort_unstable();
+            return Err(Error::UnknownApplied { revisions: others });
+        }
+        Ok((plan, below))
     }
 
     /// Runs the work, each revision in its own transaction, or all of it in one when

@@ -18,6 +18,13 @@ pub enum Command {
     ///
     /// Example: `migraph downgrade -1`; offline: `migraph downgrade head:base --sql`.
     Downgrade(Run),
+    /// Move the database to REV, up or down, whichever is needed: exactly REV and its
+    /// ancestors applied on its branch, other branches untouched; applied revisions this
+    /// binary does not know that descend from REV are undone with their stored SQL.
+    ///
+    /// Example: `myapp migrate to 3c1d8e` in a release's init container rolls the
+    /// database forward, or back after the release is rolled back.
+    To(Run),
     /// Record TARGETs as applied without running any SQL (adopt an existing database).
     ///
     /// Example: `migraph stamp head`; `--purge` empties the version table first.

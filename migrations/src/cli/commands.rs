@@ -81,7 +81,7 @@ impl Command {
     /// The `--databases` options of the commands that take them.
     fn fleet(&self) -> Option<&super::args::FleetArgs> {
         match self {
-            Self::Upgrade(r) | Self::Downgrade(r) => Some(&r.fleet),
+            Self::Upgrade(r) | Self::Downgrade(r) | Self::To(r) => Some(&r.fleet),
             Self::Current(a)
             | Self::Check(CheckArgs { read: a, .. })
             | Self::Heads(a)
@@ -118,6 +118,11 @@ impl Command {
                 return picture(ctx, graph, &a.format, None, out);
             }
             Self::Show(a) => return show(ctx, graph, a, out),
+            Self::To(r) if r.sql => {
+                return Err(CliError(
+                    "`to` has no --sql: whether it goes up or down depends on the database; write the script with `upgrade FROM:TO --sql` or `downgrade FROM:TO --sql`".to_owned(),
+                ));
+            }
             Self::Upgrade(r) | Self::Downgrade(r) if r.sql => {
                 let dialect = dialect(ctx, r.dialect)?;
                 let runner = runner.single_transaction(r.single_transaction);
@@ -203,7 +208,7 @@ impl Command {
     /// The session SQL flags given to this command.
     fn session_flags(&self) -> &[String] {
         match self {
-            Self::Upgrade(r) | Self::Downgrade(r) => &r.session.session_sql,
+            Self::Upgrade(r) | Self::Downgrade(r) | Self::To(r) => &r.session.session_sql,
             Self::Stamp(s) => &s.session.session_sql,
             Self::Current(a)
             | Self::Heads(a)
@@ -238,7 +243,7 @@ impl Command {
                 ));
             }
             let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
-            if matches!(self, Self::Upgrade(_) | Self::Downgrade(_)) {
+            if matches!(self, Self::Upgrade(_) | Self::Downgrade(_) | Self::To(_)) {
                 statements.push(format!("CREATE SCHEMA IF NOT EXISTS {quoted}"));
             }
             statements.push(format!("SET search_path TO {quoted}"));
@@ -246,7 +251,7 @@ impl Command {
         statements.extend(session.iter().cloned());
         let runner = runner.session_sql(statements);
         match self {
-            Self::Upgrade(r) | Self::Downgrade(r) => {
+            Self::Upgrade(r) | Self::Downgrade(r) | Self::To(r) => {
                 let seconds = r.lock_timeout.or(ctx.config.lock_timeout).unwrap_or(300);
                 let mut runner = runner
                     .single_transaction(r.single_transaction)
@@ -281,10 +286,10 @@ impl Command {
                 } else {
                     None
                 };
-                let report = if matches!(self, Self::Upgrade(_)) {
-                    runner.upgrade(pool, &r.target).await
-                } else {
-                    runner.downgrade(pool, &r.target).await
+                let report = match self {
+                    Self::Upgrade(_) => runner.upgrade(pool, &r.target).await,
+                    Self::To(_) => runner.to(pool, &r.target).await,
+                    _ => runner.downgrade(pool, &r.target).await,
                 };
                 if let Some(bar) = bar {
                     bar.finish_and_clear();

@@ -133,7 +133,7 @@ pub(super) async fn run(
         })
         .collect();
     let json = match command {
-        Command::Upgrade(r) | Command::Downgrade(r) => r.json,
+        Command::Upgrade(r) | Command::Downgrade(r) | Command::To(r) => r.json,
         Command::Current(a) | Command::Check(super::CheckArgs { read: a, .. }) => a.json,
         _ => false,
     };
