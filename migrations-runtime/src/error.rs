@@ -166,6 +166,12 @@ pub enum Error {
         /// Why not.
         reason: String,
     },
+    /// A rehearsal that cannot be rolled back as a whole, refused before anything ran.
+    #[error("cannot rehearse this run: {reason}; nothing was run")]
+    Rehearse {
+        /// Why not.
+        reason: String,
+    },
     /// A repair that does not apply to the revision's row.
     #[error("cannot repair revision `{revision}`: {reason}")]
     Repair {

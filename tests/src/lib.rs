@@ -420,6 +420,18 @@ pub fn try_cargo_build(dir: &std::path::Path) -> (std::path::PathBuf, std::proce
     (target, out)
 }
 
+/// A migrations folder of owned `(file name, text)` pairs, loaded: the folder lives as long
+/// as the returned guard.
+pub fn load_folder(files: &[(String, String)]) -> (tempfile::TempDir, migraph::Migrations) {
+    let named: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let dir = migrations_dir(&named);
+    let m = migraph::Migrations::from_dir(dir.path()).unwrap();
+    (dir, m)
+}
+
 /// Runs the `migraph` binary's command line `args` in this process (without colour);
 /// returns the exit code, stdout and stderr, and checks that nothing panicked.
 pub fn cli(args: &[&str]) -> (std::process::ExitCode, String, String) {

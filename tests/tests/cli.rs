@@ -1472,3 +1472,30 @@ fn to_moves_the_database_to_each_releases_revision() {
     let err = fails(&["--dir", v1, "--database-url", &url, "to", "b2", "--sql"]);
     assert!(err.contains("`to` has no --sql"), "{err}");
 }
+
+/// `upgrade --rehearse` (or `--dry-run`) reports each step, then says it rolled them back;
+/// the database is as it was.
+#[test]
+fn upgrade_rehearse_reports_the_steps_and_changes_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", root.path().join("app.db").display());
+    let run = |args: &[&str]| cli(&[&["--dir", BASIC, "--database-url", &url], args].concat());
+    let (code, out, err) = run(&["upgrade", "head", "--rehearse"]);
+    assert_eq!(code, ExitCode::SUCCESS, "{err}");
+    assert!(out.contains("upgrade a1 create account ("), "{out}");
+    assert!(out.contains("upgrade b2 create note ("), "{out}");
+    assert!(
+        out.ends_with("rehearsal: all of it was rolled back; the database is as it was\n"),
+        "{out}"
+    );
+    assert_eq!(run(&["current"]).1.trim(), "base (nothing applied)");
+    assert!(
+        run(&["upgrade", "head", "--dry-run"])
+            .1
+            .contains("rehearsal")
+    );
+    // A rehearsal runs the SQL; a script does not: clap refuses the pair.
+    let (code, _, err) = run(&["upgrade", "head", "--rehearse", "--sql"]);
+    assert_eq!(code, ExitCode::from(2));
+    assert!(err.contains("--sql"), "{err}");
+}

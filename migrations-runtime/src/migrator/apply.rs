@@ -95,7 +95,7 @@ impl<'a> Work<'a> {
                             m.upgrade_line()
                         },
                         transactional: m.transactional(),
-                        in_run_transaction: runner.single_transaction,
+                        in_run_transaction: runner.is_single_transaction(),
                         code: if m.is_rust() {
                             runner.migrations.rust_code(m.revision())
                         } else {
@@ -121,7 +121,7 @@ impl<'a> Work<'a> {
                     sql: row.downgrade_sql.as_deref().unwrap_or_default(),
                     first_line: 0,
                     transactional: true,
-                    in_run_transaction: runner.single_transaction,
+                    in_run_transaction: runner.is_single_transaction(),
                     code: None,
                     down: true,
                     guard,
@@ -377,13 +377,15 @@ impl<'m> Migrator<'m> {
                     .await?;
             }
             state.refuse_dirty()?;
-            if !state.table_exists {
+            // A rehearsal creates the table inside the transaction it rolls back.
+            if !state.table_exists && !self.rehearse {
                 <A::Database as Driver>::create_table(&mut *conn, &table)
                     .await
                     .map_err(|e| self.database_error::<A::Database>(&table, e))?;
             }
             let work = self.plan(graph, &state, &direction)?;
-            self.execute::<A::Database>(&mut *conn, &table, &work, guard)
+            let create = !state.table_exists;
+            self.execute::<A::Database>(&mut *conn, &table, &work, guard, create)
                 .await
         })
         .await
@@ -533,6 +535,7 @@ impl<'m> Migrator<'m> {
         table: &TableName,
         work: &[Work<'_>],
         guard: &Guard,
+        create_table: bool,
     ) -> Result<Report, Error> {
         // A Rust revision runs only from the binary that compiled it in.
         for item in work {
@@ -546,7 +549,7 @@ impl<'m> Migrator<'m> {
                 });
             }
         }
-        if !self.single_transaction {
+        if !self.is_single_transaction() {
             return self.execute_each::<DB>(conn, table, work, guard).await;
         }
         self.check_single_transaction(
@@ -559,6 +562,23 @@ impl<'m> Migrator<'m> {
         let mut tx = DB::begin_run(conn)
             .await
             .map_err(|e| self.database_error::<DB>(table, e))?;
+        if self.rehearse {
+            if create_table {
+                DB::create_table(&mut tx, table)
+                    .await
+                    .map_err(|e| self.database_error::<DB>(table, e))?;
+            }
+            let result = self.execute_each::<DB>(&mut tx, table, work, guard).await;
+            // Everything goes back, whatever happened; a failed rollback closes the
+            // connection, which undoes the transaction too.
+            let _ = tx.rollback().await;
+            return result.map_err(|mut e| {
+                if let Error::Execute { completed, .. } | Error::Code { completed, .. } = &mut e {
+                    *completed = Report::default();
+                }
+                e
+            });
+        }
         match self.execute_each::<DB>(&mut tx, table, work, guard).await {
             Ok(report) => {
                 tx.commit().await?;

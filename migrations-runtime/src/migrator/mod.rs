@@ -61,6 +61,7 @@ pub struct Migrator<'m> {
     lock: LockStrategy,
     lease: Duration,
     single_transaction: bool,
+    rehearse: bool,
     roll_back_unknown: bool,
     on_step: Option<StepHook>,
     session_sql: Vec<String>,
@@ -91,6 +92,7 @@ impl<'m> Migrator<'m> {
             lock: LockStrategy::Session,
             lease: DEFAULT_LEASE,
             single_transaction: false,
+            rehearse: false,
             roll_back_unknown: false,
             on_step: None,
             session_sql: Vec::new(),
@@ -233,6 +235,38 @@ impl<'m> Migrator<'m> {
         self
     }
 
+    /// Rehearses the run: runs the planned revisions for real, under the lock, in one
+    /// transaction that is rolled back at the end, success or failure, so that the schema
+    /// and the version table are left exactly as they were (the version table is not even
+    /// created). The report (and [`Migrator::on_step`]) says what each step did and how
+    /// long it took. For trying tomorrow's upgrade on a copy of production, or checking in
+    /// CI that the migrations apply to a restored dump.
+    ///
+    /// Only where DDL is transactional (PostgreSQL, SQLite), and only when no planned
+    /// revision says `transaction: false`; otherwise the run is refused with
+    /// [`Error::Rehearse`] before anything runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::write(dir.path().join("a1_t.sql"), "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n")?;
+    /// let migrations = migraph_runtime::Migrations::from_dir(dir.path())?;
+    /// let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await?;
+    /// let report = migrations.runner().rehearse(true).upgrade(&pool, "head").await?;
+    /// assert_eq!(report.revisions(), ["a1"]);
+    /// assert!(migrations.current(&pool).await?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    #[must_use]
+    pub fn rehearse(mut self, on: bool) -> Self {
+        self.rehearse = on;
+        self
+    }
+
     /// Before upgrading or downgrading, undoes applied revisions that this binary does
     /// not know, children first, with the downgrade SQL stored in their rows. This is how
     /// an older binary takes the database back after a deploy is rolled back. Off by
@@ -309,28 +343,31 @@ impl<'m> Migrator<'m> {
         dialect: Dialect,
         mut revisions: impl Iterator<Item = &'a Migration>,
     ) -> Result<(), Error> {
+        let refuse = |reason: String| {
+            if self.rehearse {
+                Error::Rehearse { reason }
+            } else {
+                Error::SingleTransaction { reason }
+            }
+        };
         if !dialect.syntax().transactional_ddl {
-            return Err(Error::SingleTransaction {
-                reason: format!(
-                    "{dialect} commits DDL on its own, so a run cannot be undone as a whole"
-                ),
-            });
+            return Err(refuse(format!(
+                "{dialect} commits DDL on its own, so a run cannot be undone as a whole"
+            )));
         }
         if let Some(m) = revisions.find(|m| !m.transactional()) {
-            return Err(Error::SingleTransaction {
-                reason: format!(
-                    "revision `{}` ({}) says `transaction: false`",
-                    m.revision(),
-                    self.file_of(m)
-                ),
-            });
+            return Err(refuse(format!(
+                "revision `{}` ({}) says `transaction: false`",
+                m.revision(),
+                self.file_of(m)
+            )));
         }
         Ok(())
     }
 
     /// Whether the whole run goes in one transaction.
     pub(crate) fn is_single_transaction(&self) -> bool {
-        self.single_transaction
+        self.single_transaction || self.rehearse
     }
 
     /// A database error, or, when it says that other writers kept the database busy past

@@ -93,6 +93,11 @@ pub struct Run {
     /// Run the whole upgrade or downgrade in one transaction (PostgreSQL, SQLite).
     #[arg(long)]
     pub single_transaction: bool,
+    /// Rehearse: run the planned revisions for real, under the lock, in one transaction,
+    /// then roll it all back, reporting each step and its time (PostgreSQL, SQLite; not
+    /// with `transaction: false` revisions).
+    #[arg(long, visible_alias = "dry-run", conflicts_with = "sql")]
+    pub rehearse: bool,
     /// Seconds to wait for another process's migration lock [default: `lock_timeout` in
     /// migraph.toml, or 300].
     #[arg(long)]

@@ -255,6 +255,7 @@ impl Command {
                 let seconds = r.lock_timeout.or(ctx.config.lock_timeout).unwrap_or(300);
                 let mut runner = runner
                     .single_transaction(r.single_transaction)
+                    .rehearse(r.rehearse)
                     .roll_back_unknown(r.roll_back_unknown)
                     .lock_timeout(Duration::from_secs(seconds));
                 if let Some(lock) = r.lock {
@@ -306,6 +307,12 @@ impl Command {
                     Err(e) => return Err(e.into()),
                 };
                 write_report(ctx, &report, r.json, out)?;
+                if r.rehearse && !r.json {
+                    writeln!(
+                        out,
+                        "rehearsal: all of it was rolled back; the database is as it was"
+                    )?;
+                }
                 Ok(Outcome::Done)
             }
             Self::Stamp(s) => {
