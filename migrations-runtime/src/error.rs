@@ -60,7 +60,7 @@ pub enum Error {
     },
     /// A revision was left part-way by an earlier run.
     #[error(
-        "revision `{revision}` is `{state}` in the version table{}; an earlier run stopped part-way through it, outside a transaction, so the schema may hold part of it: finish or undo it by hand, then record which with `repair` (applied or rolled back)",
+        "revision `{revision}` is `{state}` in the version table{}; an earlier run stopped part-way through it, outside a transaction, so the schema may hold part of it: finish or undo it by hand, then record which with `repair` (applied or rolled back), or let `repair --resume` run the rest from the statement it stopped at",
         .error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()
     )]
     Dirty {

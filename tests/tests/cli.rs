@@ -312,7 +312,7 @@ fn a_dirty_database_is_refused_until_repaired() {
     );
     let current = ok(&["--dir", d, "--database-url", &url, "current"]);
     assert!(
-        current.contains("dirty: b2 is failed: statement 2 of 2"),
+        current.contains("dirty: b2 is failed: upgrade failed at statement 2 of 2"),
         "{current}"
     );
     let (code, out, _) = cli(&["--dir", d, "--database-url", &url, "check"]);

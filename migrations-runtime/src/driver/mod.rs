@@ -155,6 +155,43 @@ pub(crate) struct Change<'a> {
     /// How long to wait for another runner: for a transaction-scoped lock, or for a
     /// revision another runner has claimed.
     pub(crate) lock_timeout: std::time::Duration,
+    /// `repair --resume`: the revision's row is already `running` or `failed`, and its
+    /// statements run from this one (0-based) on, outside a transaction.
+    pub(crate) resume: Option<usize>,
+}
+
+/// How far a revision run outside a transaction got, as its row's `error` column says
+/// while it runs (`upgrade at statement 2 of 3, line 7: ...`) or after it failed
+/// (`upgrade failed at statement 2 of 3 (line 7): ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Progress {
+    /// Whether it was a downgrade.
+    pub(crate) down: bool,
+    /// The statement it was at, 1-based.
+    pub(crate) statement: usize,
+    /// How many statements the section has.
+    pub(crate) of: usize,
+}
+
+impl Progress {
+    /// Reads what a row's `error` column says; `None` for text that does not say (a row
+    /// written before progress was recorded, or a Rust revision's).
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        let (action, rest) = text.split_once(' ')?;
+        let down = match action.trim_end_matches(':') {
+            "upgrade" => false,
+            "downgrade" => true,
+            _ => return None,
+        };
+        let rest = &rest[rest.find("statement ")? + "statement ".len()..];
+        let (statement, rest) = rest.split_once(" of ")?;
+        let of: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        Some(Self {
+            down,
+            statement: statement.parse().ok()?,
+            of: of.parse().ok()?,
+        })
+    }
 }
 
 /// What each revision's run does to stay under the run's lock ([`crate::LockStrategy`]).

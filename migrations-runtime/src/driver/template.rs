@@ -714,6 +714,7 @@ macro_rules! impl_driver {
             let joined = match $crate::driver::info(dialect).running_elapsed_ms {
                 Some(elapsed)
                     if matches!(change.guard, Guard::Free)
+                        && change.resume.is_none()
                         && !change.guard.recheck(<$db as $crate::driver::Driver>::SESSION_LOCK)
                         && !statements.is_empty() =>
                 {
@@ -735,23 +736,50 @@ macro_rules! impl_driver {
                     dialect.delete_row(table, revision),
                 ),
             };
-            if joined.is_none() && !claim(&mut *conn, table, change, started).await? {
+            // A resumed revision's row is already there, `running` or `failed`.
+            if joined.is_none() && change.resume.is_none() && !claim(&mut *conn, table, change, started).await? {
                 return Ok(false);
             }
+            let first = change.resume.unwrap_or(0);
+            let action = if change.down { "downgrade" } else { "upgrade" };
+            let line_of = |statement: &::migraph_core::Statement<'_>| match change.first_line {
+                0 => format!("line {} of the section", statement.line),
+                first => format!("line {}", first + statement.line - 1),
+            };
             let last = statements.len().saturating_sub(1);
-            for (i, statement) in statements.iter().enumerate() {
+            for (i, statement) in statements.iter().enumerate().skip(first) {
+                // Written before the statement starts: how far the revision got, for
+                // `current`, `check` and `repair --resume` after a crash. It travels with
+                // the statement where the two may share a text (each statement of a text
+                // runs in autocommit, in order), else one round trip before it.
+                let shown: String = statement.sql.lines().next().unwrap_or("").chars().take(200).collect();
+                let progress = dialect.set_state(
+                    table,
+                    revision,
+                    RevisionState::Running.as_str(),
+                    None,
+                    Some(&format!("{action} at statement {} of {}, {}: {shown}", i + 1, statements.len(), line_of(statement))),
+                );
                 // A lease is renewed before each statement (the claim renewed it before the
                 // first); lost part-way, the revision stops there, marked `failed`.
                 if let (true, Guard::Lease(renew)) = (i > 0, change.guard)
                     && let Err(lost) = renew_lease(&mut *conn, renew, table).await
                 {
-                    let error = format!("stopped before statement {} of {}: the run lost its lease", i + 1, statements.len());
+                    let error = format!("{action} stopped before statement {} of {}: the run lost its lease", i + 1, statements.len());
                     if let Err(mark) = set_state(&mut *conn, table, revision, RevisionState::Failed, None, Some(&error)).await {
                         tracing::error!(revision, error = %mark, "could not mark the stopped revision's row; it still says running");
                     }
                     return Err(lost);
                 }
-                let before = usize::from(joined.is_some() && i == 0);
+                let mut before = usize::from(joined.is_some() && i == 0);
+                let mut failed_before = None;
+                if joined.is_none() {
+                    if let Err((source, _)) = execute_sql(&mut *conn, &progress).await {
+                        failed_before = Some(source);
+                    }
+                } else {
+                    before += 1;
+                }
                 let text = match joined {
                     None => ::std::borrow::Cow::Borrowed(statement.sql),
                     Some(_) => {
@@ -760,6 +788,8 @@ macro_rules! impl_driver {
                             text.push_str(&mark);
                             text.push_str(";\n");
                         }
+                        text.push_str(&progress);
+                        text.push_str(";\n");
                         text.push_str(statement.sql);
                         if i == last {
                             text.push_str("\n;\n");
@@ -768,9 +798,13 @@ macro_rules! impl_driver {
                         ::std::borrow::Cow::Owned(text)
                     }
                 };
-                if let Err((source, done)) = execute_sql(&mut *conn, &text).await {
+                let outcome = match failed_before {
+                    Some(source) => Err((source, 0)),
+                    None => execute_sql(&mut *conn, &text).await,
+                };
+                if let Err((source, done)) = outcome {
                     // The `running` row itself failed: nothing ran, nothing changed.
-                    if done < before {
+                    if joined.is_some() && i == 0 && done == 0 {
                         return Err(plain(source));
                     }
                     // A result came back from the revision's statement before the error:
@@ -778,14 +812,11 @@ macro_rules! impl_driver {
                     // procedure failed after a result set), so it is not undone.
                     let partly = done > before;
                     let said = ($crate::driver::info(<$db as $crate::driver::Driver>::DIALECT).describe)(&source);
-                    let line = match change.first_line {
-                        0 => format!("line {} of the section", statement.line),
-                        first => format!("line {}", first + statement.line - 1),
-                    };
+                    let line = line_of(statement);
                     // A statement fails as a whole: when the first one fails, nothing of
                     // the revision ran, so its row goes back to where it was and the next
                     // run tries again. Later, the schema may hold part of it: `failed`.
-                    let settled = if i == 0 && !partly {
+                    let settled = if i == 0 && !partly && change.resume.is_none() {
                         match &change.row {
                             $crate::driver::RowChange::Insert(_) => {
                                 let undo = $crate::driver::RowChange::Delete(revision);
@@ -796,7 +827,7 @@ macro_rules! impl_driver {
                             }
                         }
                     } else {
-                        let error = format!("statement {} of {} ({line}): {said}", i + 1, statements.len());
+                        let error = format!("{action} failed at statement {} of {} ({line}): {said}", i + 1, statements.len());
                         set_state(&mut *conn, table, revision, RevisionState::Failed, None, Some(&error)).await
                     };
                     if let Err(mark) = settled {

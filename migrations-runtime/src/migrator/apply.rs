@@ -69,12 +69,12 @@ pub(super) struct Job<'a> {
     message: &'a str,
     file: Option<String>,
     action: Action,
-    change: Change<'a>,
+    pub(super) change: Change<'a>,
 }
 
 impl<'a> Work<'a> {
     /// What running this work item means.
-    fn job(&self, runner: &Migrator<'_>, guard: &'a Guard) -> Job<'a> {
+    pub(super) fn job(&self, runner: &Migrator<'_>, guard: &'a Guard) -> Job<'a> {
         match *self {
             Work::Known(m, action) => {
                 let down = action == Action::Downgrade;
@@ -104,6 +104,7 @@ impl<'a> Work<'a> {
                         down,
                         guard,
                         lock_timeout: runner.lock_timeout,
+                        resume: None,
                         row: if down {
                             RowChange::Delete(m.revision())
                         } else {
@@ -126,6 +127,7 @@ impl<'a> Work<'a> {
                     down: true,
                     guard,
                     lock_timeout: runner.lock_timeout,
+                    resume: None,
                     row: RowChange::Delete(&row.revision),
                 },
             },

@@ -16,16 +16,25 @@ pub enum Repair {
     Applied,
     /// It was undone by hand: forget it (for a failed downgrade: it is no longer applied).
     RolledBack,
+    /// Run the rest of it: its statements from the one its row says it stopped at (that
+    /// one included) to the last, then record it. For when the operator has checked that
+    /// the statement it stopped at did not run, or can run again.
+    Resume,
 }
 
 impl<'m> Migrator<'m> {
     /// Settles a revision that an earlier run left `running` or `failed` (its SQL ran
     /// outside a transaction and stopped part-way): after finishing or undoing it by hand,
-    /// record which.
+    /// record which; or, with [`Repair::Resume`], run its remaining statements from the
+    /// one its row says it stopped at.
     ///
     /// # Errors
     ///
-    /// [`Error::Repair`] when the revision has no row or its row is not left part-way; a
+    /// [`Error::Repair`] when the revision has no row or its row is not left part-way, or
+    /// (to resume) the row does not say where it stopped, this build does not have the
+    /// revision or its section now has another number of statements, or the lock strategy
+    /// is `transaction` (the statements run outside a transaction, under the run's lock);
+    /// [`Error::Execute`] when a remaining statement fails (the row then says which); a
     /// lock timeout, or a database error.
     pub async fn repair<'c, A>(&self, conn: A, revision: &str, how: Repair) -> Result<(), Error>
     where
@@ -51,12 +60,74 @@ impl<'m> Migrator<'m> {
             let fix = match how {
                 Repair::Applied => RowFix::MarkApplied(revision),
                 Repair::RolledBack => RowFix::Remove(revision),
+                Repair::Resume => {
+                    let error = row.error.as_deref().unwrap_or("");
+                    return self
+                        .resume::<A::Database>(conn, table, revision, error)
+                        .await;
+                }
             };
             <A::Database as Driver>::fix_rows(&mut *conn, table, &[fix]).await?;
             tracing::info!(revision, ?how, "repaired");
             Ok(())
         })
         .await
+    }
+
+    /// `repair --resume`: the statements of `revision` from where its row's `error` text
+    /// says it stopped, under the lock `repair` holds.
+    async fn resume<DB: Driver>(
+        &self,
+        conn: &mut DB::Connection,
+        table: &crate::table::TableName,
+        revision: &str,
+        error: &str,
+    ) -> Result<(), Error> {
+        let refuse = |reason: String| Error::Repair {
+            revision: revision.to_owned(),
+            reason,
+        };
+        if self.lock == crate::LockStrategy::Transaction && DB::SESSION_LOCK {
+            return Err(refuse(
+                "its statements run outside a transaction, which the `transaction` lock strategy cannot cover; resume with `session` or `table`".to_owned(),
+            ));
+        }
+        let Some(progress) = crate::driver::Progress::parse(error) else {
+            return Err(refuse(format!(
+                "its row does not say where it stopped ({}); settle it with --applied or --rolled-back",
+                if error.is_empty() { "no text" } else { error }
+            )));
+        };
+        let graph = self.migrations.graph()?;
+        let Some(i) = graph.find(revision) else {
+            return Err(refuse("this build does not have it".to_owned()));
+        };
+        let m = &self.migrations.migrations()[i];
+        if m.is_rust() {
+            return Err(refuse(
+                "it is written in Rust, whose code cannot be resumed part-way".to_owned(),
+            ));
+        }
+        let action = if progress.down {
+            crate::report::Action::Downgrade
+        } else {
+            crate::report::Action::Upgrade
+        };
+        let guard = crate::driver::Guard::Free;
+        let mut job = super::apply::Work::Known(m, action).job(self, &guard);
+        let statements = migraph_core::split_statements(job.change.sql, DB::DIALECT).len();
+        if statements != progress.of || progress.statement == 0 || progress.statement > statements {
+            return Err(refuse(format!(
+                "its row says statement {} of {}, and its {action} section now has {statements}: the file changed since",
+                progress.statement, progress.of
+            )));
+        }
+        job.change.transactional = false;
+        job.change.in_run_transaction = false;
+        job.change.resume = Some(progress.statement - 1);
+        self.run::<DB>(conn, table, &job).await?;
+        tracing::info!(revision, from = progress.statement, "resumed");
+        Ok(())
     }
 
     /// Re-records the checksums (and downgrade SQL) of applied revisions whose files

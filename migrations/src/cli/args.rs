@@ -74,7 +74,8 @@ pub enum Command {
     Adopt(AdoptArgs),
     /// Settle a revision an earlier run left part-way, or re-record checksums.
     ///
-    /// Example: `migraph repair 3c1d8e --applied`; `migraph repair --checksums`.
+    /// Example: `migraph repair 3c1d8e --applied`; `migraph repair 3c1d8e --resume`;
+    /// `migraph repair --checksums`.
     Repair(RepairArgs),
 }
 
@@ -311,6 +312,10 @@ pub struct RepairArgs {
     /// It was undone by hand: forget it.
     #[arg(long, conflicts_with = "checksums")]
     pub rolled_back: bool,
+    /// Run the rest of it: its statements from the one its row says it stopped at (that
+    /// one included), when that statement did not run or can run again; then record it.
+    #[arg(long, conflicts_with_all = ["applied", "rolled_back", "checksums"])]
+    pub resume: bool,
     /// Re-record the checksums of applied revisions whose files changed on purpose.
     #[arg(long)]
     pub checksums: bool,

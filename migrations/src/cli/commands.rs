@@ -463,12 +463,13 @@ impl Command {
                     }
                     return Ok(Outcome::Done);
                 }
-                let how = match (a.applied, a.rolled_back) {
-                    (true, false) => Repair::Applied,
-                    (false, true) => Repair::RolledBack,
+                let how = match (a.applied, a.rolled_back, a.resume) {
+                    (true, false, false) => Repair::Applied,
+                    (false, true, false) => Repair::RolledBack,
+                    (false, false, true) => Repair::Resume,
                     _ => {
                         return Err(CliError(
-                            "say how the revision was settled: --applied (finished by hand) or --rolled-back (undone by hand)".to_owned(),
+                            "say how to settle the revision: --applied (finished by hand), --rolled-back (undone by hand) or --resume (run the rest of it)".to_owned(),
                         ));
                     }
                 };
@@ -476,14 +477,12 @@ impl Command {
                     return Err(CliError("name one revision to repair".to_owned()));
                 };
                 runner.repair(pool, revision, how).await?;
-                writeln!(
-                    out,
-                    "repaired {revision}: marked {}",
-                    match how {
-                        Repair::Applied => "applied",
-                        Repair::RolledBack => "rolled back",
-                    }
-                )?;
+                let done = match how {
+                    Repair::Applied => "marked applied",
+                    Repair::RolledBack => "marked rolled back",
+                    Repair::Resume => "its remaining statements ran, and its row is settled",
+                };
+                writeln!(out, "repaired {revision}: {done}")?;
                 Ok(Outcome::Done)
             }
             Self::History(a) => {
