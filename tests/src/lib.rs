@@ -449,3 +449,20 @@ pub fn cli(args: &[&str]) -> (std::process::ExitCode, String, String) {
     );
     (code, out, err)
 }
+
+/// Writes the `Cargo.toml` of a small application crate `name` in `dir` that depends on
+/// this workspace's `migraph` (SQLite), sqlx and tokio; `extra` is appended (a
+/// `[build-dependencies]` table, say).
+pub fn write_app_manifest(dir: &std::path::Path, name: &str, extra: &str) {
+    let facade = workspace_root().join("migrations");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dependencies]\nmigraph = {{ path = {facade:?}, default-features = false, features = [\"sqlite\"] }}\n\
+             sqlx = {{ version = \"0.9\", default-features = false, features = [\"sqlite\", \"runtime-tokio\"] }}\n\
+             tokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n\n{extra}\n[workspace]\n"
+        ),
+    )
+    .unwrap();
+}

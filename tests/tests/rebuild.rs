@@ -43,16 +43,7 @@ fn project(root: &Path, name: &str, with_helper: bool) -> PathBuf {
     } else {
         String::new()
     };
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [dependencies]\nmigraph = {{ path = {facade:?}, default-features = false, features = [\"sqlite\"] }}\n\
-             sqlx = {{ version = \"0.9\", default-features = false, features = [\"sqlite\", \"runtime-tokio\"] }}\n\
-             tokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n\n{build_dep}\n[workspace]\n"
-        ),
-    )
-    .unwrap();
+    migraph_tests::write_app_manifest(&dir, name, &build_dep);
     if with_helper {
         std::fs::write(
             dir.join("build.rs"),
