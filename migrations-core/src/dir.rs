@@ -58,8 +58,12 @@ impl LoadOptions {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Directory {
-    /// The files, sorted by file name; revision `i` of `graph` is `files[i]`.
+    /// The files, sorted by file name; revision `i` of `graph` is `files[i]`. A squashed
+    /// revision is not among them: its squash stands for it.
     pub files: Vec<SourceFile>,
+    /// The files of revisions a squash replaces (`-- replaces:`), still in the folder for
+    /// databases part-way through them.
+    pub replaced: Vec<SourceFile>,
     /// The revision graph.
     pub graph: Graph,
 }
@@ -131,6 +135,33 @@ impl Directory {
     ///
     /// Every broken graph rule, each naming its file and line.
     pub fn check(files: Vec<SourceFile>, options: LoadOptions) -> Result<Self, Diagnostics> {
+        let folded = crate::squash::fold(files.iter().map(|f| f.migration.clone()).collect())
+            .map_err(|problems| {
+                problems
+                    .into_iter()
+                    .map(|p| {
+                        let f = &files[p.at];
+                        Diagnostic::new(p.message)
+                            .at(&f.display, f.lines.replaces)
+                            .with_excerpt(line_text(f, f.lines.replaces))
+                            .with_help(p.help)
+                    })
+                    .collect::<Vec<_>>()
+            })?;
+        let mut files = files;
+        for (f, m) in files.iter_mut().zip(folded.migrations) {
+            f.migration = m;
+        }
+        let mut kept = Vec::with_capacity(folded.kept.len());
+        let mut replaced = Vec::with_capacity(folded.replaced.len());
+        for (i, f) in files.into_iter().enumerate() {
+            if folded.replaced.contains(&i) {
+                replaced.push(f);
+            } else {
+                kept.push(f);
+            }
+        }
+        let files = kept;
         let migrations: Vec<Migration> = files.iter().map(|f| f.migration.clone()).collect();
         let graph = match Graph::build(&migrations) {
             Ok(graph) => graph,
@@ -145,7 +176,16 @@ impl Directory {
         if let Err(problem) = graph.check_single_head(options.allow_multiple_heads) {
             return Err(describe(&files, &problem).into());
         }
-        Ok(Self { files, graph })
+        Ok(Self {
+            files,
+            replaced,
+            graph,
+        })
+    }
+
+    /// Every file: the graph's, then those squashed revisions whose files are still here.
+    pub fn every_file(&self) -> Vec<SourceFile> {
+        self.files.iter().chain(&self.replaced).cloned().collect()
     }
 
     /// The migrations, in file-name order.

@@ -82,7 +82,12 @@ pub fn encode(files: &[(&str, &Migration)]) -> (Vec<u8>, String) {
             u32::from(m.transactional()) | u32::from(m.is_rust()) << 1,
             &mut table,
         );
-        for list in [m.down_revisions(), m.branch_labels(), m.depends_on()] {
+        for list in [
+            m.down_revisions(),
+            m.branch_labels(),
+            m.depends_on(),
+            m.replaces(),
+        ] {
             put(to_u32(list.len()), &mut table);
             for name in list.iter() {
                 string(name, &mut table);
@@ -174,13 +179,13 @@ pub fn decode(
         let (upgrade_line, downgrade_line) = (r.number()?, r.number()?);
         let flags = r.number()?;
         let (transaction, rust) = (flags & 1 != 0, flags & 2 != 0);
-        let mut lists: [Vec<Cow<'static, str>>; 3] = Default::default();
+        let mut lists: [Vec<Cow<'static, str>>; 4] = Default::default();
         for list in &mut lists {
             for _ in 0..r.number()? {
                 list.push(Cow::Borrowed(r.required(text, extra)?));
             }
         }
-        let [down_revisions, branch_labels, depends_on] = lists;
+        let [down_revisions, branch_labels, depends_on, replaces] = lists;
         let parts = StaticParts {
             revision,
             down_revisions: &[],
@@ -197,11 +202,11 @@ pub fn decode(
             checksum,
             rust,
         };
-        out.push(Migration::from_static(parts).with_names(
-            down_revisions,
-            branch_labels,
-            depends_on,
-        ));
+        out.push(
+            Migration::from_static(parts)
+                .with_names(down_revisions, branch_labels, depends_on)
+                .with_replaces(replaces),
+        );
     }
     if r.at != table.len() {
         return Err("the embedded migrations' table is longer than its files".to_owned());

@@ -48,6 +48,8 @@ pub struct Migration {
     down_revisions: Names,
     branch_labels: Names,
     depends_on: Names,
+    /// The revisions this one squashes, in order (`-- replaces:`).
+    replaces: Names,
     message: Cow<'static, str>,
     created: Cow<'static, str>,
     file_name: Cow<'static, str>,
@@ -111,10 +113,12 @@ pub struct HeaderLines {
     pub depends_on: usize,
     /// Line of `-- lint:`, 0 when absent.
     pub lint: usize,
+    /// Line of `-- replaces:`, 0 when absent.
+    pub replaces: usize,
 }
 
 /// The header keys a migration file may carry.
-pub const HEADER_KEYS: [&str; 8] = [
+pub const HEADER_KEYS: [&str; 9] = [
     "revision",
     "down_revision",
     "message",
@@ -123,6 +127,7 @@ pub const HEADER_KEYS: [&str; 8] = [
     "depends_on",
     "transaction",
     "lint",
+    "replaces",
 ];
 
 /// Words that mean something in a target and so cannot be revision ids or labels.
@@ -265,6 +270,7 @@ impl Migration {
             down_revisions: Cow::Borrowed(parts.down_revisions),
             branch_labels: Cow::Borrowed(parts.branch_labels),
             depends_on: Cow::Borrowed(parts.depends_on),
+            replaces: Cow::Borrowed(&[]),
             message: Cow::Borrowed(parts.message),
             created: Cow::Borrowed(parts.created),
             file_name: Cow::Borrowed(parts.file_name),
@@ -295,6 +301,42 @@ impl Migration {
         self.branch_labels = Cow::Owned(branch_labels);
         self.depends_on = Cow::Owned(depends_on);
         self
+    }
+
+    /// The same migration with these squashed revisions: how a migration decoded from the
+    /// binary's table gets its `replaces` list.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn with_replaces(mut self, replaces: Vec<Cow<'static, str>>) -> Self {
+        self.replaces = Cow::Owned(replaces);
+        self
+    }
+
+    /// The same migration with its parents and dependencies renamed by `rename` (a
+    /// squashed revision becomes the squash that replaces it).
+    #[must_use]
+    pub(crate) fn renamed(mut self, rename: &dyn Fn(&str) -> Option<String>) -> Self {
+        let map = |names: &Names| -> Names {
+            Cow::Owned(
+                names
+                    .iter()
+                    .map(|n| rename(n).map_or_else(|| n.clone(), Cow::Owned))
+                    .fold(Vec::new(), |mut all, n| {
+                        if !all.contains(&n) {
+                            all.push(n);
+                        }
+                        all
+                    }),
+            )
+        };
+        self.down_revisions = map(&self.down_revisions);
+        self.depends_on = map(&self.depends_on);
+        self
+    }
+
+    /// The revisions this one squashes (`-- replaces:`), in the order they ran.
+    pub fn replaces(&self) -> &[Cow<'static, str>] {
+        &self.replaces
     }
 
     /// The revision id.
@@ -517,6 +559,7 @@ impl<'a> Parser<'a> {
             branch_labels: lines_of(4),
             depends_on: lines_of(5),
             lint: lines_of(7),
+            replaces: lines_of(8),
         };
         let excerpt = |k: usize| header[k].map_or("", |(l, _)| lines[l - 1]);
 
@@ -579,6 +622,10 @@ impl<'a> Parser<'a> {
             Some((line, value)) => self.names(line, excerpt(5), "depends_on", value),
             None => Vec::new(),
         };
+        let replaces = match header[8] {
+            Some((line, value)) => self.names(line, excerpt(8), "replaces", value),
+            None => Vec::new(),
+        };
         let transaction = match header[6] {
             None => true,
             Some((_, "true")) => true,
@@ -637,6 +684,7 @@ impl<'a> Parser<'a> {
                 down_revisions: owned(down_revisions),
                 branch_labels: owned(branch_labels),
                 depends_on: owned(depends_on),
+                replaces: owned(replaces),
                 message: Cow::Owned(text_of(2)),
                 created: Cow::Owned(text_of(3)),
                 file_name: Cow::Owned(self.file_name.to_owned()),

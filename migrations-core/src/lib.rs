@@ -33,6 +33,7 @@ pub mod import;
 pub mod lint;
 pub mod plan;
 mod split;
+pub mod squash;
 mod target;
 
 pub use diagnostic::{Diagnostic, DiagnosticKind, Diagnostics, did_you_mean};

@@ -117,30 +117,30 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
             .unwrap_or_else(|| syn::Error::new(span, "invalid migrations directory"))
     })?;
 
-    let config = lint_directory(input, &root, &loaded.files)?;
+    // Every file, squashed revisions' too: a database part-way through a squashed run
+    // finishes it with them. The runtime splits them off again as the core did here.
+    let all = loaded.every_file();
+    let config = lint_directory(input, &root, &all)?;
 
     // The files' text as the compiler includes them (which also rebuilds the crate when
     // one changes), and where each field of each revision is in them.
-    let mut texts = Vec::with_capacity(loaded.files.len());
-    for f in &loaded.files {
+    let mut texts = Vec::with_capacity(all.len());
+    for f in &all {
         let text = std::fs::read_to_string(&f.path)
             .map_err(|e| syn::Error::new(span, format!("cannot read {}: {e}", f.display)))?;
         texts.push(text);
     }
     let pairs: Vec<(&str, &Migration)> = texts
         .iter()
-        .zip(&loaded.files)
+        .zip(&all)
         .map(|(text, f)| (text.as_str(), &f.migration))
         .collect();
     let (table, extra) = migraph_core::embedded::encode(&pairs);
     let table = syn::LitByteStr::new(&table, span);
-    let paths = loaded
-        .files
-        .iter()
-        .map(|f| f.path.to_string_lossy().into_owned());
-    let count = loaded.files.len();
+    let paths = all.iter().map(|f| f.path.to_string_lossy().into_owned());
+    let count = all.len();
     let source_dir = dir.to_string_lossy().into_owned();
-    let rust = rust_revisions(input, &loaded.files)?;
+    let rust = rust_revisions(input, &all)?;
     // Read for the lint settings: a change to it rebuilds the crate.
     let config = config.map(|path| {
         let path = path.to_string_lossy().into_owned();

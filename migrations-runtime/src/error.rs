@@ -189,6 +189,14 @@ pub enum Error {
         /// Why not.
         reason: String,
     },
+    /// A squash cannot take over the revisions it replaces on this database.
+    #[error("cannot go on past squash `{squash}`: {reason}; nothing was changed")]
+    Squash {
+        /// The squash.
+        squash: String,
+        /// Why not, and what to do.
+        reason: String,
+    },
     /// A `to` whose target is not one revision.
     #[error("cannot move to `{target}`: {reason}")]
     MoveTo {

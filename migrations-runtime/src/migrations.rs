@@ -34,7 +34,10 @@ pub struct Migrations {
     migrations: Cow<'static, [Migration]>,
     /// What `embed_migrations!` stored, decoded into `decoded` when first used.
     table: Option<Table>,
-    decoded: OnceLock<Result<Vec<Migration>, String>>,
+    /// The graph's migrations and the squashed ones, decoded and split when first used.
+    decoded: OnceLock<Result<Split, String>>,
+    /// Squashed revisions loaded from a directory.
+    replaced: Vec<Migration>,
     /// The code of the revisions written in Rust, compiled in by `embed_migrations!`.
     rust: &'static [crate::RustRevision],
     /// The absolute directory the migrations came from.
@@ -45,6 +48,9 @@ pub struct Migrations {
     check_stale: bool,
     graph: OnceLock<Result<Graph, Diagnostics>>,
 }
+
+/// The graph's migrations, and the squashed ones.
+type Split = (Vec<Migration>, Vec<Migration>);
 
 /// The files, the table and the extra text of [`migraph_core::embedded`].
 #[derive(Debug)]
@@ -76,6 +82,7 @@ impl Migrations {
                 extra,
             }),
             decoded: OnceLock::new(),
+            replaced: Vec::new(),
             source_dir: Some(Cow::Borrowed(source_dir)),
             display_dir: Cow::Borrowed(display_dir),
             check_stale,
@@ -96,6 +103,7 @@ impl Migrations {
             rust: &[],
             table: None,
             decoded: OnceLock::new(),
+            replaced: Vec::new(),
             source_dir: Some(Cow::Borrowed(source_dir)),
             display_dir: Cow::Borrowed(display_dir),
             check_stale,
@@ -114,6 +122,11 @@ impl Migrations {
         let display = dir.display().to_string();
         let loaded = Directory::load(dir, &display, LoadOptions::multiple_heads())?;
         let migrations = loaded.migrations();
+        let replaced = loaded
+            .replaced
+            .iter()
+            .map(|f| f.migration.clone())
+            .collect();
         let graph = OnceLock::new();
         let _ = graph.set(Ok(loaded.graph));
         Ok(Self {
@@ -121,6 +134,7 @@ impl Migrations {
             rust: &[],
             table: None,
             decoded: OnceLock::new(),
+            replaced,
             source_dir: None,
             display_dir: Cow::Owned(display),
             check_stale: false,
@@ -149,13 +163,64 @@ impl Migrations {
 
     /// The migrations, decoded from the embedded table when that is where they are.
     fn decode(&self) -> Result<&[Migration], &str> {
+        self.decode_all().map(|(kept, _)| kept)
+    }
+
+    /// The graph's migrations and the squashed ones.
+    fn decode_all(&self) -> Result<(&[Migration], &[Migration]), &str> {
         let Some(t) = &self.table else {
-            return Ok(&self.migrations);
+            return Ok((&self.migrations, &self.replaced));
         };
         self.decoded
-            .get_or_init(|| migraph_core::embedded::decode(t.files, t.table, t.extra))
-            .as_deref()
+            .get_or_init(|| {
+                let all = migraph_core::embedded::decode(t.files, t.table, t.extra)?;
+                let folded = migraph_core::squash::fold(all).map_err(|problems| {
+                    problems
+                        .into_iter()
+                        .map(|p| p.message)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })?;
+                let mut kept = Vec::with_capacity(folded.kept.len());
+                let mut replaced = Vec::with_capacity(folded.replaced.len());
+                for (i, m) in folded.migrations.into_iter().enumerate() {
+                    if folded.replaced.contains(&i) {
+                        replaced.push(m);
+                    } else {
+                        kept.push(m);
+                    }
+                }
+                Ok((kept, replaced))
+            })
+            .as_ref()
+            .map(|(kept, replaced)| (kept.as_slice(), replaced.as_slice()))
             .map_err(String::as_str)
+    }
+
+    /// The squashed revisions this binary still has the files of.
+    pub(crate) fn replaced(&self) -> &[Migration] {
+        self.decode_all().map_or(&[], |(_, replaced)| replaced)
+    }
+
+    /// The squash that replaces `revision` (`-- replaces:`), if one does: a revision of
+    /// the graph, standing for `revision` and the rest of its run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a1_t.sql"), "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n")?;
+    /// std::fs::write(dir.path().join("s1_base.sql"), "-- revision: s1\n-- down_revision: none\n-- replaces: a1\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n")?;
+    /// let migrations = migraph_runtime::Migrations::from_dir(dir.path())?;
+    /// assert_eq!(migrations.squash_of("a1").map(|m| m.revision()), Some("s1"));
+    /// assert!(migrations.get("a1").is_none());
+    /// # Ok(()) }
+    /// ```
+    pub fn squash_of(&self, revision: &str) -> Option<&Migration> {
+        self.migrations()
+            .iter()
+            .find(|m| m.replaces().iter().any(|r| r == revision))
     }
 
     /// The directory the migrations came from, as written.

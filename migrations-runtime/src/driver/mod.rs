@@ -285,6 +285,10 @@ pub(crate) enum RowFix<'a> {
     MarkApplied(&'a str),
     /// Delete the row.
     Remove(&'a str),
+    /// Insert an applied row (a squash taking over its revisions' rows).
+    Record(NewRow<'a>),
+    /// Re-record a row's parents (`,`-separated): those a squash replaced become it.
+    Parents { revision: &'a str, parents: String },
     /// Re-record the checksum and downgrade SQL of the row.
     Checksum {
         revision: &'a str,

@@ -133,6 +133,20 @@ macro_rules! impl_driver {
                                 let change = $crate::driver::RowChange::Delete(revision);
                                 record(&mut *tx, table, &change, ::std::time::Instant::now(), $crate::table::RevisionState::Applied).await?;
                             }
+                            $crate::driver::RowFix::Parents { revision, parents } => {
+                                use $crate::dialect::DialectSql as _;
+                                let sql = format!(
+                                    "UPDATE {} SET parents = {} WHERE revision = {}",
+                                    table.quoted(Self::DIALECT.syntax().quote),
+                                    Self::DIALECT.literal(parents),
+                                    Self::DIALECT.literal(revision)
+                                );
+                                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
+                            }
+                            $crate::driver::RowFix::Record(row) => {
+                                let change = $crate::driver::RowChange::Insert(row.clone());
+                                record(&mut *tx, table, &change, ::std::time::Instant::now(), $crate::table::RevisionState::Applied).await?;
+                            }
                             $crate::driver::RowFix::Checksum { revision, checksum, downgrade_sql } => {
                                 let sql = Self::DIALECT.update_checksum(table, revision, checksum, *downgrade_sql);
                                 sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;

@@ -74,8 +74,9 @@ pub(super) struct Job<'a> {
 
 impl<'a> Work<'a> {
     /// What running this work item means.
-    pub(super) fn job(&self, runner: &Migrator<'_>, guard: &'a Guard) -> Job<'a> {
-        match *self {
+    pub(super) fn job(&self, runner: &Migrator<'_>, guard: &'a Guard) -> Option<Job<'a>> {
+        Some(match *self {
+            Work::RecordSquash(_) => return None,
             Work::Known(m, action) => {
                 let down = action == Action::Downgrade;
                 Job {
@@ -131,7 +132,7 @@ impl<'a> Work<'a> {
                     row: RowChange::Delete(&row.revision),
                 },
             },
-        }
+        })
     }
 }
 
@@ -147,6 +148,9 @@ pub(super) enum Work<'a> {
     Known(&'a Migration, Action),
     /// An applied revision this binary does not know, undone with its stored SQL.
     Unknown(&'a AppliedRevision),
+    /// A squash whose replaced revisions are all applied: their rows become its row, in
+    /// one transaction, without running SQL.
+    RecordSquash(&'a Migration),
 }
 
 impl<'m> Migrator<'m> {
@@ -427,32 +431,87 @@ impl<'m> Migrator<'m> {
                 work.push(Work::Unknown(row));
             }
         }
-        match direction {
+        // A squash whose replaced revisions are all applied takes over their rows.
+        for q in state.squashed.iter().filter(|q| q.complete && !q.recorded) {
+            work.push(Work::RecordSquash(&all[q.squash.index()]));
+        }
+        let down = match direction {
             Direction::Up(target) => {
-                for i in plan::upgrade(graph, &state.applied, target)? {
-                    work.push(Work::Known(&all[i], Action::Upgrade));
-                }
+                let steps = plan::upgrade(graph, &state.applied, target)?;
+                self.push_upgrades(state, &steps, &mut work)?;
+                None
             }
-            Direction::Down(target) => {
-                for i in self.downgrade_plan(graph, &state.applied, target)? {
-                    work.push(Work::Known(&all[i], Action::Downgrade));
-                }
-            }
+            Direction::Down(target) => Some(self.downgrade_plan(graph, &state.applied, target)?),
             Direction::To(_) => match to {
                 Some(ToPlan::Up(target)) => {
-                    for i in plan::upgrade(graph, &state.applied, &target)? {
-                        work.push(Work::Known(&all[i], Action::Upgrade));
-                    }
+                    let steps = plan::upgrade(graph, &state.applied, &target)?;
+                    self.push_upgrades(state, &steps, &mut work)?;
+                    None
                 }
                 Some(ToPlan::Down(target)) => {
-                    for i in self.downgrade_plan(graph, &state.applied, &target)? {
-                        work.push(Work::Known(&all[i], Action::Downgrade));
-                    }
+                    Some(self.downgrade_plan(graph, &state.applied, &target)?)
                 }
-                None => {}
+                None => None,
             },
+        };
+        if let Some(steps) = down {
+            // A squash's run is part-way through on this database: its applied revisions
+            // are not in the graph, so no downgrade can say what to do with them. Finish
+            // the run first.
+            if let Some(q) = state.squashed.iter().find(|q| !q.complete) {
+                return Err(Error::Squash {
+                    squash: graph.id(q.squash).to_owned(),
+                    reason: format!(
+                        "of the revisions it replaces, only {} applied here; upgrade first, which finishes its run, then downgrade",
+                        q.applied.join(", ")
+                    ),
+                });
+            }
+            for i in steps {
+                work.push(Work::Known(&all[i], Action::Downgrade));
+            }
         }
         Ok(work)
+    }
+
+    /// The upgrades of `steps`; a squash whose run is part-way through on this database
+    /// is the rest of its run, then the squash taking over their rows.
+    fn push_upgrades<'s>(
+        &'s self,
+        state: &State,
+        steps: &[RevIndex],
+        work: &mut Vec<Work<'s>>,
+    ) -> Result<(), Error> {
+        let all = self.migrations.migrations();
+        for &i in steps {
+            let Some(q) = state.squashed.iter().find(|q| q.squash == i && !q.complete) else {
+                work.push(Work::Known(&all[i], Action::Upgrade));
+                continue;
+            };
+            let squash = &all[i];
+            for id in squash.replaces() {
+                if q.applied.iter().any(|a| a == id) {
+                    continue;
+                }
+                let Some(m) = self
+                    .migrations
+                    .replaced()
+                    .iter()
+                    .find(|m| m.revision() == id)
+                else {
+                    return Err(Error::Squash {
+                        squash: squash.revision().to_owned(),
+                        reason: format!(
+                            "of the revisions it replaces, {} applied here, and this build no longer has the file of `{id}`; upgrade with an older release that has it first, then with this one",
+                            q.applied.join(", ")
+                        ),
+                    });
+                };
+                work.push(Work::Known(m, Action::Upgrade));
+            }
+            work.push(Work::RecordSquash(squash));
+        }
+        Ok(())
     }
 
     /// For `to`: which way to go, and the unknown rows to undo first (those descending
@@ -558,7 +617,7 @@ impl<'m> Migrator<'m> {
             DB::DIALECT,
             work.iter().filter_map(|w| match w {
                 Work::Known(m, _) => Some(*m),
-                Work::Unknown(_) => None,
+                Work::Unknown(_) | Work::RecordSquash(_) => None,
             }),
         )?;
         let mut tx = DB::begin_run(conn)
@@ -608,7 +667,17 @@ impl<'m> Migrator<'m> {
     ) -> Result<Report, Error> {
         let mut report = Report::default();
         for item in work {
-            let step = match self.run::<DB>(conn, table, &item.job(self, guard)).await {
+            let Some(job) = item.job(self, guard) else {
+                if let Work::RecordSquash(m) = item {
+                    let step = self.record_squash::<DB>(conn, table, m).await?;
+                    if let Some(hook) = &self.on_step {
+                        (hook.0)(&step);
+                    }
+                    report.steps.push(step);
+                }
+                continue;
+            };
+            let step = match self.run::<DB>(conn, table, &job).await {
                 Ok(step) => step,
                 Err(mut e) => {
                     // What ran before the failure stays done: say so with the error.
@@ -625,6 +694,59 @@ impl<'m> Migrator<'m> {
             report.steps.extend(step);
         }
         Ok(report)
+    }
+
+    /// A squash takes over the rows of the revisions it replaces, in one transaction.
+    async fn record_squash<DB: Driver>(
+        &self,
+        conn: &mut DB::Connection,
+        table: &TableName,
+        squash: &Migration,
+    ) -> Result<Step, Error> {
+        let started = Instant::now();
+        let mut fixes: Vec<crate::driver::RowFix<'_>> = squash
+            .replaces()
+            .iter()
+            .map(|r| crate::driver::RowFix::Remove(r))
+            .collect();
+        fixes.push(crate::driver::RowFix::Record(new_row(squash)));
+        // Rows that name a replaced revision as a parent name the squash now, so that the
+        // current revisions read from the rows are right.
+        let rows = DB::read_rows(conn, table)
+            .await
+            .map_err(|e| self.database_error::<DB>(table, e))?
+            .unwrap_or_default();
+        let replaced = |p: &String| squash.replaces().iter().any(|r| r == p);
+        for row in rows.iter().filter(|r| r.parents.iter().any(replaced)) {
+            let mut parents: Vec<&str> = Vec::new();
+            for p in &row.parents {
+                let p = if replaced(p) {
+                    squash.revision()
+                } else {
+                    p.as_str()
+                };
+                if !parents.contains(&p) {
+                    parents.push(p);
+                }
+            }
+            fixes.push(crate::driver::RowFix::Parents {
+                revision: &row.revision,
+                parents: parents.join(","),
+            });
+        }
+        DB::fix_rows(conn, table, &fixes)
+            .await
+            .map_err(|e| self.database_error::<DB>(table, e))?;
+        tracing::info!(
+            revision = squash.revision(),
+            "recorded the squash of its applied revisions"
+        );
+        Ok(Step {
+            revision: squash.revision().to_owned(),
+            message: squash.message().to_owned(),
+            action: Action::Stamp,
+            duration: started.elapsed(),
+        })
     }
 
     /// The downgrade plan, refused as a whole if any revision in it cannot be undone.

@@ -67,13 +67,30 @@ impl Migrator<'_> {
                     row.revision, row.state
                 )));
             }
-            let Some(i) = graph.find(&row.revision) else {
+            let squash = self
+                .migrations
+                .squash_of(&row.revision)
+                .and_then(|s| graph.find(s.revision()));
+            let Some(i) = graph.find(&row.revision).or(squash) else {
                 return Err(refuse(format!(
                     "revision `{}` is applied to the database but this build does not have it, so the schema it made is unknown; compare with the build that applied it",
                     row.revision
                 )));
             };
             applied.insert(i);
+        }
+        // A squash stands for its revisions only when all of them are applied.
+        let all = self.migrations.migrations();
+        if let Some(i) = applied.iter().find(|&i| {
+            let list = all[i.index()].replaces();
+            !list.is_empty()
+                && !rows.iter().any(|r| r.revision == all[i.index()].revision())
+                && !list.iter().all(|id| rows.iter().any(|r| r.revision == *id))
+        }) {
+            return Err(refuse(format!(
+                "the database is part-way through the revisions squash `{}` replaces; upgrade first",
+                graph.id(i)
+            )));
         }
         if !self.applied(scratch).await?.is_empty() {
             return Err(refuse(
@@ -91,7 +108,9 @@ impl Migrator<'_> {
             .into_iter()
             .map(|r| r.revision)
             .collect();
-        if let Some(missing) = rows.iter().find(|r| !built.contains(&r.revision)) {
+        if let Some(missing) = rows.iter().find(|r| {
+            !built.contains(&r.revision) && self.migrations.squash_of(&r.revision).is_none()
+        }) {
             return Err(refuse(format!(
                 "revision `{}` is applied to the database without the revisions it needs, so no run of the migrations builds its schema",
                 missing.revision

@@ -114,7 +114,9 @@ impl<'m> Migrator<'m> {
             crate::report::Action::Upgrade
         };
         let guard = crate::driver::Guard::Free;
-        let mut job = super::apply::Work::Known(m, action).job(self, &guard);
+        let Some(mut job) = super::apply::Work::Known(m, action).job(self, &guard) else {
+            return Err(refuse("it has nothing to run".to_owned()));
+        };
         let statements = migraph_core::split_statements(job.change.sql, DB::DIALECT).len();
         if statements != progress.of || progress.statement == 0 || progress.statement > statements {
             return Err(refuse(format!(

@@ -1,6 +1,6 @@
 //! Reading the version table and judging it against the graph.
 
-use migraph_core::{Graph, RevSet};
+use migraph_core::{Graph, RevIndex, RevSet};
 use sqlx::Acquire;
 
 use crate::driver::Driver;
@@ -20,6 +20,24 @@ pub(super) struct State {
     pub(super) dirty: Option<AppliedRevision>,
     /// Applied revisions this binary does not know.
     pub(super) unknown: Vec<AppliedRevision>,
+    /// Squashes whose replaced revisions are applied, by the rows of those revisions:
+    /// all of them (the squash counts as applied, and is recorded by the next run that
+    /// writes), or part of the run.
+    pub(super) squashed: Vec<Squashed>,
+}
+
+/// A squash whose replaced revisions have rows.
+#[derive(Debug, Clone)]
+pub(super) struct Squashed {
+    /// The squash.
+    pub(super) squash: RevIndex,
+    /// The replaced revisions applied, in the squash's order.
+    pub(super) applied: Vec<String>,
+    /// Whether all of them are: the squash counts as applied.
+    pub(super) complete: bool,
+    /// Whether the squash has its own row already (what is left of the run's rows, from
+    /// before, goes with it).
+    pub(super) recorded: bool,
 }
 
 impl State {
@@ -147,7 +165,41 @@ impl<'m> Migrator<'m> {
             .cloned();
         let mut applied = RevSet::empty(graph);
         let mut unknown: Vec<AppliedRevision> = Vec::new();
+        let mut squashed: Vec<Squashed> = Vec::new();
         for row in &rows {
+            // A revision a squash replaces is the squash's, not unknown.
+            if graph.find(&row.revision).is_none()
+                && let Some(squash) = self.migrations.squash_of(&row.revision)
+                && let Some(s) = graph.find(squash.revision())
+            {
+                if let Some(m) = self
+                    .migrations
+                    .replaced()
+                    .iter()
+                    .find(|m| m.revision() == row.revision)
+                    && checks.checksums
+                    && m.checksum() != row.checksum
+                {
+                    return Err(Error::ChecksumMismatch {
+                        revision: row.revision.clone(),
+                        file: self.file_of(m),
+                        recorded: row.checksum.clone(),
+                        current: m.checksum().to_owned(),
+                    });
+                }
+                // A row left part-way is refused as dirty, like any other.
+                let done = (row.state == RevisionState::Applied).then(|| row.revision.clone());
+                match squashed.iter_mut().find(|q| q.squash == s) {
+                    Some(q) => q.applied.extend(done),
+                    None => squashed.push(Squashed {
+                        squash: s,
+                        applied: done.into_iter().collect(),
+                        complete: false,
+                        recorded: false,
+                    }),
+                }
+                continue;
+            }
             match graph.find(&row.revision) {
                 Some(i) => {
                     applied.insert(i);
@@ -164,6 +216,16 @@ impl<'m> Migrator<'m> {
                 None => unknown.push(row.clone()),
             }
         }
+        let all = self.migrations.migrations();
+        for q in &mut squashed {
+            let list = all[q.squash.index()].replaces();
+            q.applied.sort_by_key(|r| list.iter().position(|l| l == r));
+            q.recorded = applied.contains(q.squash);
+            q.complete = q.recorded || list.iter().all(|r| q.applied.iter().any(|a| a == r));
+            if q.complete {
+                applied.insert(q.squash);
+            }
+        }
         if checks.unknown && !self.roll_back_unknown && !unknown.is_empty() {
             let mut revisions: Vec<String> = unknown.into_iter().map(|r| r.revision).collect();
             revisions.sort_unstable();
@@ -174,6 +236,7 @@ impl<'m> Migrator<'m> {
             table_exists,
             dirty,
             unknown,
+            squashed,
         })
     }
 }

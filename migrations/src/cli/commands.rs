@@ -497,13 +497,15 @@ impl Command {
                         applied.insert(i);
                     }
                 }
-                let marks = super::picture::Marks::new(graph, &rows);
+                let squashed = |id: &str| ctx.migrations.squash_of(id).is_some();
+                let marks = super::picture::Marks::new(graph, &rows, &squashed);
                 history(ctx, graph, a, Some(&applied), Some(&marks), out)
             }
             Self::Graph(a) => {
                 let graph = ctx.migrations.graph()?;
                 let rows = runner.applied(pool).await?;
-                let marks = super::picture::Marks::new(graph, &rows);
+                let squashed = |id: &str| ctx.migrations.squash_of(id).is_some();
+                let marks = super::picture::Marks::new(graph, &rows, &squashed);
                 picture(ctx, graph, &a.format, Some(&marks), out)
             }
             Self::Heads(_) | Self::Branches(_) | Self::Show(_) => Ok(Outcome::Done),

@@ -129,11 +129,21 @@ pub(super) fn write_revision(
         text += &format!("-- depends_on: {}\n", h.depends_on.join(", "));
     }
     text += "\n-- migrate:upgrade\n\n\n-- migrate:downgrade\n\n";
-    let path = dir.join(format!(
-        "{}_{}.sql",
-        h.id,
-        migraph_core::import::slug(h.message)
-    ));
+    let path = write_checked(dir, &h.id, h.message, &text, "the new revision")?;
+    writeln!(out, "{}", path.display())?;
+    Ok(Outcome::Done)
+}
+
+/// Writes revision `id`'s file `text` into `dir`, then loads the folder: when that fails,
+/// the file is removed again and the error says that `what` would break the graph.
+fn write_checked(
+    dir: &Path,
+    id: &str,
+    message: &str,
+    text: &str,
+    what: &str,
+) -> Result<PathBuf, CliError> {
+    let path = dir.join(format!("{id}_{}.sql", migraph_core::import::slug(message)));
     if path.exists() {
         return Err(CliError(format!("{} exists already", path.display())));
     }
@@ -142,11 +152,10 @@ pub(super) fn write_revision(
     if let Err(e) = load(dir) {
         let _ = std::fs::remove_file(&path);
         return Err(CliError(format!(
-            "the new revision would break the graph, so it was not written: {e}"
+            "{what} would break the graph, so it was not written: {e}"
         )));
     }
-    writeln!(out, "{}", path.display())?;
-    Ok(Outcome::Done)
+    Ok(path)
 }
 
 /// Writes template `name` into `dir`, which must not exist or be empty.
@@ -283,4 +292,108 @@ pub(super) fn one_line(problems: migraph_core::Diagnostics) -> CliError {
             .collect::<Vec<_>>()
             .join("\nerror: "),
     )
+}
+
+/// `squash FROM:TO`: one revision standing for the linear run from FROM to TO, their
+/// upgrades in order and (when all have one) their downgrades in reverse, written next to
+/// them with `replaces:`; checked by loading the folder, and removed again if that fails.
+pub(super) fn write_squash(
+    dir: &Path,
+    range: &str,
+    message: &str,
+    rev_id: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<Outcome, CliError> {
+    let loaded = load(dir)?;
+    let graph = &loaded.graph;
+    let (from, to) = range.split_once(':').ok_or_else(|| {
+        CliError(format!(
+            "`{range}`: give the run to squash as FROM:TO, e.g. a1:c3"
+        ))
+    })?;
+    let one = |text: &str| -> Result<migraph_core::RevIndex, CliError> {
+        match super::commands::revisions_of(graph, text)?.as_slice() {
+            [i] => Ok(*i),
+            _ => Err(CliError(format!("`{text}` is not one revision"))),
+        }
+    };
+    let (first, last) = (one(from)?, one(to)?);
+    // From TO down to FROM, one parent at a time.
+    let mut run = vec![last];
+    let mut at = last;
+    while at != first {
+        match graph.parents(at) {
+            [parent] => {
+                at = *parent;
+                run.push(at);
+            }
+            _ => {
+                return Err(CliError(format!(
+                    "`{}` is not reached from `{}` by single parents: squash a linear run (no merge inside it)",
+                    graph.id(first),
+                    graph.id(last)
+                )));
+            }
+        }
+    }
+    run.reverse();
+    if run.len() < 2 {
+        return Err(CliError(
+            "a squash replaces two or more revisions".to_owned(),
+        ));
+    }
+    let files: Vec<&migraph_core::SourceFile> =
+        run.iter().map(|&i| &loaded.files[i.index()]).collect();
+    if let Some(f) = files.iter().find(|f| f.migration.is_rust()) {
+        return Err(CliError(format!(
+            "{} is written in Rust; a squash is one SQL file",
+            f.display
+        )));
+    }
+    let id = new_id(rev_id)?;
+    let ids: Vec<&str> = files.iter().map(|f| f.migration.revision()).collect();
+    let parents = files[0].migration.down_revisions();
+    let mut text = format!(
+        "-- revision: {id}\n-- down_revision: {}\n-- message: {}\n-- created: {}\n-- replaces: {}\n",
+        if parents.is_empty() {
+            "none".to_owned()
+        } else {
+            parents.join(", ")
+        },
+        message.replace('\n', " "),
+        now_utc(),
+        ids.join(", ")
+    );
+    if files.iter().any(|f| !f.migration.transactional()) {
+        text += "-- transaction: false\n";
+    }
+    // Each section ends with `;`, so that the next one's first statement starts anew.
+    let section = |m: &migraph_core::Migration, sql: &str| {
+        let mut part = format!("\n-- from {}: {}\n{}", m.revision(), m.message(), sql);
+        if !sql.trim_end().ends_with(';') {
+            part += "\n;";
+        }
+        part + "\n"
+    };
+    text += "\n-- migrate:upgrade\n";
+    for f in &files {
+        text += &section(&f.migration, f.migration.upgrade_sql());
+    }
+    if files.iter().all(|f| f.migration.downgrade_sql().is_some()) {
+        text += "\n-- migrate:downgrade\n";
+        for f in files.iter().rev() {
+            text += &section(
+                &f.migration,
+                f.migration.downgrade_sql().unwrap_or_default(),
+            );
+        }
+    }
+    let path = write_checked(dir, &id, message, &text, "the squash")?;
+    writeln!(
+        out,
+        "{}\nreplaces {}; databases where they are applied record the squash at their next upgrade, those part-way through finish them first. Their files may be deleted once every database has upgraded past them.",
+        path.display(),
+        ids.join(", ")
+    )?;
+    Ok(Outcome::Done)
 }

@@ -72,7 +72,16 @@ pub(super) fn current_output(
         if head {
             line += " (head)";
         }
-        if !known {
+        if let (false, Some(squash)) = (known, ctx.migrations.squash_of(&r.revision)) {
+            line += &paint(
+                ctx,
+                "33",
+                &format!(
+                    " (replaced by squash {}: the next upgrade finishes its run)",
+                    squash.revision()
+                ),
+            );
+        } else if !known {
             line += &paint(ctx, "33", " (not in these migrations)");
         }
         writeln!(out, "{line} {}", r.message)?;

@@ -66,10 +66,18 @@ impl Mark {
 }
 
 impl Marks {
-    /// The marks of the version table's `rows` for `graph`.
-    pub(super) fn new(graph: &Graph, rows: &[AppliedRevision]) -> Self {
+    /// The marks of the version table's `rows` for `graph`; a revision a squash replaces
+    /// (`squash_of`) is neither this build's nor unknown, and is left out.
+    pub(super) fn new(
+        graph: &Graph,
+        rows: &[AppliedRevision],
+        squash_of: &dyn Fn(&str) -> bool,
+    ) -> Self {
         let mut marks = Self::default();
         for row in rows {
+            if squash_of(&row.revision) {
+                continue;
+            }
             if graph.find(&row.revision).is_some() {
                 marks.states.insert(row.revision.clone(), row.state);
             } else {

@@ -96,6 +96,20 @@ pub enum StandaloneCommand {
         #[arg(long)]
         rev_id: Option<String>,
     },
+    /// Write one revision that replaces the linear run FROM:TO (`replaces:`), their
+    /// upgrades in order and their downgrades in reverse.
+    ///
+    /// Example: `migraph squash a1:c3 -m "baseline"`.
+    Squash {
+        /// The run, FROM:TO, both included.
+        range: String,
+        /// What the squash is.
+        #[arg(short, long)]
+        message: String,
+        /// Use this revision id instead of a fresh one.
+        #[arg(long)]
+        rev_id: Option<String>,
+    },
     /// Write another tool's migrations (diesel, sqlx, refinery, alembic) into the
     /// migrations directory as migraph files, one revision each, the SQL unchanged.
     ///
@@ -345,6 +359,11 @@ impl Cli {
                 };
                 write_revision(dir, &header, out)
             }
+            StandaloneCommand::Squash {
+                range,
+                message,
+                rev_id,
+            } => super::files::write_squash(dir, range, message, rev_id.as_deref(), out),
             StandaloneCommand::Lint {
                 dialect,
                 rules,
@@ -367,7 +386,7 @@ impl Cli {
                 } else {
                     rules
                 };
-                lint(&load(dir)?, dialect, rules, *json, out)
+                lint(&load(dir)?.every_file(), dialect, rules, *json, out)
             }
             StandaloneCommand::Run(command) => {
                 let migrations = Migrations::from_dir(dir).map_err(one_line)?;
@@ -395,7 +414,7 @@ impl Cli {
 /// `migraph lint`: the findings of `rules` (with the dialect's default ones) over the
 /// files of `loaded`, as text or JSON; `No` (exit 1) when there are any.
 fn lint(
-    loaded: &migraph_core::Directory,
+    files: &[migraph_core::SourceFile],
     dialect: Dialect,
     rules: &[String],
     json: bool,
@@ -405,13 +424,13 @@ fn lint(
     for rule in rules {
         options = options.enable(rule).map_err(CliError)?;
     }
-    let findings = migraph_core::lint::lint(&loaded.files, &options);
+    let findings = migraph_core::lint::lint(files, &options);
     let names: Vec<&'static str> = options.rules().iter().map(|r| r.name()).collect();
     if json {
         let value = super::json::LintJson {
             dialect: dialect.to_string(),
             rules: names,
-            revisions: loaded.files.len(),
+            revisions: files.len(),
             findings: findings.iter().map(Into::into).collect(),
         };
         writeln!(out, "{}", super::json::to_line(&value))?;
@@ -428,7 +447,7 @@ fn lint(
             out,
             "{} finding(s) in {} revision(s), {dialect} ({rules})",
             findings.len(),
-            loaded.files.len()
+            files.len()
         )?;
     }
     Ok(if findings.is_empty() {

@@ -1,0 +1,3 @@
+static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!("fixtures/ui/squash-not-linear");
+
+fn main() {}
