@@ -182,3 +182,18 @@ fn a_broken_squash_is_refused_at_its_line() {
     assert!(err.contains("s1_bad.sql:3"), "{err}");
     assert!(err.contains("linear run"), "{err}");
 }
+
+/// Stamping below a squash whose run is applied takes the run's rows away with it, and
+/// stamping the squash on a database part-way through its run replaces those rows.
+async fn stamps_take_the_runs_rows_along<DB: Backend>(db: &TestDb<DB>) {
+    let r = releases();
+    r.before.upgrade(&db.pool, "c3").await.unwrap();
+    let report = r.with.runner().stamp(&db.pool, &["base"]).await.unwrap();
+    assert_eq!(steps(&report), ["unstamp s1"]);
+    assert_eq!(rows(&r.with, db).await, Vec::<String>::new());
+    r.before.runner().stamp(&db.pool, &["a1"]).await.unwrap();
+    r.with.runner().stamp(&db.pool, &["s1"]).await.unwrap();
+    assert_eq!(rows(&r.with, db).await, ["s1<"]);
+}
+
+on_every_database!(stamps_take_the_runs_rows_along);

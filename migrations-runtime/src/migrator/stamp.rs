@@ -117,6 +117,10 @@ impl<'m> Migrator<'m> {
         let insert: Vec<NewRow<'_>> = plan.insert.iter().map(|&i| new_row(&all[i])).collect();
         let mut delete: Vec<&str> = purged.iter().map(|(r, _)| r.as_str()).collect();
         delete.extend(plan.delete.iter().map(|&i| all[i].revision()));
+        // A squash stamped in or away takes the rows of the run it replaces with it.
+        for &i in plan.delete.iter().chain(&plan.insert) {
+            delete.extend(all[i].replaces().iter().map(AsRef::as_ref));
+        }
         DB::stamp(conn, table, &insert, &delete).await?;
         let duration = started.elapsed();
         let step = |revision: &str, message: &str, action| Step {
