@@ -31,6 +31,44 @@ fn revision_sql(i: usize) -> String {
     )
 }
 
+/// Writes the same N revisions as diesel's folders (`<version>_step/up.sql`).
+fn generate_diesel(n: usize, dir: &Path) -> Result<(), Failure> {
+    for i in 0..n {
+        let folder = dir.join(format!("{:05}_step", i + 1));
+        std::fs::create_dir_all(&folder)?;
+        std::fs::write(folder.join("up.sql"), revision_sql(i))?;
+        std::fs::write(folder.join("down.sql"), format!("DROP TABLE t{i};\n"))?;
+    }
+    Ok(())
+}
+
+/// diesel_migrations on a fresh SQLite file: apply, then the no-op start. Each run opens
+/// its connection and reads the folder, as an application using `FileBasedMigrations`
+/// would; diesel's `embed_migrations!` needs the folder at compile time.
+fn diesel_times(loaded: &Loaded) -> Result<Times, Failure> {
+    use diesel::Connection as _;
+    use diesel_migrations::MigrationHarness as _;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("b.db");
+    let path = path.to_str().ok_or("a temporary path that is not UTF-8")?;
+    let once = || -> Result<Duration, Failure> {
+        let started = Instant::now();
+        let mut conn = diesel::SqliteConnection::establish(path)?;
+        let source = diesel_migrations::FileBasedMigrations::from_path(&loaded.diesel)?;
+        conn.run_pending_migrations(source)
+            .map_err(|e| format!("diesel: {e}"))?;
+        Ok(started.elapsed())
+    };
+    let apply = once()?;
+    let noop = once()?;
+    Ok(Times {
+        apply,
+        noop,
+        statements: None,
+        round_trips: None,
+    })
+}
+
 /// Writes the same N revisions as migraph files and as sqlx files.
 fn generate(n: usize, ours: &Path, theirs: &Path) -> Result<(), Failure> {
     for i in 0..n {
@@ -57,9 +95,17 @@ enum Tool {
     /// `single_transaction(true)`: one transaction for the whole run (not on MySQL, whose
     /// DDL commits on its own).
     MigraphWhole,
+    /// diesel_migrations on SQLite (synchronous; its folders read from disk each run).
+    Diesel,
 }
 
-const TOOLS: [Tool; 4] = [Tool::Raw, Tool::Sqlx, Tool::Migraph, Tool::MigraphWhole];
+const TOOLS: [Tool; 5] = [
+    Tool::Raw,
+    Tool::Sqlx,
+    Tool::Migraph,
+    Tool::MigraphWhole,
+    Tool::Diesel,
+];
 
 impl Tool {
     fn name(self) -> &'static str {
@@ -68,6 +114,7 @@ impl Tool {
             Tool::Sqlx => "sqlx migrator",
             Tool::Migraph => "migraph",
             Tool::MigraphWhole => "migraph, whole run in one transaction",
+            Tool::Diesel => "diesel_migrations",
         }
     }
 }
@@ -91,6 +138,8 @@ struct Loaded {
     ours: migraph::Migrations,
     theirs: sqlx::migrate::Migrator,
     raw: Vec<String>,
+    /// diesel's folder of the same revisions.
+    diesel: std::path::PathBuf,
 }
 
 /// A database kind and how to get a fresh database of it.
@@ -121,6 +170,7 @@ async fn measure(
     proxy: Option<&wire::Proxy>,
 ) -> Result<Times, Failure> {
     match kind {
+        Kind::Sqlite if tool == Tool::Diesel => diesel_times(loaded),
         Kind::Sqlite => {
             let dir = tempfile::tempdir()?;
             let url = format!("sqlite:{}?mode=rwc", dir.path().join("b.db").display());
@@ -275,6 +325,7 @@ where
                     .upgrade(pool, "head")
                     .await?;
             }
+            Tool::Diesel => return Err("diesel runs on its own SQLite connection".into()),
         }
         Ok(started.elapsed())
     };
@@ -372,6 +423,7 @@ fn rebuild_crate(dir: &Path, n: usize, tool: Tool) -> Result<(), Failure> {
                 ),
             )
         }
+        Tool::Diesel => return Err("the rebuild is measured for sqlx and migraph".into()),
         Tool::Sqlx => {
             generate(n, spare.path(), &migrations)?;
             (
@@ -812,11 +864,14 @@ async fn main() -> Result<(), Failure> {
     }
     let ours_dir = tempfile::tempdir()?;
     let theirs_dir = tempfile::tempdir()?;
+    let diesel_dir = tempfile::tempdir()?;
     generate(args.n, ours_dir.path(), theirs_dir.path())?;
+    generate_diesel(args.n, diesel_dir.path())?;
     let loaded = Loaded {
         ours: migraph::Migrations::from_dir(ours_dir.path())?,
         theirs: sqlx::migrate::Migrator::new(theirs_dir.path()).await?,
         raw: (0..args.n).map(revision_sql).collect(),
+        diesel: diesel_dir.path().to_owned(),
     };
     if let Some(times) = args.repeat_noop {
         return repeat_noop(&loaded, times).await;
@@ -844,7 +899,8 @@ async fn main() -> Result<(), Failure> {
         }
         let tools = match kind {
             Kind::MySql => &TOOLS[..3],
-            _ => &TOOLS[..],
+            Kind::Postgres => &TOOLS[..4],
+            Kind::Sqlite => &TOOLS[..],
         };
         let mut times: Vec<Vec<Times>> = vec![Vec::new(); tools.len()];
         for round in 0..args.rounds {

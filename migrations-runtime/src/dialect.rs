@@ -93,6 +93,8 @@ pub(crate) enum Values<'a> {
     Timed(&'a [Option<&'a str>], &'a str),
     /// Literals for a row that says `running`, its execution time 0.
     Running(&'a [Option<&'a str>]),
+    /// The same, with how far the revision got in its `error` column.
+    RunningAt(&'a [Option<&'a str>], &'a str),
 }
 
 /// The version table's SQL in each dialect.
@@ -203,16 +205,18 @@ impl DialectSql for Dialect {
     /// execution time, state, error (as literals: the first five, then 0, `applied`,
     /// NULL).
     fn insert_row(self, table: &TableName, values: Values<'_>) -> String {
-        let (given, ms, state) = match values {
-            Values::Timed(given, ms) => (given, ms, "applied"),
-            Values::Running(given) => (given, "0", "running"),
-            Values::Literals(given) => (given, "0", "applied"),
+        let (given, ms, state, error) = match values {
+            Values::Timed(given, ms) => (given, ms, "applied", None),
+            Values::Running(given) => (given, "0", "running", None),
+            Values::RunningAt(given, at) => (given, "0", "running", Some(at)),
+            Values::Literals(given) => (given, "0", "applied", None),
         };
         let mut v: Vec<String> = given
             .iter()
             .map(|t| t.map_or_else(|| "NULL".to_owned(), |t| self.literal(t)))
             .collect();
-        v.extend([ms.to_owned(), format!("'{state}'"), "NULL".to_owned()]);
+        let error = error.map_or_else(|| "NULL".to_owned(), |e| self.literal(e));
+        v.extend([ms.to_owned(), format!("'{state}'"), error]);
         format!(
             "INSERT INTO {} (revision, parents, message, checksum, downgrade_sql, execution_ms, state, error) VALUES ({})",
             table.quoted(self.syntax().quote),

@@ -736,17 +736,30 @@ macro_rules! impl_driver {
                 }
                 _ => None,
             };
+            let action = if change.down { "downgrade" } else { "upgrade" };
+            let line_of = |statement: &::migraph_core::Statement<'_>| match change.first_line {
+                0 => format!("line {} of the section", statement.line),
+                first => format!("line {}", first + statement.line - 1),
+            };
+            // How far the revision got, written before each statement starts.
+            let at = |i: usize| {
+                let statement = &statements[i];
+                let shown: String = statement.sql.lines().next().unwrap_or("").chars().take(200).collect();
+                format!("{action} at statement {} of {}, {}: {shown}", i + 1, statements.len(), line_of(statement))
+            };
+            // The `running` row that travels with the first statement says it is at it.
+            let first_at = if statements.is_empty() { String::new() } else { at(change.resume.unwrap_or(0)) };
             let (mark, finish) = match (&change.row, joined) {
                 (_, None) => (String::new(), String::new()),
                 ($crate::driver::RowChange::Insert(row), Some(elapsed)) => {
                     let values = row.values();
                     (
-                        dialect.insert_row(table, Values::Running(&values)),
+                        dialect.insert_row(table, Values::RunningAt(&values, &first_at)),
                         dialect.set_state(table, revision, "applied", Some(elapsed), None),
                     )
                 }
                 ($crate::driver::RowChange::Delete(_), Some(_)) => (
-                    dialect.set_state(table, revision, "running", None, None),
+                    dialect.set_state(table, revision, "running", None, Some(&first_at)),
                     dialect.delete_row(table, revision),
                 ),
             };
@@ -755,25 +768,13 @@ macro_rules! impl_driver {
                 return Ok(false);
             }
             let first = change.resume.unwrap_or(0);
-            let action = if change.down { "downgrade" } else { "upgrade" };
-            let line_of = |statement: &::migraph_core::Statement<'_>| match change.first_line {
-                0 => format!("line {} of the section", statement.line),
-                first => format!("line {}", first + statement.line - 1),
-            };
             let last = statements.len().saturating_sub(1);
             for (i, statement) in statements.iter().enumerate().skip(first) {
                 // Written before the statement starts: how far the revision got, for
                 // `current`, `check` and `repair --resume` after a crash. It travels with
                 // the statement where the two may share a text (each statement of a text
                 // runs in autocommit, in order), else one round trip before it.
-                let shown: String = statement.sql.lines().next().unwrap_or("").chars().take(200).collect();
-                let progress = dialect.set_state(
-                    table,
-                    revision,
-                    RevisionState::Running.as_str(),
-                    None,
-                    Some(&format!("{action} at statement {} of {}, {}: {shown}", i + 1, statements.len(), line_of(statement))),
-                );
+                let progress = dialect.set_state(table, revision, RevisionState::Running.as_str(), None, Some(&at(i)));
                 // A lease is renewed before each statement (the claim renewed it before the
                 // first); lost part-way, the revision stops there, marked `failed`.
                 if let (true, Guard::Lease(renew)) = (i > 0, change.guard)
@@ -785,24 +786,20 @@ macro_rules! impl_driver {
                     }
                     return Err(lost);
                 }
-                let mut before = usize::from(joined.is_some() && i == 0);
+                // Joined, one statement goes first: the `running` row (which says it is at
+                // the first statement), or the progress of a later one.
+                let before = usize::from(joined.is_some());
                 let mut failed_before = None;
-                if joined.is_none() {
-                    if let Err((source, _)) = execute_sql(&mut *conn, &progress).await {
-                        failed_before = Some(source);
-                    }
-                } else {
-                    before += 1;
+                if joined.is_none()
+                    && let Err((source, _)) = execute_sql(&mut *conn, &progress).await
+                {
+                    failed_before = Some(source);
                 }
                 let text = match joined {
                     None => ::std::borrow::Cow::Borrowed(statement.sql),
                     Some(_) => {
                         let mut text = String::new();
-                        if i == 0 {
-                            text.push_str(&mark);
-                            text.push_str(";\n");
-                        }
-                        text.push_str(&progress);
+                        text.push_str(if i == 0 { &mark } else { &progress });
                         text.push_str(";\n");
                         text.push_str(statement.sql);
                         if i == last {
