@@ -76,6 +76,9 @@ async fn killed_mid_revision_then_resumed<DB: Backend>(db: &TestDb<DB>, killer: 
         killer.sleep
     );
     assert_eq!(row.error.as_deref(), Some(at.as_str()));
+    // `check` reads the pending revisions, and gives the refusal as its answer.
+    let check = m.runner().pending(&db.pool, "heads").await.unwrap_err();
+    assert!(check.to_string().contains(&at), "{check}");
     let err = m.upgrade(&db.pool, "head").await.unwrap_err();
     assert!(matches!(err, Error::Dirty { .. }), "{err}");
     assert!(err.to_string().contains(&at), "{err}");
