@@ -107,10 +107,13 @@ async fn drift_on_mysql() {
             "CREATE INDEX users_email_idx ON users (email)",
             "ALTER TABLE users MODIFY nickname VARCHAR(80)",
             "ALTER TABLE orders DROP FOREIGN KEY orders_user_fk",
+            // MariaDB reads a nullable column's missing default as `NULL`: no default.
+            "ALTER TABLE users ADD COLUMN note TEXT",
         ],
         &[
             "- constraint orders_user_fk on orders foreign key (user_id) references users (id)",
             "~ column users.nickname: varchar(50) -> varchar(80)",
+            "+ column users.note text",
             "+ index users_email_idx on users (email)",
         ],
     )

@@ -18,7 +18,8 @@ pub(super) async fn read<DB: Driver>(conn: &mut DB::Connection) -> Result<Schema
                    ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE' \
                    WHERE c.TABLE_SCHEMA = DATABASE() ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION";
     for row in rows::<DB>(conn, columns).await? {
-        let default = row.get(4).cloned().flatten();
+        // MariaDB says `NULL` (unquoted, where a string default is quoted) for none.
+        let default = row.get(4).cloned().flatten().filter(|d| d != "NULL");
         schema.column(
             cell(&row, 0),
             cell(&row, 1),
