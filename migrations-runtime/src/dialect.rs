@@ -184,12 +184,17 @@ impl DialectSql for Dialect {
         )
     }
 
-    /// Only what the no-op decision needs: revision, checksum, state.
+    /// Only what the no-op decision needs: revision, checksum, state. On SQLite, in one
+    /// row (fields split by U+001F, rows by U+001E): sqlx hands each row from SQLite's
+    /// worker thread over on its own, which costs more than the reading.
     fn select_states(self, table: &TableName) -> String {
-        format!(
-            "SELECT revision, checksum, state FROM {}",
-            table.quoted(self.syntax().quote)
-        )
+        let table = table.quoted(self.syntax().quote);
+        match self {
+            Dialect::Sqlite => format!(
+                "SELECT group_concat(revision || char(31) || checksum || char(31) || state, char(30)) FROM {table}"
+            ),
+            _ => format!("SELECT revision, checksum, state FROM {table}"),
+        }
     }
 
     /// One revision's state: no row when it has none.

@@ -96,7 +96,11 @@ async fn no_op_start_is_one_statement<DB: Backend>(db: &TestDb<DB>) {
     let (again, count, log) = statements_during(MIGRATIONS.upgrade(&mut conn, "head")).await;
     assert!(again.unwrap().is_empty());
     assert_eq!(count, 1, "{log:?}");
-    assert!(log[0].contains("SELECT revision"), "{log:?}");
+    // The revisions' ids, checksums and states (on SQLite as one aggregated row).
+    assert!(
+        log[0].contains("SELECT revision") || log[0].contains("SELECT group_concat(revision"),
+        "{log:?}"
+    );
 }
 
 // One test for the three databases, one after the other: the statement log is global.

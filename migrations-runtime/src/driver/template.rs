@@ -38,6 +38,18 @@ macro_rules! impl_driver {
                     // prepared statement costs two (prepare, then execute).
                     let sql = Self::DIALECT.select_states(table);
                     let rows = Self::read_text(conn, &sql).await?;
+                    // SQLite's come as one text; split it into rows of three cells.
+                    let rows = match Self::DIALECT {
+                        ::migraph_core::Dialect::Sqlite => rows.map(|rows| {
+                            let all = rows.into_iter().next().and_then(|r| r.into_iter().next().flatten());
+                            all.map_or_else(Vec::new, |all| {
+                                all.split('\u{1e}')
+                                    .map(|row| row.split('\u{1f}').map(|c| Some(c.to_owned())).collect())
+                                    .collect()
+                            })
+                        }),
+                        _ => rows,
+                    };
                     Ok(rows.map(|rows| {
                         rows.into_iter()
                             .map(|row| {
