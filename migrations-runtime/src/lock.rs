@@ -184,24 +184,7 @@ async fn acquire<DB: Driver>(
     token: &str,
 ) -> Result<(), Error> {
     let key = key(table);
-    let started = Instant::now();
-    let mut reported: Option<Instant> = None;
-    loop {
-        if DB::try_lock(conn, &key, token).await? {
-            if reported.is_some() {
-                tracing::info!(table = %table, waited_ms = started.elapsed().as_millis() as u64, "took the migration lock");
-            }
-            return Ok(());
-        }
-        wait(
-            table,
-            started,
-            timeout,
-            &mut reported,
-            "another process is migrating this database",
-        )
-        .await?;
-    }
+    poll::<DB>(conn, table, timeout, Take::Session { key: &key, token }).await
 }
 
 /// Takes the transaction-scoped migration lock inside `tx` with `lock` (the dialect's
@@ -213,15 +196,44 @@ pub(crate) async fn take_in_transaction<DB: Driver>(
     lock: &str,
     timeout: Duration,
 ) -> Result<(), Error> {
+    poll::<DB>(tx, table, timeout, Take::InTransaction(lock)).await
+}
+
+/// One try at a migration lock.
+#[derive(Clone, Copy)]
+enum Take<'a> {
+    /// The session-level lock `key`, marking the session with the run's `token`.
+    Session { key: &'a str, token: &'a str },
+    /// The transaction-scoped lock: SQL that answers `1` when it took it.
+    InTransaction(&'a str),
+}
+
+/// Tries to take the lock until it is taken, waiting between tries (and saying so now
+/// and then) up to `timeout`.
+async fn poll<DB: Driver>(
+    conn: &mut DB::Connection,
+    table: &TableName,
+    timeout: Duration,
+    take: Take<'_>,
+) -> Result<(), Error> {
     let started = Instant::now();
     let mut reported: Option<Instant> = None;
     loop {
-        let rows = DB::read_text(tx, lock).await?.unwrap_or_default();
-        let answer = rows
-            .into_iter()
-            .next()
-            .and_then(|row| row.into_iter().next().flatten());
-        if answer.as_deref() == Some("1") {
+        let taken = match take {
+            Take::Session { key, token } => DB::try_lock(conn, key, token).await?,
+            Take::InTransaction(lock) => {
+                let rows = DB::read_text(conn, lock).await?.unwrap_or_default();
+                let answer = rows
+                    .into_iter()
+                    .next()
+                    .and_then(|row| row.into_iter().next().flatten());
+                answer.as_deref() == Some("1")
+            }
+        };
+        if taken {
+            if reported.is_some() {
+                tracing::info!(table = %table, waited_ms = started.elapsed().as_millis() as u64, "took the migration lock");
+            }
             return Ok(());
         }
         wait(

@@ -416,20 +416,14 @@ impl<'m> Migrator<'m> {
             _ if self.roll_back_unknown => (None, state.unknown.iter().collect()),
             _ => (None, Vec::new()),
         };
-        let unknown: Vec<AppliedRevision> = unknown.into_iter().cloned().collect();
-        if !unknown.is_empty() {
-            for row in order_children_first(&unknown) {
-                let Some(row) = state.unknown.iter().find(|r| r.revision == row.revision) else {
-                    continue;
-                };
-                if row.downgrade_sql.is_none() {
-                    return Err(Error::Irreversible {
-                        revision: row.revision.clone(),
-                        file: None,
-                    });
-                }
-                work.push(Work::Unknown(row));
+        for row in order_children_first(unknown) {
+            if row.downgrade_sql.is_none() {
+                return Err(Error::Irreversible {
+                    revision: row.revision.clone(),
+                    file: None,
+                });
             }
+            work.push(Work::Unknown(row));
         }
         // A squash whose replaced revisions are all applied takes over their rows.
         for q in state.squashed.iter().filter(|q| q.complete && !q.recorded) {

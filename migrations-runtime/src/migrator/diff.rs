@@ -67,11 +67,10 @@ impl Migrator<'_> {
                     row.revision, row.state
                 )));
             }
-            let squash = self
-                .migrations
-                .squash_of(&row.revision)
-                .and_then(|s| graph.find(s.revision()));
-            let Some(i) = graph.find(&row.revision).or(squash) else {
+            let Some(i) = graph.find(&row.revision).or_else(|| {
+                let squash = self.migrations.squash_of(&row.revision)?;
+                graph.find(squash.revision())
+            }) else {
                 return Err(refuse(format!(
                     "revision `{}` is applied to the database but this build does not have it, so the schema it made is unknown; compare with the build that applied it",
                     row.revision

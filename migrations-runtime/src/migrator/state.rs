@@ -79,8 +79,10 @@ pub(super) const DECIDE: Checks = Checks {
 };
 
 /// Rows ordered so that no row comes after a row that names it as a parent.
-pub(super) fn order_children_first(rows: &[AppliedRevision]) -> Vec<&AppliedRevision> {
-    let mut left: Vec<&AppliedRevision> = rows.iter().collect();
+pub(super) fn order_children_first<'r>(
+    rows: impl IntoIterator<Item = &'r AppliedRevision>,
+) -> Vec<&'r AppliedRevision> {
+    let mut left: Vec<&AppliedRevision> = rows.into_iter().collect();
     left.sort_by(|a, b| {
         b.applied_at
             .cmp(&a.applied_at)
