@@ -30,28 +30,72 @@ mod sealed {
 ///
 /// Implemented for `PoolConnection<DB>` and `&mut C` for every sqlx connection type `C`,
 /// which covers a pool, a connection and a transaction; sealed.
-pub trait AcquiredConnection: sealed::Sealed {
-    /// Makes sure that the session ends rather than going back to a pool: should a run
-    /// be cut short while the session holds the migration lock, or once a run has changed
-    /// the session's settings ([`crate::Migrator::session_sql`]).
+pub trait AcquiredConnection:
+    sealed::Sealed + std::ops::DerefMut<Target: sqlx::Connection>
+{
+    /// The connection as the runner holds it: the same for every way it was acquired, so
+    /// that the runner is compiled once per database, in this crate.
     #[doc(hidden)]
-    fn close_if_abandoned(&mut self);
+    fn held(&mut self) -> Held<'_, <Self::Target as sqlx::Connection>::Database>;
 }
 
 impl<DB: sqlx::Database> sealed::Sealed for PoolConnection<DB> {}
 impl<DB: sqlx::Database> AcquiredConnection for PoolConnection<DB> {
-    fn close_if_abandoned(&mut self) {
-        // sqlx cannot take this back, so the connection is closed after a locked run even
-        // when it ends well: one reconnect per run that changed something.
-        self.close_on_drop();
+    fn held(&mut self) -> Held<'_, DB> {
+        Held::Pooled(self)
     }
 }
 
 impl<C: sqlx::Connection> sealed::Sealed for &mut C {}
 impl<C: sqlx::Connection> AcquiredConnection for &mut C {
-    fn close_if_abandoned(&mut self) {
-        // A borrowed connection is the caller's: if the run is dropped while the lock is
-        // held, the lock lasts until the caller closes that connection.
+    fn held(&mut self) -> Held<'_, C::Database> {
+        Held::Borrowed(&mut **self)
+    }
+}
+
+/// A run's connection, however it was acquired (see [`AcquiredConnection`]).
+#[doc(hidden)]
+pub enum Held<'a, DB: sqlx::Database> {
+    /// From a pool: closed rather than returned should a run be cut short while it holds
+    /// the lock.
+    Pooled(&'a mut PoolConnection<DB>),
+    /// The caller's own connection or transaction.
+    Borrowed(&'a mut DB::Connection),
+}
+
+impl<DB: sqlx::Database> Held<'_, DB> {
+    /// Makes sure that the session ends rather than going back to a pool: should a run
+    /// be cut short while the session holds the migration lock, or once a run has changed
+    /// the session's settings ([`crate::Migrator::session_sql`]).
+    pub(crate) fn close_if_abandoned(&mut self) {
+        match self {
+            // sqlx cannot take this back, so the connection is closed after a locked run
+            // even when it ends well: one reconnect per run that changed something.
+            Held::Pooled(conn) => conn.close_on_drop(),
+            // A borrowed connection is the caller's: if the run is dropped while the lock
+            // is held, the lock lasts until the caller closes that connection.
+            Held::Borrowed(_) => {}
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for Held<'_, DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &DB::Connection {
+        match self {
+            Held::Pooled(conn) => conn,
+            Held::Borrowed(conn) => conn,
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for Held<'_, DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        match self {
+            Held::Pooled(conn) => conn,
+            Held::Borrowed(conn) => conn,
+        }
     }
 }
 
@@ -354,15 +398,14 @@ async fn take_lease<DB: Driver>(
 /// it: its result, or an error. Should `work` be dropped or panic while a session lock is
 /// held, the pooled connection is closed instead (see [`AcquiredConnection`]); a lease is
 /// then left to run out.
-pub(crate) async fn with_lock<DB, C, T>(
-    conn: &mut C,
+pub(crate) async fn with_lock<DB, T>(
+    conn: &mut Held<'_, DB>,
     table: &TableName,
     options: &LockOptions,
     work: impl AsyncFnOnce(&mut DB::Connection, &Guard) -> Result<T, Error>,
 ) -> Result<T, Error>
 where
     DB: Driver,
-    C: AcquiredConnection + std::ops::DerefMut<Target = DB::Connection>,
 {
     // A replica or a read-only session would fail at the first write, after the lock;
     // say so before taking it.

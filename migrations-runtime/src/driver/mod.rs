@@ -14,6 +14,12 @@
 
 use std::future::Future;
 
+use futures_util::future::BoxFuture;
+
+use crate::error::Error;
+use crate::lock::Held;
+use crate::migrator::{Adoption, Direction, Migrator, Repair, Start};
+use crate::report::Report;
 use crate::table::{AppliedRevision, RevisionState, TableName};
 
 #[cfg(feature = "mysql")]
@@ -254,7 +260,7 @@ pub(crate) struct RunError {
     pub(crate) code_error: Option<crate::BoxError>,
     /// Why the revision was not run at all (the run's lock was lost; another runner left
     /// it part-way), when that is the failure (`error` then only stands in).
-    pub(crate) refused: Option<Box<crate::error::Error>>,
+    pub(crate) refused: Option<Box<Error>>,
 }
 
 impl RunError {
@@ -270,7 +276,7 @@ impl RunError {
     }
 
     /// The revision was not run, for `why`.
-    pub(crate) fn refused(why: crate::error::Error) -> Self {
+    pub(crate) fn refused(why: Error) -> Self {
         Self {
             refused: Some(Box::new(why)),
             ..Self::plain(sqlx::Error::Protocol("refused".to_owned()))
@@ -435,6 +441,67 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
         insert: &'e [NewRow<'e>],
         delete: &'e [&'e str],
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'e;
+
+    // The runner's entry points for this database. `impl_driver!` implements them for
+    // each database type, so the runner is compiled here, once per database, and an
+    // application's crate compiles only the public method's call of one of these.
+
+    /// Upgrade, downgrade or `to` (see [`crate::Migrator::upgrade`]).
+    #[doc(hidden)]
+    fn migrate<'a>(
+        runner: &'a Migrator<'_>,
+        conn: Held<'a, Self>,
+        direction: Direction,
+    ) -> BoxFuture<'a, Result<Report, Error>>;
+
+    /// See [`crate::Migrator::pending`].
+    #[doc(hidden)]
+    fn pending<'a, 'm>(
+        runner: &'a Migrator<'m>,
+        conn: Held<'a, Self>,
+        target: migraph_core::Target,
+    ) -> BoxFuture<'a, Result<Vec<&'m migraph_core::Migration>, Error>>;
+
+    /// See [`crate::Migrator::applied`].
+    #[doc(hidden)]
+    fn applied<'a>(
+        runner: &'a Migrator<'_>,
+        conn: Held<'a, Self>,
+    ) -> BoxFuture<'a, Result<Vec<AppliedRevision>, Error>>;
+
+    /// See [`crate::Migrator::stamp`] and [`crate::Migrator::purge_and_stamp`].
+    #[doc(hidden)]
+    fn stamp_targets<'a>(
+        runner: &'a Migrator<'_>,
+        conn: Held<'a, Self>,
+        targets: Vec<migraph_core::Target>,
+        start: Start,
+    ) -> BoxFuture<'a, Result<Report, Error>>;
+
+    /// See [`crate::Migrator::repair`].
+    #[doc(hidden)]
+    fn repair<'a>(
+        runner: &'a Migrator<'_>,
+        conn: Held<'a, Self>,
+        revision: &'a str,
+        how: Repair,
+    ) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// See [`crate::Migrator::repair_checksums`].
+    #[doc(hidden)]
+    fn repair_checksums<'a>(
+        runner: &'a Migrator<'_>,
+        conn: Held<'a, Self>,
+        revisions: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<Vec<String>, Error>>;
+
+    /// See [`crate::Migrator::adopt`].
+    #[doc(hidden)]
+    fn adopt<'a>(
+        runner: &'a Migrator<'_>,
+        conn: Held<'a, Self>,
+        tool: migraph_core::import::Tool,
+    ) -> BoxFuture<'a, Result<Adoption, Error>>;
 }
 
 /// A row's state; one this binary does not know reads as `failed`, saying why.

@@ -12,6 +12,72 @@ macro_rules! impl_driver {
             const DIALECT: $crate::driver::Dialect = $dialect;
             const SESSION_LOCK: bool = INFO.try_lock.is_some();
 
+            // The entry points: each boxes the runner's future for this database, so
+            // that it is compiled in this crate (never inlined into a caller's).
+            #[inline(never)]
+            fn migrate<'a>(
+                runner: &'a $crate::migrator::Migrator<'_>,
+                conn: $crate::lock::Held<'a, Self>,
+                direction: $crate::migrator::Direction,
+            ) -> ::futures_util::future::BoxFuture<'a, Result<$crate::report::Report, $crate::error::Error>> {
+                Box::pin(runner.migrate_on(conn, direction))
+            }
+
+            #[inline(never)]
+            fn pending<'a, 'm>(
+                runner: &'a $crate::migrator::Migrator<'m>,
+                conn: $crate::lock::Held<'a, Self>,
+                target: ::migraph_core::Target,
+            ) -> ::futures_util::future::BoxFuture<'a, Result<Vec<&'m ::migraph_core::Migration>, $crate::error::Error>> {
+                Box::pin(runner.pending_on(conn, target))
+            }
+
+            #[inline(never)]
+            fn applied<'a>(
+                runner: &'a $crate::migrator::Migrator<'_>,
+                conn: $crate::lock::Held<'a, Self>,
+            ) -> ::futures_util::future::BoxFuture<'a, Result<Vec<$crate::table::AppliedRevision>, $crate::error::Error>> {
+                Box::pin(runner.applied_on(conn))
+            }
+
+            #[inline(never)]
+            fn stamp_targets<'a>(
+                runner: &'a $crate::migrator::Migrator<'_>,
+                conn: $crate::lock::Held<'a, Self>,
+                targets: Vec<::migraph_core::Target>,
+                start: $crate::migrator::Start,
+            ) -> ::futures_util::future::BoxFuture<'a, Result<$crate::report::Report, $crate::error::Error>> {
+                Box::pin(runner.stamp_on(conn, targets, start))
+            }
+
+            #[inline(never)]
+            fn repair<'a>(
+                runner: &'a $crate::migrator::Migrator<'_>,
+                conn: $crate::lock::Held<'a, Self>,
+                revision: &'a str,
+                how: $crate::migrator::Repair,
+            ) -> ::futures_util::future::BoxFuture<'a, Result<(), $crate::error::Error>> {
+                Box::pin(runner.repair_on(conn, revision, how))
+            }
+
+            #[inline(never)]
+            fn repair_checksums<'a>(
+                runner: &'a $crate::migrator::Migrator<'_>,
+                conn: $crate::lock::Held<'a, Self>,
+                revisions: &'a [&'a str],
+            ) -> ::futures_util::future::BoxFuture<'a, Result<Vec<String>, $crate::error::Error>> {
+                Box::pin(runner.repair_checksums_on(conn, revisions))
+            }
+
+            #[inline(never)]
+            fn adopt<'a>(
+                runner: &'a $crate::migrator::Migrator<'_>,
+                conn: $crate::lock::Held<'a, Self>,
+                tool: ::migraph_core::import::Tool,
+            ) -> ::futures_util::future::BoxFuture<'a, Result<$crate::migrator::Adoption, $crate::error::Error>> {
+                Box::pin(runner.adopt_on(conn, tool))
+            }
+
             fn read_rows<'e>(
                 conn: &'e mut <Self as sqlx::Database>::Connection,
                 table: &'e $crate::table::TableName,

@@ -9,7 +9,7 @@ use sqlx::Acquire;
 use crate::dialect::DialectSql as _;
 use crate::driver::{Driver, NewRow};
 use crate::error::Error;
-use crate::lock::AcquiredConnection;
+use crate::lock::{AcquiredConnection, Held};
 use crate::table::TableName;
 
 use super::state::Checks;
@@ -62,10 +62,19 @@ impl<'m> Migrator<'m> {
         A::Database: Driver,
         A::Connection: AcquiredConnection,
     {
+        let mut conn = conn.acquire().await?;
+        <A::Database as Driver>::adopt(self, conn.held(), tool).await
+    }
+
+    /// [`Migrator::adopt`] on the run's connection.
+    pub(crate) async fn adopt_on<DB: Driver>(
+        &self,
+        conn: Held<'_, DB>,
+        tool: Tool,
+    ) -> Result<Adoption, Error> {
         let graph = self.migrations.graph()?;
         self.locked(conn, async |conn, table| {
-            self.adopt_locked::<A::Database>(conn, table, graph, tool)
-                .await
+            self.adopt_locked::<DB>(conn, table, graph, tool).await
         })
         .await
     }

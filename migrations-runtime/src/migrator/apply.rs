@@ -7,7 +7,7 @@ use sqlx::Acquire;
 
 use crate::driver::{Change, Driver, Guard, RowChange, RunError};
 use crate::error::Error;
-use crate::lock::{self, AcquiredConnection};
+use crate::lock::{self, AcquiredConnection, Held};
 use crate::report::{Action, Report, Step};
 use crate::table::{AppliedRevision, RevisionState, TableName};
 
@@ -54,7 +54,7 @@ pub(super) fn locate<'a>(
 }
 
 /// Which way a run goes.
-pub(super) enum Direction {
+pub(crate) enum Direction {
     Up(Target),
     Down(Target),
     /// Up or down, whichever makes exactly the target and its ancestors applied on its
@@ -213,11 +213,21 @@ impl<'m> Migrator<'m> {
         A::Connection: AcquiredConnection,
     {
         let target = parse_target(target)?;
+        let mut conn = conn.acquire().await?;
+        <A::Database as Driver>::pending(self, conn.held(), target).await
+    }
+
+    /// [`Migrator::pending`] on the run's connection.
+    pub(crate) async fn pending_on<DB: Driver>(
+        &self,
+        mut conn: Held<'_, DB>,
+        target: Target,
+    ) -> Result<Vec<&'m Migration>, Error> {
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
-        let mut conn = self.acquire(conn).await?;
+        self.start(&mut conn).await?;
         let state = self
-            .read_state::<A::Database>(&mut conn, &table, graph, STRICT)
+            .read_state::<DB>(&mut conn, &table, graph, STRICT)
             .await?;
         state.refuse_dirty()?;
         let all = self.migrations.migrations();
@@ -327,7 +337,7 @@ impl<'m> Migrator<'m> {
         runner.migrate(conn, Direction::To(target)).await
     }
 
-    /// Upgrade or downgrade: read, and if there is work, lock, read again, plan, run.
+    /// Upgrade, downgrade or `to` on a connection from `conn`.
     pub(super) async fn migrate<'c, A>(
         &self,
         conn: A,
@@ -338,14 +348,24 @@ impl<'m> Migrator<'m> {
         A::Database: Driver,
         A::Connection: AcquiredConnection,
     {
+        let mut conn = conn.acquire().await?;
+        <A::Database as Driver>::migrate(self, conn.held(), direction).await
+    }
+
+    /// Upgrade or downgrade: read, and if there is work, lock, read again, plan, run.
+    pub(crate) async fn migrate_on<DB: Driver>(
+        &self,
+        mut conn: Held<'_, DB>,
+        direction: Direction,
+    ) -> Result<Report, Error> {
         let table = self.table_name()?;
         let graph = self.migrations.graph()?;
-        let mut conn = self.acquire(conn).await?;
+        self.start(&mut conn).await?;
         // The common start-up case, nothing to do, is this one read of three columns and
         // no lock. A dirty row is judged under the lock, before anything else, and so are
         // unknown rows to roll back (their stored SQL is not read here).
         let state = self
-            .read_state::<A::Database>(&mut conn, &table, graph, DECIDE)
+            .read_state::<DB>(&mut conn, &table, graph, DECIDE)
             .await?;
         let rolls_back = self.roll_back_unknown && !state.unknown.is_empty();
         if state.dirty.is_none()
@@ -356,15 +376,15 @@ impl<'m> Migrator<'m> {
             return Ok(Report::default());
         }
         let options = self.lock_options();
-        lock::with_lock::<A::Database, _, _>(&mut conn, &table, &options, async |conn, guard| {
+        lock::with_lock::<DB, _>(&mut conn, &table, &options, async |conn, guard| {
             // Read again under the lock: another process may have done the work.
             let mut state = self
-                .read_state::<A::Database>(&mut *conn, &table, graph, STRICT)
+                .read_state::<DB>(&mut *conn, &table, graph, STRICT)
                 .await?;
             // Without a lock for the whole run, a `running` row may be another runner's
             // revision under way: wait for it, as the lock would have.
             let since = Instant::now();
-            while guard.recheck(<A::Database as Driver>::SESSION_LOCK)
+            while guard.recheck(DB::SESSION_LOCK)
                 && state
                     .dirty
                     .as_ref()
@@ -379,19 +399,19 @@ impl<'m> Migrator<'m> {
                 }
                 tokio::time::sleep(lock::POLL).await;
                 state = self
-                    .read_state::<A::Database>(&mut *conn, &table, graph, STRICT)
+                    .read_state::<DB>(&mut *conn, &table, graph, STRICT)
                     .await?;
             }
             state.refuse_dirty()?;
             // A rehearsal creates the table inside the transaction it rolls back.
             if !state.table_exists && !self.rehearse {
-                <A::Database as Driver>::create_table(&mut *conn, &table)
+                DB::create_table(&mut *conn, &table)
                     .await
-                    .map_err(|e| self.database_error::<A::Database>(&table, e))?;
+                    .map_err(|e| self.database_error::<DB>(&table, e))?;
             }
             let work = self.plan(graph, &state, &direction)?;
             let create = !state.table_exists;
-            self.execute::<A::Database>(&mut *conn, &table, &work, guard, create)
+            self.execute::<DB>(&mut *conn, &table, &work, guard, create)
                 .await
         })
         .await

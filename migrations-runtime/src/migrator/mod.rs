@@ -10,7 +10,9 @@ mod stamp;
 mod state;
 
 pub use adopt::Adoption;
+pub(crate) use apply::Direction;
 pub use repair::Repair;
+pub(crate) use stamp::Start;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +23,7 @@ use sqlx::Acquire;
 use crate::dialect::DialectSql as _;
 use crate::driver::{Driver, NewRow};
 use crate::error::Error;
-use crate::lock::{AcquiredConnection, LockStrategy};
+use crate::lock::{AcquiredConnection, Held, LockStrategy};
 use crate::migrations::Migrations;
 use crate::report::{Report, Step};
 use crate::table::{AppliedRevision, TableName};
@@ -145,19 +147,13 @@ impl<'m> Migrator<'m> {
         self
     }
 
-    /// Acquires the run's connection and runs the session SQL on it first; with session
+    /// Runs the session SQL on the run's connection, before anything else; with session
     /// SQL, a pooled connection is closed after the run rather than returned.
-    pub(super) async fn acquire<'c, A>(&self, conn: A) -> Result<A::Connection, Error>
-    where
-        A: Acquire<'c>,
-        A::Database: Driver,
-        A::Connection: AcquiredConnection,
-    {
-        let mut conn = conn.acquire().await?;
+    pub(super) async fn start<DB: Driver>(&self, conn: &mut Held<'_, DB>) -> Result<(), Error> {
         if !self.session_sql.is_empty() {
             conn.close_if_abandoned();
             for sql in &self.session_sql {
-                <A::Database as Driver>::run_sql(&mut conn, sql)
+                DB::run_sql(conn, sql)
                     .await
                     .map_err(|error| Error::Session {
                         sql: sql.clone(),
@@ -165,63 +161,44 @@ impl<'m> Migrator<'m> {
                     })?;
             }
         }
-        Ok(conn)
+        Ok(())
     }
 
-    /// Runs `work` on a connection from `conn`, under the run's lock, with the version
+    /// Runs `work` on the run's connection, under the run's lock, with the version
     /// table's name: for what changes rows without running revisions (stamp, repair,
     /// adopt). A database kept busy past the lock timeout (SQLite) becomes
     /// [`Error::LockTimeout`]. Under [`LockStrategy::Transaction`], `work` runs in one
     /// transaction that holds the transaction-scoped lock.
-    pub(super) async fn locked<'c, A, T>(
+    pub(super) async fn locked<DB: Driver, T>(
         &self,
-        conn: A,
-        work: impl AsyncFnOnce(
-            &mut <A::Database as sqlx::Database>::Connection,
-            &TableName,
-        ) -> Result<T, Error>,
-    ) -> Result<T, Error>
-    where
-        A: Acquire<'c>,
-        A::Database: Driver,
-        A::Connection: AcquiredConnection,
-    {
+        mut conn: Held<'_, DB>,
+        work: impl AsyncFnOnce(&mut DB::Connection, &TableName) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let table = self.table_name()?;
-        let mut conn = self.acquire(conn).await?;
+        self.start(&mut conn).await?;
         let options = self.lock_options();
-        crate::lock::with_lock::<A::Database, _, _>(
-            &mut conn,
-            &table,
-            &options,
-            async |conn, guard| {
-                let explain = |e| match e {
-                    Error::Database(e) => self.database_error::<A::Database>(&table, e),
-                    other => other,
-                };
-                let crate::driver::Guard::Transaction { lock } = guard else {
-                    return work(conn, &table).await.map_err(explain);
-                };
-                // The transaction strategy holds no lock between transactions, and this
-                // work reads rows and then writes them: it does both in one transaction
-                // holding the lock that each revision's transaction takes. The version
-                // table is created first, outside it, where a race to create it is
-                // retried.
-                <A::Database as Driver>::create_table(conn, &table)
-                    .await
-                    .map_err(|e| explain(e.into()))?;
-                let mut tx = <A::Database as Driver>::begin_run(conn).await?;
-                crate::lock::take_in_transaction::<A::Database>(
-                    &mut tx,
-                    &table,
-                    lock,
-                    options.timeout,
-                )
-                .await?;
-                let result = work(&mut tx, &table).await.map_err(explain)?;
-                tx.commit().await?;
-                Ok(result)
-            },
-        )
+        crate::lock::with_lock::<DB, _>(&mut conn, &table, &options, async |conn, guard| {
+            let explain = |e| match e {
+                Error::Database(e) => self.database_error::<DB>(&table, e),
+                other => other,
+            };
+            let crate::driver::Guard::Transaction { lock } = guard else {
+                return work(conn, &table).await.map_err(explain);
+            };
+            // The transaction strategy holds no lock between transactions, and this
+            // work reads rows and then writes them: it does both in one transaction
+            // holding the lock that each revision's transaction takes. The version
+            // table is created first, outside it, where a race to create it is
+            // retried.
+            DB::create_table(conn, &table)
+                .await
+                .map_err(|e| explain(e.into()))?;
+            let mut tx = DB::begin_run(conn).await?;
+            crate::lock::take_in_transaction::<DB>(&mut tx, &table, lock, options.timeout).await?;
+            let result = work(&mut tx, &table).await.map_err(explain)?;
+            tx.commit().await?;
+            Ok(result)
+        })
         .await
     }
 

@@ -4,7 +4,7 @@ use sqlx::Acquire;
 
 use crate::driver::{Driver, RowFix};
 use crate::error::Error;
-use crate::lock::AcquiredConnection;
+use crate::lock::{AcquiredConnection, Held};
 use crate::table::RevisionState;
 
 use super::Migrator;
@@ -42,10 +42,19 @@ impl<'m> Migrator<'m> {
         A::Database: Driver,
         A::Connection: AcquiredConnection,
     {
+        let mut conn = conn.acquire().await?;
+        <A::Database as Driver>::repair(self, conn.held(), revision, how).await
+    }
+
+    /// [`Migrator::repair`] on the run's connection.
+    pub(crate) async fn repair_on<DB: Driver>(
+        &self,
+        conn: Held<'_, DB>,
+        revision: &str,
+        how: Repair,
+    ) -> Result<(), Error> {
         self.locked(conn, async |conn, table| {
-            let rows = <A::Database as Driver>::read_rows(&mut *conn, table)
-                .await?
-                .unwrap_or_default();
+            let rows = DB::read_rows(&mut *conn, table).await?.unwrap_or_default();
             let refuse = |reason: &str| Error::Repair {
                 revision: revision.to_owned(),
                 reason: reason.to_owned(),
@@ -62,12 +71,10 @@ impl<'m> Migrator<'m> {
                 Repair::RolledBack => RowFix::Remove(revision),
                 Repair::Resume => {
                     let error = row.error.as_deref().unwrap_or("");
-                    return self
-                        .resume::<A::Database>(conn, table, revision, error)
-                        .await;
+                    return self.resume::<DB>(conn, table, revision, error).await;
                 }
             };
-            <A::Database as Driver>::fix_rows(&mut *conn, table, &[fix]).await?;
+            DB::fix_rows(&mut *conn, table, &[fix]).await?;
             tracing::info!(revision, ?how, "repaired");
             Ok(())
         })
@@ -150,11 +157,19 @@ impl<'m> Migrator<'m> {
         A::Database: Driver,
         A::Connection: AcquiredConnection,
     {
+        let mut conn = conn.acquire().await?;
+        <A::Database as Driver>::repair_checksums(self, conn.held(), revisions).await
+    }
+
+    /// [`Migrator::repair_checksums`] on the run's connection.
+    pub(crate) async fn repair_checksums_on<DB: Driver>(
+        &self,
+        conn: Held<'_, DB>,
+        revisions: &[&str],
+    ) -> Result<Vec<String>, Error> {
         let graph = self.migrations.graph()?;
         self.locked(conn, async |conn, table| {
-            let rows = <A::Database as Driver>::read_rows(&mut *conn, table)
-                .await?
-                .unwrap_or_default();
+            let rows = DB::read_rows(&mut *conn, table).await?.unwrap_or_default();
             for &named in revisions {
                 let reason = if graph.find(named).is_none() {
                     Some("this binary does not have it")
@@ -182,7 +197,7 @@ impl<'m> Migrator<'m> {
                     downgrade_sql: m.downgrade_sql(),
                 })
                 .collect();
-            <A::Database as Driver>::fix_rows(&mut *conn, table, &fixes).await?;
+            DB::fix_rows(&mut *conn, table, &fixes).await?;
             let done: Vec<String> = fixes
                 .iter()
                 .filter_map(|f| match f {

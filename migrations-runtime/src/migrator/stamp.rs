@@ -7,7 +7,7 @@ use sqlx::Acquire;
 
 use crate::driver::{Driver, NewRow};
 use crate::error::Error;
-use crate::lock::AcquiredConnection;
+use crate::lock::{AcquiredConnection, Held};
 use crate::report::{Action, Report, Step};
 use crate::table::TableName;
 
@@ -15,7 +15,7 @@ use super::state::Checks;
 
 /// What a stamp starts from.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Start {
+pub(crate) enum Start {
     /// The rows the version table holds.
     AsRecorded,
     /// Nothing: every row is forgotten first.
@@ -71,9 +71,20 @@ impl<'m> Migrator<'m> {
             .iter()
             .map(|t| parse_target(t))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut conn = conn.acquire().await?;
+        <A::Database as Driver>::stamp_targets(self, conn.held(), targets, start).await
+    }
+
+    /// Stamps `targets` on the run's connection.
+    pub(crate) async fn stamp_on<DB: Driver>(
+        &self,
+        conn: Held<'_, DB>,
+        targets: Vec<Target>,
+        start: Start,
+    ) -> Result<Report, Error> {
         let graph = self.migrations.graph()?;
         self.locked(conn, async |conn, table| {
-            self.stamp_locked::<A::Database>(conn, table, graph, &targets, start)
+            self.stamp_locked::<DB>(conn, table, graph, &targets, start)
                 .await
         })
         .await

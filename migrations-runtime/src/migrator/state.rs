@@ -5,7 +5,7 @@ use sqlx::Acquire;
 
 use crate::driver::Driver;
 use crate::error::Error;
-use crate::lock::AcquiredConnection;
+use crate::lock::{AcquiredConnection, Held};
 use crate::table::{AppliedRevision, RevisionState, TableName};
 
 use super::Migrator;
@@ -132,11 +132,18 @@ impl<'m> Migrator<'m> {
         A::Database: Driver,
         A::Connection: AcquiredConnection,
     {
+        let mut conn = conn.acquire().await?;
+        <A::Database as Driver>::applied(self, conn.held()).await
+    }
+
+    /// [`Migrator::applied`] on the run's connection.
+    pub(crate) async fn applied_on<DB: Driver>(
+        &self,
+        mut conn: Held<'_, DB>,
+    ) -> Result<Vec<AppliedRevision>, Error> {
         let table = self.table_name()?;
-        let mut conn = self.acquire(conn).await?;
-        let mut rows = <A::Database as Driver>::read_rows(&mut conn, &table)
-            .await?
-            .unwrap_or_default();
+        self.start(&mut conn).await?;
+        let mut rows = DB::read_rows(&mut conn, &table).await?.unwrap_or_default();
         rows.sort_by(|a, b| {
             a.applied_at
                 .cmp(&b.applied_at)
