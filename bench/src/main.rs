@@ -61,9 +61,13 @@ fn diesel_times(loaded: &Loaded) -> Result<Times, Failure> {
     };
     let apply = once()?;
     let noop = once()?;
+    // Each run is already a start-up: a new connection, the folder read.
+    let mut starts = (0..STARTS).map(|_| once()).collect::<Result<Vec<_>, _>>()?;
+    starts.sort();
     Ok(Times {
         apply,
         noop,
+        start: starts[STARTS / 2],
         statements: None,
         round_trips: None,
     })
@@ -124,6 +128,9 @@ impl Tool {
 struct Times {
     apply: Duration,
     noop: Duration,
+    /// The start-up a service makes at head: a new pool, its first connection and the
+    /// tool's check, the median of [`STARTS`].
+    start: Duration,
     /// Statements per revision while applying, as the server counts them (MariaDB's
     /// `Questions`), where the server can say.
     statements: Option<f64>,
@@ -131,6 +138,9 @@ struct Times {
     /// the wire by [`wire::Proxy`], in the counting pass (not a timed round).
     round_trips: Option<(f64, u64)>,
 }
+
+/// How many start-ups on a new pool are timed per tool and round.
+const STARTS: usize = 5;
 
 /// The migrations, loaded once outside the timings (migraph embeds them at build time;
 /// sqlx's `migrate!` does too).
@@ -178,7 +188,7 @@ async fn measure(
                 .max_connections(1)
                 .connect(&url)
                 .await?;
-            let times = run(&pool, tool, loaded, None).await;
+            let times = run(&pool, &url, tool, loaded, None).await;
             pool.close().await;
             times
         }
@@ -221,7 +231,7 @@ where
         url = proxy.url(&url).ok_or("a server URL without a host")?;
     }
     let pool = sqlx::Pool::<DB>::connect(&url).await?;
-    let times = run(&pool, tool, loaded, proxy).await;
+    let times = run(&pool, &url, tool, loaded, proxy).await;
     pool.close().await;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
         .execute(&admin)
@@ -236,17 +246,35 @@ trait Bench: sqlx::Database + migraph::Driver {
 
     /// The server's count of statements its clients sent, where it keeps one.
     fn questions(pool: &sqlx::Pool<Self>) -> impl Future<Output = Result<Option<u64>, Failure>>;
+
+    /// Makes the server's count readable in a new database, where it can be (PostgreSQL's
+    /// `pg_stat_statements`, when the server has it loaded), and starts it from zero.
+    fn start_count(pool: &sqlx::Pool<Self>) -> impl Future<Output = ()>;
 }
 
 macro_rules! bench {
-    ($db:ty, $int:literal, $p:literal, $questions:expr) => {
+    ($db:ty, $int:literal, $p:literal, $questions:expr, $start_count:expr) => {
         impl Bench for $db {
             async fn questions(pool: &sqlx::Pool<Self>) -> Result<Option<u64>, Failure> {
                 let Some(sql) = $questions else {
                     return Ok(None);
                 };
-                let (_, value): (String, String) = sqlx::query_as(sql).fetch_one(pool).await?;
+                // A server without the count (PostgreSQL without pg_stat_statements
+                // loaded) refuses the query: no count.
+                let Ok((_, value)) = sqlx::query_as::<_, (String, String)>(sql)
+                    .fetch_one(pool)
+                    .await
+                else {
+                    return Ok(None);
+                };
                 Ok(Some(value.parse()?))
+            }
+
+            async fn start_count(pool: &sqlx::Pool<Self>) {
+                for sql in $start_count {
+                    // Where the server cannot count, the count reads as none later.
+                    let _ = sqlx::raw_sql(sql).execute(pool).await;
+                }
             }
 
             /// What an application would write by hand: a version table, then each missing
@@ -289,18 +317,35 @@ macro_rules! bench {
     };
 }
 
-bench!(sqlx::Sqlite, "INTEGER", "?", None::<&str>);
-bench!(sqlx::Postgres, "BIGINT", "$1", None::<&str>);
+bench!(sqlx::Sqlite, "INTEGER", "?", None::<&str>, [""; 0]);
+// Each statement of a text counts on its own, BEGIN and COMMIT included (utility
+// statements are tracked by default); `bench/pgss.sh` starts such a server.
+bench!(
+    sqlx::Postgres,
+    "BIGINT",
+    "$1",
+    Some(
+        "SELECT 'calls', COALESCE(sum(calls), 0)::text FROM pg_stat_statements \
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    ),
+    [
+        "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+        "SELECT pg_stat_statements_reset()"
+    ]
+);
 bench!(
     sqlx::MySql,
     "BIGINT",
     "?",
-    Some("SHOW GLOBAL STATUS LIKE 'Questions'")
+    Some("SHOW GLOBAL STATUS LIKE 'Questions'"),
+    [""; 0]
 );
 
-/// Applies everything with `tool`, then runs it again on the database at head.
+/// Applies everything with `tool`, then runs it again on the database at head: on the
+/// same pool, then [`STARTS`] times on a new pool of `url` (outside the counting pass).
 async fn run<DB: Bench>(
     pool: &sqlx::Pool<DB>,
+    url: &str,
     tool: Tool,
     loaded: &Loaded,
     proxy: Option<&wire::Proxy>,
@@ -309,8 +354,7 @@ where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     <DB as sqlx::Database>::Connection: sqlx::migrate::Migrate,
 {
-    let once = async || -> Result<Duration, Failure> {
-        let started = Instant::now();
+    let go = async |pool: &sqlx::Pool<DB>| -> Result<(), Failure> {
         match tool {
             Tool::Raw => DB::raw(pool, &loaded.raw).await?,
             Tool::Sqlx => loaded.theirs.run(pool).await?,
@@ -327,8 +371,14 @@ where
             }
             Tool::Diesel => return Err("diesel runs on its own SQLite connection".into()),
         }
+        Ok(())
+    };
+    let once = async || -> Result<Duration, Failure> {
+        let started = Instant::now();
+        go(pool).await?;
         Ok(started.elapsed())
     };
+    DB::start_count(pool).await;
     // What reading the counter itself adds, to take off.
     let own = match (DB::questions(pool).await?, DB::questions(pool).await?) {
         (Some(a), Some(b)) => b.saturating_sub(a),
@@ -354,9 +404,22 @@ where
     let trips_before = warm().await?;
     let noop = once().await?;
     let trips_noop = proxy.map_or(0, wire::Proxy::round_trips) - trips_before;
+    let mut starts = Vec::new();
+    for _ in 0..if proxy.is_some() { 0 } else { STARTS } {
+        let started = Instant::now();
+        let fresh = sqlx::pool::PoolOptions::<DB>::new()
+            .max_connections(1)
+            .connect(url)
+            .await?;
+        go(&fresh).await?;
+        starts.push(started.elapsed());
+        fresh.close().await;
+    }
+    starts.sort();
     Ok(Times {
         apply,
         noop,
+        start: starts.get(STARTS / 2).copied().unwrap_or_default(),
         statements,
         round_trips: proxy
             .is_some()
@@ -515,38 +578,52 @@ fn sizes(sizes: &[usize]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The debug rebuild after editing one migration file, with migraph's
+/// The rebuild after editing one migration file, debug and release, with migraph's
 /// `embed_migrations!` and with sqlx's `migrate!`, at each size.
 fn rebuild(sizes: &[usize]) -> Result<(), Failure> {
     let root = tempfile::tempdir()?;
     let target = crates_target();
-    println!("| revisions | tool | first build | rebuild after one edit |");
-    println!("|---|---|---|---|");
+    println!(
+        "| revisions | tool | first build | rebuild after one edit | release: first build | release: rebuild after one edit |"
+    );
+    println!("|---|---|---|---|---|---|");
     for &n in sizes {
         for tool in [Tool::Sqlx, Tool::Migraph] {
             let dir = root.path().join(format!("{}{n}", tool as u8));
             rebuild_crate(&dir, n, tool)?;
-            let first = cargo_build(&dir, &target, false)?;
-            // Edit one file: a comment at the end of the last revision.
-            let migrations = dir.join("migrations");
-            let mut files: Vec<_> = std::fs::read_dir(&migrations)?
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .collect();
-            files.sort();
-            let last = files.last().ok_or("no migration")?;
-            let mut text = std::fs::read_to_string(last)?;
-            text.push_str("-- edited\n");
-            std::fs::write(last, text)?;
-            let again = cargo_build(&dir, &target, false)?;
+            let mut times = Vec::new();
+            for release in [false, true] {
+                times.push(cargo_build(&dir, &target, release)?);
+                edit_last(&dir.join("migrations"))?;
+                times.push(cargo_build(&dir, &target, release)?);
+            }
+            let [first, again, first_release, again_release] = times[..] else {
+                return Err("four builds expected".into());
+            };
             println!(
-                "| {n} | {} | {:.1} s | {:.1} s |",
+                "| {n} | {} | {:.1} s | {:.1} s | {:.1} s | {:.1} s |",
                 tool.name(),
                 first.as_secs_f64(),
-                again.as_secs_f64()
+                again.as_secs_f64(),
+                first_release.as_secs_f64(),
+                again_release.as_secs_f64()
             );
         }
     }
+    Ok(())
+}
+
+/// Edits one migration file of `migrations`: a comment at the end of the last revision.
+fn edit_last(migrations: &Path) -> Result<(), Failure> {
+    let mut files: Vec<_> = std::fs::read_dir(migrations)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let last = files.last().ok_or("no migration")?;
+    let mut text = std::fs::read_to_string(last)?;
+    text.push_str("-- edited\n");
+    std::fs::write(last, text)?;
     Ok(())
 }
 
@@ -889,9 +966,9 @@ async fn main() -> Result<(), Failure> {
         args.n, args.rounds
     );
     println!(
-        "| database | tool | apply | apply ratio (min–max) | no-op start | no-op ratio (min–max) | statements per revision (server) | round trips per revision (wire) | no-op round trips (wire) |"
+        "| database | tool | apply | apply ratio (min–max) | no-op start | no-op ratio (min–max) | start-up, new pool | start-up ratio (min–max) | statements per revision (server) | round trips per revision (wire) | no-op round trips (wire) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for (kind, server) in kinds {
         if !matches!(kind, Kind::Sqlite) && server.is_none() {
             eprintln!("{}: skipped (no server URL)", kind.name());
@@ -936,6 +1013,8 @@ async fn main() -> Result<(), Failure> {
             let (apply_ratio, noop_ratio) = (ratio(|x| x.apply), ratio(|x| x.noop));
             let (alo, ahi) = spread(&apply_ratio);
             let (nlo, nhi) = spread(&noop_ratio);
+            let start_ratio = ratio(|x| x.start);
+            let (slo, shi) = spread(&start_ratio);
             let statements = times[t]
                 .iter()
                 .filter_map(|x| x.statements)
@@ -950,13 +1029,15 @@ async fn main() -> Result<(), Failure> {
                 |(per, noop)| format!("{per:.2} | {noop}"),
             );
             println!(
-                "| {} | {} | {:.0} ms | {:.2}× ({alo:.2}–{ahi:.2}) | {:.1} ms | {:.2}× ({nlo:.2}–{nhi:.2}) | {statements} | {trips} |",
+                "| {} | {} | {:.0} ms | {:.2}× ({alo:.2}–{ahi:.2}) | {:.1} ms | {:.2}× ({nlo:.2}–{nhi:.2}) | {:.1} ms | {:.2}× ({slo:.2}–{shi:.2}) | {statements} | {trips} |",
                 kind.name(),
                 tool.name(),
                 ms(|x| x.apply),
                 median(apply_ratio.clone()),
                 ms(|x| x.noop),
                 median(noop_ratio.clone()),
+                ms(|x| x.start),
+                median(start_ratio.clone()),
             );
         }
     }
