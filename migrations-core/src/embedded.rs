@@ -1,20 +1,24 @@
-//! How `embed_migrations!` stores a folder in the binary: each file's text as the
-//! compiler includes it (`include_str!`), one string of everything that is not in a file
-//! (checksums, derived values), and one byte string that says where each field of each
-//! revision is (as LEB128 numbers: a source, an offset and a length per string). Two literals and the included files, whatever the number of revisions:
-//! cheap for the compiler to check and to generate, where a struct literal per revision
-//! costs it time in proportion to their number. Decoded once, at run time, into
-//! [`Migration`]s that borrow the static text.
+//! How `embed_migrations!` stores a folder in the binary: the files' text as one string
+//! the compiler builds from them (`concat!` of an `include_str!` per file), one string of
+//! what is in no file (file names, derived values), and one byte string, the table, that
+//! says for each revision how long its file is, where each of its fields lies (LEB128
+//! numbers, mostly one byte each) and its checksum (32 bytes). Three literals, whatever
+//! the number of revisions: cheap for the compiler to check and to generate, where a
+//! struct literal per revision costs it time in proportion to their number, and about
+//! 30 bytes per revision beyond the files themselves, half of it the checksum. Decoded
+//! once, at run time, into [`Migration`]s that borrow the static text.
 
 use std::borrow::Cow;
 
 use crate::file::{Migration, StaticParts};
 
-/// Where a string is: in the revision's own file (`FILE`) or in the extra string.
-const FILE: u32 = 0;
-const EXTRA: u32 = 1;
-/// A missing downgrade section.
-const NONE: u32 = 2;
+/// Flags of a revision in the table.
+const TRANSACTION: u32 = 1;
+const RUST: u32 = 2;
+const DOWNGRADE: u32 = 4;
+/// The checksum is 32 bytes in the table (else a string, which only a checksum that is
+/// not a SHA-256 in lowercase hex would need).
+const RAW_CHECKSUM: u32 = 8;
 
 /// Appends `n` as an unsigned LEB128 number: seven bits a byte, low bits first, the high
 /// bit set on every byte but the last. Offsets and lengths are mostly small, so most take
@@ -27,7 +31,18 @@ fn put(mut n: u32, table: &mut Vec<u8>) {
     table.push(n as u8);
 }
 
-/// The table and the extra string for `files`: each migration with the text of its file.
+/// What [`encode`] makes of a folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    /// Where each field of each revision is, and the checksums.
+    pub table: Vec<u8>,
+    /// The strings that are in no file, one after another in the order the table reads
+    /// them.
+    pub extra: String,
+}
+
+/// The table and the extra string for `files`: each migration with the text of its file,
+/// in the order their texts are concatenated.
 ///
 /// # Examples
 ///
@@ -36,52 +51,62 @@ fn put(mut n: u32, table: &mut Vec<u8>) {
 ///
 /// let text = "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n";
 /// let m = Migration::parse("a1_t.sql", text)?;
-/// let (table, extra) = embedded::encode(&[(text, &m)]);
+/// let encoded = embedded::encode(&[(text, &m)]);
 /// let text: &'static str = Box::leak(text.to_owned().into_boxed_str());
-/// let table: &'static [u8] = Box::leak(table.into_boxed_slice());
-/// let extra: &'static str = Box::leak(extra.into_boxed_str());
-/// let files: &'static [&'static str] = Box::leak(vec![text].into_boxed_slice());
-/// let back = embedded::decode(files, table, extra)?;
+/// let table: &'static [u8] = Box::leak(encoded.table.into_boxed_slice());
+/// let extra: &'static str = Box::leak(encoded.extra.into_boxed_str());
+/// let back = embedded::decode(text, table, extra)?;
 /// assert_eq!(back[0].upgrade_sql(), m.upgrade_sql());
 /// assert_eq!(back[0].checksum(), m.checksum());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn encode(files: &[(&str, &Migration)]) -> (Vec<u8>, String) {
+pub fn encode(files: &[(&str, &Migration)]) -> Encoded {
     let mut table = Vec::new();
     let mut extra = String::new();
     for (text, m) in files {
-        let mut string = |s: &str, table: &mut Vec<u8>| {
-            let (source, start) = match text.find(s) {
-                Some(at) if !s.is_empty() => (FILE, at),
-                _ => {
-                    extra.push_str(s);
-                    (EXTRA, extra.len() - s.len())
-                }
-            };
-            for n in [source, to_u32(start), to_u32(s.len())] {
-                put(n, table);
+        // A string of the file: its start in the file, shifted left, and its length; or
+        // one of the extra string: its length, shifted left, with the low bit set (the
+        // decoder reads the extra string in order, so it needs no start).
+        let mut string = |s: &str, table: &mut Vec<u8>| match text.find(s) {
+            Some(at) if !s.is_empty() => {
+                put(to_u32(at) << 1, table);
+                put(to_u32(s.len()), table);
+            }
+            _ => {
+                extra.push_str(s);
+                put(to_u32(s.len()) << 1 | 1, table);
             }
         };
-        string(m.revision(), &mut table);
-        string(m.message(), &mut table);
-        string(m.created(), &mut table);
-        string(m.file_name(), &mut table);
-        string(m.upgrade_sql(), &mut table);
-        match m.downgrade_sql() {
-            Some(sql) => string(sql, &mut table),
-            None => {
-                for n in [NONE, 0, 0] {
-                    put(n, &mut table);
-                }
-            }
+        put(to_u32(text.len()), &mut table);
+        let raw = raw_checksum(m.checksum());
+        let flags = [
+            (m.transactional(), TRANSACTION),
+            (m.is_rust(), RUST),
+            (m.downgrade_sql().is_some(), DOWNGRADE),
+            (raw.is_some(), RAW_CHECKSUM),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .fold(0, |all, (_, flag)| all | flag);
+        put(flags, &mut table);
+        match raw {
+            Some(bytes) => table.extend_from_slice(&bytes),
+            None => string(m.checksum(), &mut table),
         }
-        string(m.checksum(), &mut table);
+        for field in [
+            m.revision(),
+            m.message(),
+            m.created(),
+            m.file_name(),
+            m.upgrade_sql(),
+        ] {
+            string(field, &mut table);
+        }
+        if let Some(sql) = m.downgrade_sql() {
+            string(sql, &mut table);
+        }
         put(to_u32(m.upgrade_line()), &mut table);
         put(to_u32(m.downgrade_line()), &mut table);
-        put(
-            u32::from(m.transactional()) | u32::from(m.is_rust()) << 1,
-            &mut table,
-        );
         for list in [
             m.down_revisions(),
             m.branch_labels(),
@@ -94,7 +119,36 @@ pub fn encode(files: &[(&str, &Migration)]) -> (Vec<u8>, String) {
             }
         }
     }
-    (table, extra)
+    Encoded { table, extra }
+}
+
+/// The 32 bytes of a checksum in lowercase hex, as [`crate::checksum`] writes it.
+fn raw_checksum(hex: &str) -> Option<[u8; 32]> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let hex = hex.as_bytes();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0; 32];
+    for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(out)
+}
+
+/// The checksum's text back from its 32 bytes.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -105,6 +159,9 @@ fn to_u32(n: usize) -> u32 {
 struct Reader {
     table: &'static [u8],
     at: usize,
+    extra: &'static str,
+    /// Where the next string of `extra` starts.
+    extra_at: usize,
 }
 
 impl Reader {
@@ -127,62 +184,77 @@ impl Reader {
         Err("a number too large in the embedded table".to_owned())
     }
 
-    /// A string of `text` (the revision's file) or of `extra`; `None` for a missing one.
-    fn string(
-        &mut self,
-        text: &'static str,
-        extra: &'static str,
-    ) -> Result<Option<&'static str>, String> {
-        let (source, start, len) = (self.number()?, self.number()?, self.number()?);
-        let (start, len) = (start as usize, len as usize);
-        let from = match source {
-            NONE => return Ok(None),
-            FILE => text,
-            EXTRA => extra,
-            other => return Err(format!("unknown source {other} in the embedded table")),
-        };
-        from.get(start..start + len)
-            .map(Some)
-            .ok_or_else(|| "a field outside its text in the embedded table".to_owned())
+    /// `n` bytes as they are.
+    fn bytes(&mut self, n: usize) -> Result<&'static [u8], String> {
+        let out = self
+            .table
+            .get(self.at..self.at + n)
+            .ok_or("the embedded migrations' table ends early")?;
+        self.at += n;
+        Ok(out)
     }
 
-    fn required(
-        &mut self,
-        text: &'static str,
-        extra: &'static str,
-    ) -> Result<&'static str, String> {
-        self.string(text, extra)?
-            .ok_or_else(|| "a missing field in the embedded table".to_owned())
+    /// A string of `file` (the revision's file) or the next one of the extra string.
+    fn string(&mut self, file: &'static str) -> Result<&'static str, String> {
+        let n = self.number()? as usize;
+        let (from, start, len) = if n & 1 == 1 {
+            let start = self.extra_at;
+            self.extra_at += n >> 1;
+            (self.extra, start, n >> 1)
+        } else {
+            (file, n >> 1, self.number()? as usize)
+        };
+        from.get(start..start + len)
+            .ok_or_else(|| "a field outside its text in the embedded table".to_owned())
     }
 }
 
-/// The migrations [`encode`] stored: `files[i]` is the text of the `i`th.
+/// The migrations [`encode`] stored: `text` is the files' texts one after another.
 ///
 /// # Errors
 ///
-/// A table that does not match the files (not one `embed_migrations!` wrote).
+/// A table that does not match the text (not one `embed_migrations!` wrote, or a file
+/// that changed between the macro's reading and the compiler's).
 pub fn decode(
-    files: &'static [&'static str],
+    text: &'static str,
     table: &'static [u8],
     extra: &'static str,
 ) -> Result<Vec<Migration>, String> {
-    let mut r = Reader { table, at: 0 };
-    let mut out = Vec::with_capacity(files.len());
-    for &text in files {
-        let revision = r.required(text, extra)?;
-        let message = r.required(text, extra)?;
-        let created = r.required(text, extra)?;
-        let file_name = r.required(text, extra)?;
-        let upgrade = r.required(text, extra)?;
-        let downgrade = r.string(text, extra)?;
-        let checksum = r.required(text, extra)?;
-        let (upgrade_line, downgrade_line) = (r.number()?, r.number()?);
+    let mut r = Reader {
+        table,
+        at: 0,
+        extra,
+        extra_at: 0,
+    };
+    let mut out = Vec::new();
+    let mut file_at = 0;
+    while r.at < table.len() {
+        let len = r.number()? as usize;
+        let file = text
+            .get(file_at..file_at + len)
+            .ok_or("a file outside the embedded text")?;
+        file_at += len;
         let flags = r.number()?;
-        let (transaction, rust) = (flags & 1 != 0, flags & 2 != 0);
+        let checksum = if flags & RAW_CHECKSUM != 0 {
+            Cow::Owned(hex(r.bytes(32)?))
+        } else {
+            Cow::Borrowed(r.string(file)?)
+        };
+        let revision = r.string(file)?;
+        let message = r.string(file)?;
+        let created = r.string(file)?;
+        let file_name = r.string(file)?;
+        let upgrade = r.string(file)?;
+        let downgrade = if flags & DOWNGRADE != 0 {
+            Some(r.string(file)?)
+        } else {
+            None
+        };
+        let (upgrade_line, downgrade_line) = (r.number()?, r.number()?);
         let mut lists: [Vec<Cow<'static, str>>; 4] = Default::default();
         for list in &mut lists {
             for _ in 0..r.number()? {
-                list.push(Cow::Borrowed(r.required(text, extra)?));
+                list.push(Cow::Borrowed(r.string(file)?));
             }
         }
         let [down_revisions, branch_labels, depends_on, replaces] = lists;
@@ -198,18 +270,22 @@ pub fn decode(
             downgrade,
             upgrade_line: upgrade_line as usize,
             downgrade_line: downgrade_line as usize,
-            transaction,
-            checksum,
-            rust,
+            transaction: flags & TRANSACTION != 0,
+            checksum: "",
+            rust: flags & RUST != 0,
         };
         out.push(
             Migration::from_static(parts)
                 .with_names(down_revisions, branch_labels, depends_on)
-                .with_replaces(replaces),
+                .with_replaces(replaces)
+                .with_checksum(checksum),
         );
     }
-    if r.at != table.len() {
-        return Err("the embedded migrations' table is longer than its files".to_owned());
+    if file_at != text.len() {
+        return Err("the embedded text is longer than its table says".to_owned());
+    }
+    if r.extra_at != extra.len() {
+        return Err("the embedded extra text is longer than its table says".to_owned());
     }
     Ok(out)
 }
@@ -234,11 +310,22 @@ mod tests {
         let mut r = Reader {
             table: leak(table.into_boxed_slice()),
             at: 0,
+            extra: "",
+            extra_at: 0,
         };
         for n in numbers {
             assert_eq!(r.number().unwrap(), n);
         }
         assert!(r.number().is_err());
+    }
+
+    #[test]
+    fn checksums_travel_as_their_bytes() {
+        let sum = crate::checksum("SELECT 1;");
+        let raw = raw_checksum(&sum).unwrap();
+        assert_eq!(hex(&raw), sum);
+        assert_eq!(raw_checksum("abc"), None);
+        assert_eq!(raw_checksum(&sum.to_uppercase()), None);
     }
 
     #[test]
@@ -253,12 +340,19 @@ mod tests {
             .map(|(t, n)| Migration::parse(n, t).unwrap())
             .collect();
         let pairs: Vec<(&str, &Migration)> = texts.iter().copied().zip(&parsed).collect();
-        let (table, extra) = encode(&pairs);
-        let files: &'static [&'static str] = leak(texts.to_vec().into_boxed_slice());
+        let Encoded { table, extra } = encode(&pairs);
+        let text: &'static str = leak(texts.concat().into_boxed_str());
         let table: &'static [u8] = leak(table.into_boxed_slice());
-        let back = decode(files, table, leak(extra.into_boxed_str())).unwrap();
+        let extra: &'static str = leak(extra.into_boxed_str());
+        let back = decode(text, table, extra).unwrap();
         assert_eq!(back, parsed);
-        assert!(decode(files, &table[..table.len() - 1], "").is_err());
-        assert!(decode(&files[..1], table, "").is_err());
+        // Nothing is left owned but the checksums.
+        assert!(std::ptr::eq(
+            back[0].upgrade_sql().as_ptr(),
+            &text.as_bytes()[text.find("CREATE TABLE").unwrap()]
+        ));
+        assert!(decode(text, &table[..table.len() - 1], extra).is_err());
+        assert!(decode(&text[..text.len() - 1], table, extra).is_err());
+        assert!(decode(text, table, &extra[1..]).is_err());
     }
 }

@@ -303,6 +303,14 @@ impl Migration {
         self
     }
 
+    /// The same migration with this checksum: a migration decoded from the binary's
+    /// table, which keeps checksums as bytes.
+    #[must_use]
+    pub(crate) fn with_checksum(mut self, checksum: Cow<'static, str>) -> Self {
+        self.checksum = checksum;
+        self
+    }
+
     /// The same migration with these squashed revisions: how a migration decoded from the
     /// binary's table gets its `replaces` list.
     #[doc(hidden)]

@@ -61,11 +61,29 @@ pub struct SquashProblem {
 /// not linear (each revision the parent of the next, the first with the squash's parents,
 /// none with another child, label or dependency).
 pub fn fold(all: Vec<Migration>) -> Result<Folded, Vec<SquashProblem>> {
+    // The usual folder has no squash: nothing to check or rename.
+    if all.iter().all(|m| m.replaces().is_empty()) {
+        return Ok(Folded {
+            kept: (0..all.len()).collect(),
+            migrations: all,
+            replaced: Vec::new(),
+        });
+    }
     let position: HashMap<&str, usize> = all
         .iter()
         .enumerate()
         .map(|(i, m)| (m.revision(), i))
         .collect();
+    // Each revision to the revisions that name it as a parent or a dependency.
+    let mut followers: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, m) in all.iter().enumerate() {
+        for name in m.down_revisions().iter().chain(m.depends_on()) {
+            let list = followers.entry(name.as_ref()).or_default();
+            if list.last() != Some(&i) {
+                list.push(i);
+            }
+        }
+    }
     let mut problems = Vec::new();
     let mut problem = |at: usize, message: String, help: &str| {
         problems.push(SquashProblem {
@@ -168,11 +186,13 @@ pub fn fold(all: Vec<Migration>) -> Result<Folded, Vec<SquashProblem>> {
             // Nothing else may follow a revision inside the run.
             if k + 1 < present.len() {
                 let next = all[present[k + 1]].revision();
-                if let Some(other) = all.iter().find(|o| {
-                    o.revision() != next
-                        && (o.down_revisions().iter().any(|d| d == r.revision())
-                            || o.depends_on().iter().any(|d| d == r.revision()))
-                }) {
+                if let Some(other) = followers
+                    .get(r.revision())
+                    .into_iter()
+                    .flatten()
+                    .map(|&o| &all[o])
+                    .find(|o| o.revision() != next)
+                {
                     problem(
                         s,
                         format!(
@@ -192,6 +212,7 @@ pub fn fold(all: Vec<Migration>) -> Result<Folded, Vec<SquashProblem>> {
         return Err(problems);
     }
     let rename = |name: &str| squash_of.get(name).cloned();
+    replaced.sort_unstable();
     let migrations: Vec<Migration> = all
         .into_iter()
         .enumerate()
@@ -201,16 +222,15 @@ pub fn fold(all: Vec<Migration>) -> Result<Folded, Vec<SquashProblem>> {
                 .iter()
                 .chain(m.depends_on())
                 .any(|n| squash_of.contains_key(n.as_ref()));
-            if replaced.contains(&i) || !names_one {
+            if replaced.binary_search(&i).is_ok() || !names_one {
                 m
             } else {
                 m.renamed(&rename)
             }
         })
         .collect();
-    replaced.sort_unstable();
     let kept = (0..migrations.len())
-        .filter(|i| !replaced.contains(i))
+        .filter(|i| replaced.binary_search(i).is_err())
         .collect();
     Ok(Folded {
         migrations,

@@ -135,10 +135,9 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
         .zip(&all)
         .map(|(text, f)| (text.as_str(), &f.migration))
         .collect();
-    let (table, extra) = migraph_core::embedded::encode(&pairs);
+    let migraph_core::embedded::Encoded { table, extra } = migraph_core::embedded::encode(&pairs);
     let table = syn::LitByteStr::new(&table, span);
     let paths = all.iter().map(|f| f.path.to_string_lossy().into_owned());
-    let count = all.len();
     let source_dir = dir.to_string_lossy().into_owned();
     let rust = rust_revisions(input, &all)?;
     // Read for the lint settings: a change to it rebuilds the crate.
@@ -148,10 +147,10 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
     });
     Ok(quote! {{
         #config
-        static FILES: [&str; #count] = [#(::core::include_str!(#paths)),*];
+        static TEXT: &str = ::core::concat!(#(::core::include_str!(#paths)),*);
         #rust
         ::migraph::__private::Migrations::from_table(
-            &FILES,
+            TEXT,
             #table,
             #extra,
             &RUST,

@@ -52,20 +52,21 @@ pub struct Migrations {
 /// The graph's migrations, and the squashed ones.
 type Split = (Vec<Migration>, Vec<Migration>);
 
-/// The files, the table and the extra text of [`migraph_core::embedded`].
+/// The text, the table and the extra text of [`migraph_core::embedded`].
 #[derive(Debug)]
 struct Table {
-    files: &'static [&'static str],
+    text: &'static str,
     table: &'static [u8],
     extra: &'static str,
 }
 
 impl Migrations {
-    /// What `embed_migrations!` expands to: the folder's files as included, and the
-    /// table of [`migraph_core::embedded`] that says where each revision's fields are.
+    /// What `embed_migrations!` expands to: the folder's files as included, one after
+    /// another, and the table of [`migraph_core::embedded`] that says where each
+    /// revision's fields are.
     #[doc(hidden)]
     pub const fn from_table(
-        files: &'static [&'static str],
+        text: &'static str,
         table: &'static [u8],
         extra: &'static str,
         rust: &'static [crate::RustRevision],
@@ -76,11 +77,7 @@ impl Migrations {
         Self {
             migrations: Cow::Borrowed(&[]),
             rust,
-            table: Some(Table {
-                files,
-                table,
-                extra,
-            }),
+            table: Some(Table { text, table, extra }),
             decoded: OnceLock::new(),
             replaced: Vec::new(),
             source_dir: Some(Cow::Borrowed(source_dir)),
@@ -173,7 +170,7 @@ impl Migrations {
         };
         self.decoded
             .get_or_init(|| {
-                let all = migraph_core::embedded::decode(t.files, t.table, t.extra)?;
+                let all = migraph_core::embedded::decode(t.text, t.table, t.extra)?;
                 let folded = migraph_core::squash::fold(all).map_err(|problems| {
                     problems
                         .into_iter()
@@ -184,7 +181,7 @@ impl Migrations {
                 let mut kept = Vec::with_capacity(folded.kept.len());
                 let mut replaced = Vec::with_capacity(folded.replaced.len());
                 for (i, m) in folded.migrations.into_iter().enumerate() {
-                    if folded.replaced.contains(&i) {
+                    if folded.replaced.binary_search(&i).is_ok() {
                         replaced.push(m);
                     } else {
                         kept.push(m);

@@ -143,7 +143,7 @@ pub mod __private {
 
         /// As [`Migrations::from_static`]: fails the build.
         pub const fn from_table(
-            _files: &'static [&'static str],
+            _text: &'static str,
             _table: &'static [u8],
             _extra: &'static str,
             _rust: &'static [RustRevision; 0],

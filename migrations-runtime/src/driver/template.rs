@@ -617,6 +617,7 @@ macro_rules! impl_driver {
             check: &str,
         ) -> Result<(), $crate::driver::RunError> {
             use $crate::dialect::{DialectSql as _, Values};
+            use $crate::driver::RunError;
             let dialect = <$db as $crate::driver::Driver>::DIALECT;
             let row = match &change.row {
                 $crate::driver::RowChange::Insert(row) => {
@@ -649,6 +650,21 @@ macro_rules! impl_driver {
                 });
             }
             let statements = ::migraph_core::split_statements(change.sql, dialect).len();
+            // Every statement ran, and the version row could not be written because the
+            // revision has one: another runner recorded it while this run held the lock,
+            // so the lock did not keep it out. This revision's transaction rolled back.
+            if done == before + statements
+                && matches!(change.row, $crate::driver::RowChange::Insert(_))
+                && error.as_database_error().is_some_and(|e| e.is_unique_violation())
+            {
+                return Err(RunError::refused($crate::error::Error::LockLost {
+                    table: table.to_string(),
+                    reason: format!(
+                        "another runner recorded revision `{}` while this run held the lock, so the lock did not keep other runners out (behind a pooler in transaction mode, run with --lock transaction); this run's transaction for it was rolled back",
+                        change.row.revision()
+                    ),
+                }));
+            }
             Err($crate::driver::RunError {
                 statement: done.checked_sub(before).filter(|&i| i < statements),
                 offset: begin.len() + check.len() + check_end.len(),
