@@ -8,6 +8,7 @@
 //! cargo run -p migraph-bench -- --smoke                          # N = 20, one round (CI)
 //! cargo run --release -p migraph-bench -- --fleet 200             # many SQLite databases
 //! cargo run --release -p migraph-bench -- --size 1,10000          # release binary sizes
+//! cargo run --release -p migraph-bench -- --startup 1000          # a whole process's start
 //! ```
 //!
 //! PostgreSQL and MariaDB are measured when `MIGRATIONS_TEST_POSTGRES_URL` and
@@ -444,6 +445,24 @@ fn spread(values: &[f64]) -> (f64, f64) {
 
 /// A crate that embeds `n` migrations with `tool` and applies them to an in-memory
 /// SQLite database, in `dir`.
+/// How each small crate's program connects: to the SQLite URL of its first argument, an
+/// in-memory database without one, on a pool of one connection.
+const CONNECT: &str = "    let url = std::env::args().nth(1).unwrap_or_else(|| \"sqlite::memory:\".to_owned());\n    \
+    let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(&url).await.unwrap();\n";
+
+/// The raw loop of [`Bench::raw`], for the small crates' `SQL` array.
+const RAW_LOOP: &str = "    let mut conn = pool.acquire().await.unwrap();\n    \
+    sqlx::raw_sql(\"CREATE TABLE IF NOT EXISTS raw_versions (version INTEGER PRIMARY KEY)\").execute(&mut *conn).await.unwrap();\n    \
+    let done: Vec<(i64,)> = sqlx::query_as(\"SELECT version FROM raw_versions\").fetch_all(&mut *conn).await.unwrap();\n    \
+    let done: std::collections::HashSet<i64> = done.into_iter().map(|(v,)| v).collect();\n    \
+    for (i, sql) in SQL.iter().enumerate() {\n        \
+        let version = i as i64;\n        \
+        if done.contains(&version) {\n            continue;\n        }\n        \
+        let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();\n        \
+        sqlx::raw_sql(*sql).execute(&mut *tx).await.unwrap();\n        \
+        sqlx::query(\"INSERT INTO raw_versions (version) VALUES (?)\").bind(version).execute(&mut *tx).await.unwrap();\n        \
+        tx.commit().await.unwrap();\n    }\n";
+
 fn rebuild_crate(dir: &Path, n: usize, tool: Tool) -> Result<(), Failure> {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -461,17 +480,18 @@ fn rebuild_crate(dir: &Path, n: usize, tool: Tool) -> Result<(), Failure> {
                     "migraph = {{ path = {:?}, features = [\"sqlite\"] }}",
                     workspace.join("migrations")
                 ),
-                "static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!(\"migrations\");\n\n\
-                 #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    \
-                 let pool = sqlx::SqlitePool::connect(\"sqlite::memory:\").await.unwrap();\n    \
-                 let report = MIGRATIONS.upgrade(&pool, \"head\").await.unwrap();\n    \
-                 println!(\"{}\", report.steps.len());\n}\n"
-                    .to_owned(),
+                format!(
+                    "static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!(\"migrations\");\n\n\
+                     #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {{\n{CONNECT}    \
+                     let report = MIGRATIONS.upgrade(&pool, \"head\").await.unwrap();\n    \
+                     println!(\"{{}}\", report.steps.len());\n}}\n"
+                ),
             )
         }
         Tool::Raw => {
             generate(n, spare.path(), &migrations)?;
-            // The same SQL, included file by file, run in order: no version table.
+            // The same SQL, included file by file, and the bench's raw loop: a version
+            // table, then each missing revision in a transaction with its version row.
             let files: String = (1..=n)
                 .map(|i| format!("    include_str!(\"../migrations/{i:05}_step.sql\"),\n"))
                 .collect();
@@ -479,10 +499,7 @@ fn rebuild_crate(dir: &Path, n: usize, tool: Tool) -> Result<(), Failure> {
                 String::new(),
                 format!(
                     "static SQL: [&str; {n}] = [\n{files}];\n\n\
-                     #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {{\n    \
-                     let pool = sqlx::SqlitePool::connect(\"sqlite::memory:\").await.unwrap();\n    \
-                     for sql in SQL {{\n        \
-                     sqlx::raw_sql(sql).execute(&pool).await.unwrap();\n    }}\n}}\n"
+                     #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {{\n{CONNECT}{RAW_LOOP}}}\n"
                 ),
             )
         }
@@ -491,11 +508,11 @@ fn rebuild_crate(dir: &Path, n: usize, tool: Tool) -> Result<(), Failure> {
             generate(n, spare.path(), &migrations)?;
             (
                 String::new(),
-                "static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations\");\n\n\
-                 #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    \
-                 let pool = sqlx::SqlitePool::connect(\"sqlite::memory:\").await.unwrap();\n    \
-                 MIGRATOR.run(&pool).await.unwrap();\n}\n"
-                    .to_owned(),
+                format!(
+                    "static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations\");\n\n\
+                     #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {{\n{CONNECT}    \
+                     MIGRATOR.run(&pool).await.unwrap();\n}}\n"
+                ),
             )
         }
     };
@@ -573,6 +590,70 @@ fn sizes(sizes: &[usize]) -> Result<(), Failure> {
             mib(ours),
             mib(sqlx) - mib(raw),
             mib(ours) - mib(raw),
+        );
+    }
+    Ok(())
+}
+
+/// The start-up of a whole process on an SQLite file at head, as a service makes it at
+/// every start: the release programs of [`rebuild_crate`] (the raw loop, sqlx's
+/// `migrate!`, migraph's `embed_migrations!`, N revisions embedded in each), each run
+/// once to apply, then `times` times in turn, timed from spawn to exit.
+fn startup(n: usize, times: usize) -> Result<(), Failure> {
+    let root = tempfile::tempdir()?;
+    let target = crates_target();
+    let tools = [Tool::Raw, Tool::Sqlx, Tool::Migraph];
+    let mut programs = Vec::new();
+    for tool in tools {
+        let dir = root.path().join(format!("start{}", tool as u8));
+        rebuild_crate(&dir, n, tool)?;
+        cargo_build(&dir, &target, true)?;
+        // Each tool's program under its own name: the crates share a name and a target.
+        let program = root.path().join(format!("program{}", tool as u8));
+        std::fs::copy(target.join("release").join(format!("rebuild{n}")), &program)?;
+        programs.push(program);
+    }
+    let run = |program: &Path, db: &Path| -> Result<Duration, Failure> {
+        let url = format!("sqlite:{}?mode=rwc", db.display());
+        let started = Instant::now();
+        let status = std::process::Command::new(program)
+            .arg(url)
+            .stdout(std::process::Stdio::null())
+            .status()?;
+        let took = started.elapsed();
+        if !status.success() {
+            return Err(format!("{} failed", program.display()).into());
+        }
+        Ok(took)
+    };
+    let mut apply = Vec::new();
+    for (t, program) in programs.iter().enumerate() {
+        apply.push(run(program, &root.path().join(format!("db{t}")))?);
+    }
+    let mut starts: Vec<Vec<Duration>> = vec![Vec::new(); tools.len()];
+    for _ in 0..times {
+        for (t, program) in programs.iter().enumerate() {
+            starts[t].push(run(program, &root.path().join(format!("db{t}")))?);
+        }
+    }
+    println!(
+        "N = {n} revisions embedded in a release program, SQLite file; the start-up at head is the median of {times} runs, ratios to the raw loop taken run by run\n"
+    );
+    println!(
+        "| program | apply (whole process) | start-up at head (whole process) | ratio (min–max) |"
+    );
+    println!("|---|---|---|---|");
+    for (t, tool) in tools.iter().enumerate() {
+        let ratios: Vec<f64> = (0..times)
+            .map(|k| starts[t][k].as_secs_f64() / starts[0][k].as_secs_f64())
+            .collect();
+        let (lo, hi) = spread(&ratios);
+        println!(
+            "| {} | {:.0} ms | {:.2} ms | {:.2}× ({lo:.2}–{hi:.2}) |",
+            tool.name(),
+            apply[t].as_secs_f64() * 1000.0,
+            median(starts[t].iter().map(|d| d.as_secs_f64() * 1000.0).collect()),
+            median(ratios.clone()),
         );
     }
     Ok(())
@@ -833,6 +914,9 @@ struct Args {
     fleet: Option<usize>,
     /// With `--size N,N...`: only the release binaries' sizes, at these sizes.
     size: Option<Vec<usize>>,
+    /// With `--startup N`: only the whole process's start-up at head, N revisions
+    /// embedded, `--rounds` runs (at least 20).
+    startup: Option<usize>,
 }
 
 /// `1,100,1000` as numbers.
@@ -852,6 +936,7 @@ fn args() -> Result<Args, Failure> {
         rebuild: None,
         fleet: None,
         size: None,
+        startup: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -871,13 +956,16 @@ fn args() -> Result<Args, Failure> {
                 let sizes = it.next().ok_or("--rebuild needs sizes, e.g. 100,1000")?;
                 args.rebuild = Some(numbers(&sizes)?);
             }
+            "--startup" => {
+                args.startup = Some(it.next().ok_or("--startup needs a number")?.parse()?);
+            }
             "--size" => {
                 let sizes = it.next().ok_or("--size needs sizes, e.g. 1,10000")?;
                 args.size = Some(numbers(&sizes)?);
             }
             other => {
                 return Err(format!(
-                    "unknown argument `{other}`: use --n N, --rounds R, --smoke, --graph N, --rebuild N,N, --size N,N, --fleet D"
+                    "unknown argument `{other}`: use --n N, --rounds R, --smoke, --graph N, --rebuild N,N, --size N,N, --startup N, --fleet D"
                 )
                 .into());
             }
@@ -935,6 +1023,9 @@ async fn main() -> Result<(), Failure> {
     }
     if let Some(list) = &args.size {
         return sizes(list);
+    }
+    if let Some(n) = args.startup {
+        return startup(n, args.rounds.max(20));
     }
     if let Some(databases) = args.fleet {
         return fleet(databases, args.rounds).await;

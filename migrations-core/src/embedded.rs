@@ -1,7 +1,7 @@
 //! How `embed_migrations!` stores a folder in the binary: the files' text as one string
 //! the compiler builds from them (`concat!` of an `include_str!` per file), one string of
 //! what is in no file (file names, derived values), and one byte string, the table, that
-//! says for each revision how long its file is, where each of its fields lies (LEB128
+//! says how many revisions there are and for each how long its file is, where each of its fields lies (LEB128
 //! numbers, mostly one byte each) and its checksum (32 bytes). Three literals, whatever
 //! the number of revisions: cheap for the compiler to check and to generate, where a
 //! struct literal per revision costs it time in proportion to their number, and about
@@ -63,6 +63,8 @@ pub struct Encoded {
 pub fn encode(files: &[(&str, &Migration)]) -> Encoded {
     let mut table = Vec::new();
     let mut extra = String::new();
+    // How many revisions: the decoder allocates for them at once.
+    put(to_u32(files.len()), &mut table);
     for (text, m) in files {
         // A string of the file: its start in the file, shifted left, and its length; or
         // one of the extra string: its length, shifted left, with the low bit set (the
@@ -226,9 +228,11 @@ pub fn decode(
         extra,
         extra_at: 0,
     };
-    let mut out = Vec::new();
+    let count = r.number()? as usize;
+    // At most a revision per byte of the table: a damaged count cannot ask for more.
+    let mut out = Vec::with_capacity(count.min(table.len()));
     let mut file_at = 0;
-    while r.at < table.len() {
+    for _ in 0..count {
         let len = r.number()? as usize;
         let file = text
             .get(file_at..file_at + len)
@@ -280,6 +284,9 @@ pub fn decode(
                 .with_replaces(replaces)
                 .with_checksum(checksum),
         );
+    }
+    if r.at != table.len() {
+        return Err("the embedded migrations' table is longer than its revisions".to_owned());
     }
     if file_at != text.len() {
         return Err("the embedded text is longer than its table says".to_owned());

@@ -203,8 +203,8 @@ pub struct Graph {
     dependents: Vec<Vec<RevIndex>>,
     heads: Vec<RevIndex>,
     bases: Vec<RevIndex>,
-    /// Ids sorted, for prefix look-up.
-    sorted: Vec<(Box<str>, usize)>,
+    /// Revisions in id order, for prefix look-up.
+    sorted: Vec<usize>,
 }
 
 impl Graph {
@@ -257,8 +257,8 @@ impl Graph {
         };
         let (parents, depends) = (wrap(parents), wrap(depends));
         let ids: Vec<Box<str>> = migrations.iter().map(|m| m.revision().into()).collect();
-        let mut sorted: Vec<(Box<str>, usize)> = ids.iter().cloned().zip(0..).collect();
-        sorted.sort_unstable();
+        let mut sorted: Vec<usize> = (0..n).collect();
+        sorted.sort_unstable_by(|&a, &b| ids[a].cmp(&ids[b]));
         let labels_of = migrations
             .iter()
             .map(|m| {
@@ -369,11 +369,13 @@ impl Graph {
 
     /// Revisions whose id starts with `prefix`, in id order.
     pub fn with_prefix(&self, prefix: &str) -> Vec<RevIndex> {
-        let start = self.sorted.partition_point(|(id, _)| id.as_ref() < prefix);
+        let start = self
+            .sorted
+            .partition_point(|&i| self.ids[i].as_ref() < prefix);
         self.sorted[start..]
             .iter()
-            .take_while(|(id, _)| id.starts_with(prefix))
-            .map(|&(_, i)| RevIndex(i))
+            .take_while(|&&i| self.ids[i].starts_with(prefix))
+            .map(|&i| RevIndex(i))
             .collect()
     }
 

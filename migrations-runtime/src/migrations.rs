@@ -178,6 +178,10 @@ impl Migrations {
                         .collect::<Vec<_>>()
                         .join("; ")
                 })?;
+                // The usual case: nothing squashed, nothing to move.
+                if folded.replaced.is_empty() {
+                    return Ok((folded.migrations, Vec::new()));
+                }
                 let mut kept = Vec::with_capacity(folded.kept.len());
                 let mut replaced = Vec::with_capacity(folded.replaced.len());
                 for (i, m) in folded.migrations.into_iter().enumerate() {

@@ -516,10 +516,14 @@ fn decode_state(state: &str, error: Option<String>) -> (RevisionState, Option<St
 }
 
 /// A row read for the no-op decision: revision, checksum, state; the rest left empty.
-fn decode_state_row((revision, checksum, state): (String, String, String)) -> AppliedRevision {
+fn state_row(
+    revision: impl Into<String>,
+    checksum: impl Into<String>,
+    state: &str,
+) -> AppliedRevision {
     let mut row = AppliedRevision::applied(revision, &[]);
-    row.checksum = checksum;
-    (row.state, row.error) = decode_state(&state, None);
+    row.checksum = checksum.into();
+    (row.state, row.error) = decode_state(state, None);
     row
 }
 

@@ -104,25 +104,28 @@ macro_rules! impl_driver {
                     // prepared statement costs two (prepare, then execute).
                     let sql = Self::DIALECT.select_states(table);
                     let rows = Self::read_text(conn, &sql).await?;
-                    // SQLite's come as one text; split it into rows of three cells.
-                    let rows = match Self::DIALECT {
-                        ::migraph_core::Dialect::Sqlite => rows.map(|rows| {
+                    // SQLite's come as one text: rows split by \x1e, cells by \x1f.
+                    if Self::DIALECT == ::migraph_core::Dialect::Sqlite {
+                        return Ok(rows.map(|rows| {
                             let all = rows.into_iter().next().and_then(|r| r.into_iter().next().flatten());
                             all.map_or_else(Vec::new, |all| {
                                 all.split('\u{1e}')
-                                    .map(|row| row.split('\u{1f}').map(|c| Some(c.to_owned())).collect())
+                                    .map(|row| {
+                                        let mut cells = row.split('\u{1f}');
+                                        let mut next = || cells.next().unwrap_or_default();
+                                        $crate::driver::state_row(next(), next(), next())
+                                    })
                                     .collect()
                             })
-                        }),
-                        _ => rows,
-                    };
+                        }));
+                    }
                     Ok(rows.map(|rows| {
                         rows.into_iter()
                             .map(|row| {
                                 // Three NOT NULL columns: revision, checksum, state.
                                 let mut column = row.into_iter().map(Option::unwrap_or_default);
                                 let mut next = || column.next().unwrap_or_default();
-                                $crate::driver::decode_state_row((next(), next(), next()))
+                                $crate::driver::state_row(next(), next(), &next())
                             })
                             .collect()
                     }))
