@@ -41,8 +41,13 @@ pub struct Encoded {
     pub extra: String,
 }
 
+/// Flags of the whole folder, after the number of revisions.
+const SINGLE_HEAD: u32 = 1;
+const SQUASHES: u32 = 2;
+
 /// The table and the extra string for `files`: each migration with the text of its file,
-/// in the order their texts are concatenated.
+/// in the order their texts are concatenated. `single_head` says that the graph has one
+/// head, which `upgrade head` at start-up can then be decided with (see [`matches`]).
 ///
 /// # Examples
 ///
@@ -51,7 +56,7 @@ pub struct Encoded {
 ///
 /// let text = "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n";
 /// let m = Migration::parse("a1_t.sql", text)?;
-/// let encoded = embedded::encode(&[(text, &m)]);
+/// let encoded = embedded::encode(&[(text, &m)], true);
 /// let text: &'static str = Box::leak(text.to_owned().into_boxed_str());
 /// let table: &'static [u8] = Box::leak(encoded.table.into_boxed_slice());
 /// let extra: &'static str = Box::leak(encoded.extra.into_boxed_str());
@@ -60,11 +65,16 @@ pub struct Encoded {
 /// assert_eq!(back[0].checksum(), m.checksum());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn encode(files: &[(&str, &Migration)]) -> Encoded {
+pub fn encode(files: &[(&str, &Migration)], single_head: bool) -> Encoded {
     let mut table = Vec::new();
     let mut extra = String::new();
-    // How many revisions: the decoder allocates for them at once.
+    // How many revisions (the decoder allocates for them at once), then the folder's flags.
     put(to_u32(files.len()), &mut table);
+    let squashes = files.iter().any(|(_, m)| !m.replaces().is_empty());
+    put(
+        (u32::from(single_head) * SINGLE_HEAD) | (u32::from(squashes) * SQUASHES),
+        &mut table,
+    );
     for (text, m) in files {
         // A string of the file: its start in the file, shifted left, and its length; or
         // one of the extra string: its length, shifted left, with the low bit set (the
@@ -211,6 +221,188 @@ impl Reader {
     }
 }
 
+/// One revision as the table has it, borrowing the text.
+struct Entry {
+    checksum: Checksum,
+    revision: &'static str,
+    message: &'static str,
+    created: &'static str,
+    file_name: &'static str,
+    upgrade: &'static str,
+    downgrade: Option<&'static str>,
+    upgrade_line: u32,
+    downgrade_line: u32,
+    flags: u32,
+}
+
+/// A checksum as the table keeps it.
+enum Checksum {
+    Raw(&'static [u8]),
+    Text(&'static str),
+}
+
+impl Checksum {
+    /// Whether it is the checksum written as `hex`, as the version table records it.
+    fn is(&self, hex: &str) -> bool {
+        match self {
+            Checksum::Raw(bytes) => raw_checksum(hex).is_some_and(|raw| raw == **bytes),
+            Checksum::Text(text) => *text == hex,
+        }
+    }
+}
+
+impl Reader {
+    /// The table's start: the number of revisions and the folder's flags.
+    fn start(table: &'static [u8], extra: &'static str) -> Result<(Self, usize, u32), String> {
+        let mut r = Reader {
+            table,
+            at: 0,
+            extra,
+            extra_at: 0,
+        };
+        let count = r.number()? as usize;
+        let flags = r.number()?;
+        Ok((r, count, flags))
+    }
+
+    /// The next revision of `file`; its lists go to `lists`, or are skipped without one.
+    fn entry(
+        &mut self,
+        file: &'static str,
+        mut lists: Option<&mut [Vec<Cow<'static, str>>; 4]>,
+    ) -> Result<Entry, String> {
+        let flags = self.number()?;
+        let checksum = if flags & RAW_CHECKSUM != 0 {
+            Checksum::Raw(self.bytes(32)?)
+        } else {
+            Checksum::Text(self.string(file)?)
+        };
+        let entry = Entry {
+            checksum,
+            revision: self.string(file)?,
+            message: self.string(file)?,
+            created: self.string(file)?,
+            file_name: self.string(file)?,
+            upgrade: self.string(file)?,
+            downgrade: if flags & DOWNGRADE != 0 {
+                Some(self.string(file)?)
+            } else {
+                None
+            },
+            upgrade_line: self.number()?,
+            downgrade_line: self.number()?,
+            flags,
+        };
+        for k in 0..4 {
+            for _ in 0..self.number()? {
+                let name = self.string(file)?;
+                if let Some(lists) = lists.as_deref_mut() {
+                    lists[k].push(Cow::Borrowed(name));
+                }
+            }
+        }
+        Ok(entry)
+    }
+
+    /// The file of the next revision, from `text` at `*at`.
+    fn file(&mut self, text: &'static str, at: &mut usize) -> Result<&'static str, String> {
+        let len = self.number()? as usize;
+        let file = text
+            .get(*at..*at + len)
+            .ok_or("a file outside the embedded text")?;
+        *at += len;
+        Ok(file)
+    }
+
+    /// Checks that the table, the text and the extra string were all read.
+    fn finish(&self, text: &str, file_at: usize) -> Result<(), String> {
+        if self.at != self.table.len() {
+            return Err("the embedded migrations' table is longer than its revisions".to_owned());
+        }
+        if file_at != text.len() {
+            return Err("the embedded text is longer than its table says".to_owned());
+        }
+        if self.extra_at != self.extra.len() {
+            return Err("the embedded extra text is longer than its table says".to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// Whether `applied` (revision and checksum of each row of a version table, all applied)
+/// are exactly the stored revisions, each with its checksum, and the folder has no squash,
+/// and, unless `any_head`, a single head: then `upgrade head` (or `heads`) has nothing to
+/// do. Read without decoding anything or allocating: what a service's start-up at head
+/// needs. `applied` must be sorted by revision.
+///
+/// # Errors
+///
+/// As [`decode`].
+///
+/// # Examples
+///
+/// ```
+/// use migraph_core::{Migration, embedded};
+///
+/// let text = "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n";
+/// let m = Migration::parse("a1_t.sql", text)?;
+/// let encoded = embedded::encode(&[(text, &m)], true);
+/// let text: &'static str = Box::leak(text.to_owned().into_boxed_str());
+/// let table: &'static [u8] = Box::leak(encoded.table.into_boxed_slice());
+/// let extra: &'static str = Box::leak(encoded.extra.into_boxed_str());
+/// assert!(embedded::matches(text, table, extra, &[("a1", m.checksum())], false)?);
+/// assert!(!embedded::matches(text, table, extra, &[("a1", "0")], false)?);
+/// assert!(!embedded::matches(text, table, extra, &[], false)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn matches(
+    text: &'static str,
+    table: &'static [u8],
+    extra: &'static str,
+    applied: &[(&str, &str)],
+    any_head: bool,
+) -> Result<bool, String> {
+    let (mut r, count, flags) = Reader::start(table, extra)?;
+    if count != applied.len() || flags & SQUASHES != 0 || !(any_head || flags & SINGLE_HEAD != 0) {
+        return Ok(false);
+    }
+    let mut file_at = 0;
+    for _ in 0..count {
+        let file = r.file(text, &mut file_at)?;
+        let entry = r.entry(file, None)?;
+        let found = applied
+            .binary_search_by(|(revision, _)| (*revision).cmp(entry.revision))
+            .is_ok_and(|i| entry.checksum.is(applied[i].1));
+        if !found {
+            return Ok(false);
+        }
+    }
+    r.finish(text, file_at)?;
+    Ok(true)
+}
+
+/// The file names of every stored revision, squashed ones included, without decoding
+/// them.
+///
+/// # Errors
+///
+/// As [`decode`].
+pub fn file_names(
+    text: &'static str,
+    table: &'static [u8],
+    extra: &'static str,
+) -> Result<Vec<&'static str>, String> {
+    let (mut r, count, _) = Reader::start(table, extra)?;
+    let mut names = Vec::with_capacity(count.min(table.len()));
+    let mut file_at = 0;
+    for _ in 0..count {
+        let file = r.file(text, &mut file_at)?;
+        names.push(r.entry(file, None)?.file_name);
+    }
+    r.finish(text, file_at)?;
+    Ok(names)
+}
+
 /// The migrations [`encode`] stored: `text` is the files' texts one after another.
 ///
 /// # Errors
@@ -222,61 +414,34 @@ pub fn decode(
     table: &'static [u8],
     extra: &'static str,
 ) -> Result<Vec<Migration>, String> {
-    let mut r = Reader {
-        table,
-        at: 0,
-        extra,
-        extra_at: 0,
-    };
-    let count = r.number()? as usize;
+    let (mut r, count, _) = Reader::start(table, extra)?;
     // At most a revision per byte of the table: a damaged count cannot ask for more.
     let mut out = Vec::with_capacity(count.min(table.len()));
     let mut file_at = 0;
     for _ in 0..count {
-        let len = r.number()? as usize;
-        let file = text
-            .get(file_at..file_at + len)
-            .ok_or("a file outside the embedded text")?;
-        file_at += len;
-        let flags = r.number()?;
-        let checksum = if flags & RAW_CHECKSUM != 0 {
-            Cow::Owned(hex(r.bytes(32)?))
-        } else {
-            Cow::Borrowed(r.string(file)?)
-        };
-        let revision = r.string(file)?;
-        let message = r.string(file)?;
-        let created = r.string(file)?;
-        let file_name = r.string(file)?;
-        let upgrade = r.string(file)?;
-        let downgrade = if flags & DOWNGRADE != 0 {
-            Some(r.string(file)?)
-        } else {
-            None
-        };
-        let (upgrade_line, downgrade_line) = (r.number()?, r.number()?);
+        let file = r.file(text, &mut file_at)?;
         let mut lists: [Vec<Cow<'static, str>>; 4] = Default::default();
-        for list in &mut lists {
-            for _ in 0..r.number()? {
-                list.push(Cow::Borrowed(r.string(file)?));
-            }
-        }
+        let e = r.entry(file, Some(&mut lists))?;
         let [down_revisions, branch_labels, depends_on, replaces] = lists;
         let parts = StaticParts {
-            revision,
+            revision: e.revision,
             down_revisions: &[],
             branch_labels: &[],
             depends_on: &[],
-            message,
-            created,
-            file_name,
-            upgrade,
-            downgrade,
-            upgrade_line: upgrade_line as usize,
-            downgrade_line: downgrade_line as usize,
-            transaction: flags & TRANSACTION != 0,
+            message: e.message,
+            created: e.created,
+            file_name: e.file_name,
+            upgrade: e.upgrade,
+            downgrade: e.downgrade,
+            upgrade_line: e.upgrade_line as usize,
+            downgrade_line: e.downgrade_line as usize,
+            transaction: e.flags & TRANSACTION != 0,
             checksum: "",
-            rust: flags & RUST != 0,
+            rust: e.flags & RUST != 0,
+        };
+        let checksum = match e.checksum {
+            Checksum::Raw(bytes) => Cow::Owned(hex(bytes)),
+            Checksum::Text(text) => Cow::Borrowed(text),
         };
         out.push(
             Migration::from_static(parts)
@@ -285,15 +450,7 @@ pub fn decode(
                 .with_checksum(checksum),
         );
     }
-    if r.at != table.len() {
-        return Err("the embedded migrations' table is longer than its revisions".to_owned());
-    }
-    if file_at != text.len() {
-        return Err("the embedded text is longer than its table says".to_owned());
-    }
-    if r.extra_at != extra.len() {
-        return Err("the embedded extra text is longer than its table says".to_owned());
-    }
+    r.finish(text, file_at)?;
     Ok(out)
 }
 
@@ -327,6 +484,49 @@ mod tests {
     }
 
     #[test]
+    fn matches_only_the_exact_set_with_its_checksums() {
+        let texts = [
+            "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
+            "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nCREATE TABLE u (id INT);\n",
+        ];
+        let parsed: Vec<Migration> = texts
+            .iter()
+            .zip(["a1_t.sql", "b2_u.sql"])
+            .map(|(t, n)| Migration::parse(n, t).unwrap())
+            .collect();
+        let pairs: Vec<(&str, &Migration)> = texts.iter().copied().zip(&parsed).collect();
+        let text: &'static str = leak(texts.concat().into_boxed_str());
+        let (a, b) = (parsed[0].checksum(), parsed[1].checksum());
+        for single_head in [true, false] {
+            let Encoded { table, extra } = encode(&pairs, single_head);
+            let table: &'static [u8] = leak(table.into_boxed_slice());
+            let extra: &'static str = leak(extra.into_boxed_str());
+            let check = |rows: &[(&str, &str)], any_head| {
+                matches(text, table, extra, rows, any_head).unwrap()
+            };
+            assert!(check(&[("a1", a), ("b2", b)], true));
+            assert_eq!(check(&[("a1", a), ("b2", b)], false), single_head);
+            // A changed file, a missing row, an unknown row: the full check decides.
+            assert!(!check(&[("a1", a), ("b2", a)], true));
+            assert!(!check(&[("a1", a)], true));
+            assert!(!check(&[("a1", a), ("b2", b), ("c3", b)], true));
+            assert!(!check(&[("a1", a), ("c3", b)], true));
+        }
+        // A folder with a squash is never decided this way.
+        let squash = Migration::parse(
+            "s1_t.sql",
+            "-- revision: s1\n-- down_revision: none\n-- replaces: a1\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
+        )
+        .unwrap();
+        let s1 = "-- revision: s1\n-- down_revision: none\n-- replaces: a1\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n";
+        let Encoded { table, extra } = encode(&[(s1, &squash)], true);
+        let table: &'static [u8] = leak(table.into_boxed_slice());
+        let extra: &'static str = leak(extra.into_boxed_str());
+        assert!(!matches(s1, table, extra, &[("s1", squash.checksum())], true).unwrap());
+        assert_eq!(file_names(s1, table, extra).unwrap(), ["s1_t.sql"]);
+    }
+
+    #[test]
     fn checksums_travel_as_their_bytes() {
         let sum = crate::checksum("SELECT 1;");
         let raw = raw_checksum(&sum).unwrap();
@@ -347,7 +547,7 @@ mod tests {
             .map(|(t, n)| Migration::parse(n, t).unwrap())
             .collect();
         let pairs: Vec<(&str, &Migration)> = texts.iter().copied().zip(&parsed).collect();
-        let Encoded { table, extra } = encode(&pairs);
+        let Encoded { table, extra } = encode(&pairs, false);
         let text: &'static str = leak(texts.concat().into_boxed_str());
         let table: &'static [u8] = leak(table.into_boxed_slice());
         let extra: &'static str = leak(extra.into_boxed_str());

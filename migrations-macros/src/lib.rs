@@ -135,7 +135,9 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
         .zip(&all)
         .map(|(text, f)| (text.as_str(), &f.migration))
         .collect();
-    let migraph_core::embedded::Encoded { table, extra } = migraph_core::embedded::encode(&pairs);
+    let single_head = loaded.graph.heads().len() == 1;
+    let migraph_core::embedded::Encoded { table, extra } =
+        migraph_core::embedded::encode(&pairs, single_head);
     let table = syn::LitByteStr::new(&table, span);
     let paths = all.iter().map(|f| f.path.to_string_lossy().into_owned());
     let source_dir = dir.to_string_lossy().into_owned();

@@ -5,9 +5,12 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use migraph_core::{Diagnostic, Diagnostics, Directory, Graph, LoadOptions, Migration, RevSet};
+use migraph_core::{
+    Anchor, Diagnostic, Diagnostics, Directory, Graph, LoadOptions, Migration, RevSet, Target,
+};
 
 use crate::error::Error;
+use crate::table::{AppliedRevision, RevisionState};
 
 /// A set of migrations and their revision graph.
 ///
@@ -198,6 +201,46 @@ impl Migrations {
             .map_err(String::as_str)
     }
 
+    /// Whether `rows`, read from the version table, are exactly this binary's revisions,
+    /// each applied with its checksum, in a folder with no squash, so that `target`
+    /// (`head` with a single head, or `heads`) is reached: the usual start-up, decided
+    /// without building the graph and, for embedded migrations, without decoding them.
+    /// `false` whenever the full check must decide, which then also finds what is wrong.
+    pub(crate) fn at_target(&self, rows: &[AppliedRevision], target: &Target) -> bool {
+        let any_head = match (&target.branch, target.steps, &target.anchor) {
+            (None, 0, Anchor::Heads) => true,
+            (None, 0, Anchor::Head) => false,
+            _ => return false,
+        };
+        if rows.iter().any(|r| r.state != RevisionState::Applied) {
+            return false;
+        }
+        let mut applied: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.revision.as_str(), r.checksum.as_str()))
+            .collect();
+        applied.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        if let Some(t) = &self.table
+            && self.decoded.get().is_none()
+        {
+            // A table that cannot be read is the full check's to report.
+            return migraph_core::embedded::matches(t.text, t.table, t.extra, &applied, any_head)
+                .unwrap_or(false);
+        }
+        let Ok(graph) = self.graph() else {
+            return false;
+        };
+        let all = self.migrations();
+        all.len() == applied.len()
+            && (any_head || graph.heads().len() == 1)
+            && all.iter().all(|m| {
+                m.replaces().is_empty()
+                    && applied
+                        .binary_search_by(|(revision, _)| (*revision).cmp(m.revision()))
+                        .is_ok_and(|i| applied[i].1 == m.checksum())
+            })
+    }
+
     /// The squashed revisions this binary still has the files of.
     pub(crate) fn replaced(&self) -> &[Migration] {
         self.decode_all().map_or(&[], |(_, replaced)| replaced)
@@ -302,7 +345,23 @@ impl Migrations {
         let Ok(entries) = std::fs::read_dir(dir.as_ref()) else {
             return Ok(()); // the folder is not here, as on a deployed machine
         };
-        let known: HashSet<&str> = self.migrations().iter().map(Migration::file_name).collect();
+        // Every file the binary has, squashed revisions' too; read from the table while
+        // nothing is decoded, so that a start-up at head still decodes nothing.
+        let known: HashSet<&str> = match &self.table {
+            Some(t) if self.decoded.get().is_none() => {
+                match migraph_core::embedded::file_names(t.text, t.table, t.extra) {
+                    Ok(names) => names.into_iter().collect(),
+                    // A table that cannot be read is reported where it is used.
+                    Err(_) => return Ok(()),
+                }
+            }
+            _ => self
+                .migrations()
+                .iter()
+                .chain(self.replaced())
+                .map(Migration::file_name)
+                .collect(),
+        };
         let mut missing: Vec<String> = entries
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
             .filter(|n| {

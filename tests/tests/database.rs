@@ -8,6 +8,15 @@ use migraph_tests::{Backend, TestDb, migrations_dir, on_every_database};
 
 static MIGRATIONS: Migrations = embed_migrations!("fixtures/db/basic");
 
+// The same folder again, each used only at head, so that the first use decides from the
+// embedded table, before anything is decoded.
+static AT_HEAD: Migrations = embed_migrations!("fixtures/db/basic");
+static EDITED: Migrations = embed_migrations!("fixtures/db/basic");
+static UNKNOWN: Migrations = embed_migrations!("fixtures/db/basic");
+static DIRTY: Migrations = embed_migrations!("fixtures/db/basic");
+static BEHIND: Migrations = embed_migrations!("fixtures/db/basic");
+static OTHER_TARGET: Migrations = embed_migrations!("fixtures/db/basic");
+
 const A1: &str = "-- revision: a1\n-- down_revision: none\n-- message: first\n-- migrate:upgrade\nCREATE TABLE first_table (id INTEGER PRIMARY KEY);\n-- migrate:downgrade\nDROP TABLE first_table;\n";
 const B2: &str = "-- revision: b2\n-- down_revision: a1\n-- message: second\n-- migrate:upgrade\nCREATE TABLE second_table (id INTEGER PRIMARY KEY);\n-- migrate:downgrade\nDROP TABLE second_table;\n";
 
@@ -21,6 +30,7 @@ async fn current<DB: Backend>(db: &TestDb<DB>, m: &Migrations) -> Vec<String> {
 }
 
 on_every_database!(
+    at_head_nothing_runs_and_what_is_wrong_is_still_refused,
     upgrade_head_applies_everything_once,
     downgrade_minus_one_undoes_the_current_revision,
     downgrade_base_undoes_everything,
@@ -224,6 +234,77 @@ async fn a_changed_checksum_is_re_recorded_on_purpose<DB: Backend>(db: &TestDb<D
         rows.iter().find(|r| r.revision == "b2").unwrap().checksum,
         m.get("b2").unwrap().checksum()
     );
+}
+
+/// At head, `upgrade` decides from the rows and the embedded table alone; whatever is
+/// wrong with the rows still gets the full check's answer.
+async fn at_head_nothing_runs_and_what_is_wrong_is_still_refused<DB: Backend>(db: &TestDb<DB>) {
+    MIGRATIONS.upgrade(&db.pool, "head").await.unwrap();
+    for target in ["head", "heads"] {
+        let report = AT_HEAD.upgrade(&db.pool, target).await.unwrap();
+        assert!(report.is_empty(), "{target}: {:?}", report.revisions());
+    }
+    // Not a target this check decides: the graph answers, the same way.
+    assert!(
+        OTHER_TARGET
+            .upgrade(&db.pool, "c3")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let checksum = DB::text(
+        &db.pool,
+        "SELECT checksum FROM _migrations WHERE revision = 'b2'",
+    )
+    .await;
+    DB::execute(
+        &db.pool,
+        "UPDATE _migrations SET checksum = 'edited' WHERE revision = 'b2'",
+    )
+    .await;
+    let err = EDITED.upgrade(&db.pool, "head").await.unwrap_err();
+    assert!(
+        matches!(&err, Error::ChecksumMismatch { revision, .. } if revision == "b2"),
+        "{err}"
+    );
+    DB::execute(
+        &db.pool,
+        &format!("UPDATE _migrations SET checksum = '{checksum}' WHERE revision = 'b2'"),
+    )
+    .await;
+
+    DB::execute(
+        &db.pool,
+        "INSERT INTO _migrations (revision, parents, message, checksum, execution_ms, state) SELECT 'z9', 'c3', 'newer', checksum, execution_ms, state FROM _migrations WHERE revision = 'c3'",
+    )
+    .await;
+    let err = UNKNOWN.upgrade(&db.pool, "head").await.unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownApplied { revisions } if revisions == &["z9"]),
+        "{err}"
+    );
+    DB::execute(&db.pool, "DELETE FROM _migrations WHERE revision = 'z9'").await;
+
+    DB::execute(
+        &db.pool,
+        "UPDATE _migrations SET state = 'failed' WHERE revision = 'c3'",
+    )
+    .await;
+    let err = DIRTY.upgrade(&db.pool, "head").await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Dirty { revision, .. } if revision == "c3"),
+        "{err}"
+    );
+    DB::execute(
+        &db.pool,
+        "UPDATE _migrations SET state = 'applied' WHERE revision = 'c3'",
+    )
+    .await;
+
+    MIGRATIONS.downgrade(&db.pool, "-1").await.unwrap();
+    let report = BEHIND.upgrade(&db.pool, "head").await.unwrap();
+    assert_eq!(report.revisions(), ["c3"]);
 }
 
 async fn upgrade_head_applies_everything_once<DB: Backend>(db: &TestDb<DB>) {

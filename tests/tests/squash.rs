@@ -161,7 +161,18 @@ async fn after_the_files_are_deleted<DB: Backend>(db: &TestDb<DB>) {
     );
 }
 
+/// The squash and the files it replaces, embedded: a debug build, which looks for files
+/// added after it was built, knows the replaced files as its own.
+static EMBEDDED: Migrations = migraph::embed_migrations!("fixtures/pass/squash");
+
+async fn an_embedded_squash_with_its_replaced_files_applies<DB: Backend>(db: &TestDb<DB>) {
+    let report = EMBEDDED.upgrade(&db.pool, "head").await.unwrap();
+    assert_eq!(steps(&report), ["upgrade s1", "upgrade d4"]);
+    assert!(EMBEDDED.upgrade(&db.pool, "head").await.unwrap().is_empty());
+}
+
 on_every_database!(
+    an_embedded_squash_with_its_replaced_files_applies,
     a_fresh_database_applies_the_squash_only,
     a_database_with_the_whole_run_records_the_squash,
     a_database_part_way_finishes_the_run_first,

@@ -359,14 +359,21 @@ impl<'m> Migrator<'m> {
         direction: Direction,
     ) -> Result<Report, Error> {
         let table = self.table_name()?;
-        let graph = self.migrations.graph()?;
         self.start(&mut conn).await?;
         // The common start-up case, nothing to do, is this one read of three columns and
-        // no lock. A dirty row is judged under the lock, before anything else, and so are
-        // unknown rows to roll back (their stored SQL is not read here).
-        let state = self
-            .read_state::<DB>(&mut conn, &table, graph, DECIDE)
-            .await?;
+        // no lock. When the rows are exactly this binary's revisions with their checksums,
+        // `head` or `heads` is reached without building the graph (or, embedded, without
+        // decoding the migrations). Otherwise the graph judges them: a dirty row is judged
+        // under the lock, before anything else, and so are unknown rows to roll back
+        // (their stored SQL is not read here).
+        let rows = DB::read_states(&mut conn, &table).await?;
+        if let (Direction::Up(target), Some(rows)) = (&direction, &rows)
+            && self.migrations.at_target(rows, target)
+        {
+            return Ok(Report::default());
+        }
+        let graph = self.migrations.graph()?;
+        let state = self.state_of(rows, graph, DECIDE)?;
         let rolls_back = self.roll_back_unknown && !state.unknown.is_empty();
         if state.dirty.is_none()
             && state.table_exists

@@ -166,6 +166,17 @@ impl<'m> Migrator<'m> {
         } else {
             DB::read_rows(conn, table).await?
         };
+        self.state_of(rows, graph, checks)
+    }
+
+    /// Checks rows read from the version table (`None` when it does not exist) against
+    /// the graph.
+    pub(super) fn state_of(
+        &self,
+        rows: Option<Vec<AppliedRevision>>,
+        graph: &Graph,
+        checks: Checks,
+    ) -> Result<State, Error> {
         let table_exists = rows.is_some();
         let rows = rows.unwrap_or_default();
         let dirty = rows
