@@ -46,11 +46,10 @@ fn generate_diesel(n: usize, dir: &Path) -> Result<(), Failure> {
 /// diesel_migrations on a fresh SQLite file: apply, then the no-op start. Each run opens
 /// its connection and reads the folder, as an application using `FileBasedMigrations`
 /// would; diesel's `embed_migrations!` needs the folder at compile time.
-fn diesel_times(loaded: &Loaded) -> Result<Times, Failure> {
+fn diesel_times(loaded: &Loaded, dir: &Path) -> Result<Times, Failure> {
     use diesel::Connection as _;
     use diesel_migrations::MigrationHarness as _;
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("b.db");
+    let path = dir.join("b.db");
     let path = path.to_str().ok_or("a temporary path that is not UTF-8")?;
     let once = || -> Result<Duration, Failure> {
         let started = Instant::now();
@@ -62,16 +61,27 @@ fn diesel_times(loaded: &Loaded) -> Result<Times, Failure> {
     };
     let apply = once()?;
     let noop = once()?;
-    // Each run is already a start-up: a new connection, the folder read.
-    let mut starts = (0..STARTS).map(|_| once()).collect::<Result<Vec<_>, _>>()?;
-    starts.sort();
     Ok(Times {
         apply,
         noop,
-        start: starts[STARTS / 2],
+        start: Duration::ZERO,
         statements: None,
         round_trips: None,
     })
+}
+
+/// One start-up of diesel_migrations on the SQLite file at `path`: every run is one (a
+/// new connection, the folder read).
+fn diesel_start(loaded: &Loaded, path: &Path) -> Result<Duration, Failure> {
+    use diesel::Connection as _;
+    use diesel_migrations::MigrationHarness as _;
+    let path = path.to_str().ok_or("a temporary path that is not UTF-8")?;
+    let started = Instant::now();
+    let mut conn = diesel::SqliteConnection::establish(path)?;
+    let source = diesel_migrations::FileBasedMigrations::from_path(&loaded.diesel)?;
+    conn.run_pending_migrations(source)
+        .map_err(|e| format!("diesel: {e}"))?;
+    Ok(started.elapsed())
 }
 
 /// Writes the same N revisions as migraph files and as sqlx files.
@@ -130,7 +140,7 @@ struct Times {
     apply: Duration,
     noop: Duration,
     /// The start-up a service makes at head: a new pool, its first connection and the
-    /// tool's check, the median of [`STARTS`].
+    /// tool's check; the median of [`STARTS`], taken in turn with the other tools'.
     start: Duration,
     /// Statements per revision while applying, as the server counts them (MariaDB's
     /// `Questions`), where the server can say.
@@ -140,8 +150,9 @@ struct Times {
     round_trips: Option<(f64, u64)>,
 }
 
-/// How many start-ups on a new pool are timed per tool and round.
-const STARTS: usize = 5;
+/// How many start-ups on a new pool are timed per tool and round, the tools taking turns
+/// so that the machine's noise hits each alike.
+const STARTS: usize = 15;
 
 /// The migrations, loaded once outside the timings (migraph embeds them at build time;
 /// sqlx's `migrate!` does too).
@@ -171,7 +182,75 @@ impl Kind {
     }
 }
 
-/// Runs `tool` once on a fresh database of `kind`: apply, then the no-op start.
+/// A tool's database, kept at head after its run for the start-ups, and dropped after.
+struct Kept {
+    kind: Kind,
+    tool: Tool,
+    url: String,
+    /// The SQLite file's folder.
+    dir: Option<tempfile::TempDir>,
+    /// The server database to drop: the server's URL and the database's name.
+    server: Option<(String, String)>,
+}
+
+impl Kept {
+    /// One start-up on the database at head: a new pool, its first connection, the tool's
+    /// check.
+    async fn start(&self, loaded: &Loaded) -> Result<Duration, Failure> {
+        match (self.kind, &self.dir) {
+            (Kind::Sqlite, Some(dir)) if self.tool == Tool::Diesel => {
+                diesel_start(loaded, &dir.path().join("b.db"))
+            }
+            (Kind::Sqlite, _) => start_once::<sqlx::Sqlite>(&self.url, self.tool, loaded).await,
+            (Kind::Postgres, _) => start_once::<sqlx::Postgres>(&self.url, self.tool, loaded).await,
+            (Kind::MySql, _) => start_once::<sqlx::MySql>(&self.url, self.tool, loaded).await,
+        }
+    }
+
+    /// Drops the server database (a SQLite folder goes with `self`).
+    async fn drop_database(self) -> Result<(), Failure> {
+        let Some((server, name)) = &self.server else {
+            return Ok(());
+        };
+        match self.kind {
+            Kind::Postgres => drop_database::<sqlx::Postgres>(server, name).await,
+            Kind::MySql => drop_database::<sqlx::MySql>(server, name).await,
+            Kind::Sqlite => Ok(()),
+        }
+    }
+}
+
+async fn drop_database<DB: Bench>(server: &str, name: &str) -> Result<(), Failure>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let admin = sqlx::Pool::<DB>::connect(server).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
+        .execute(&admin)
+        .await?;
+    admin.close().await;
+    Ok(())
+}
+
+/// One start-up of `tool` on a new pool of `url`.
+async fn start_once<DB: Bench>(url: &str, tool: Tool, loaded: &Loaded) -> Result<Duration, Failure>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    <DB as sqlx::Database>::Connection: sqlx::migrate::Migrate,
+{
+    let started = Instant::now();
+    let fresh = sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(1)
+        .connect(url)
+        .await?;
+    go(&fresh, tool, loaded).await?;
+    let took = started.elapsed();
+    fresh.close().await;
+    Ok(took)
+}
+
+/// Runs `tool` once on a fresh database of `kind`: apply, then the no-op start. The
+/// database is kept for the start-ups.
 async fn measure(
     kind: Kind,
     server: Option<&str>,
@@ -179,39 +258,52 @@ async fn measure(
     loaded: &Loaded,
     round: usize,
     proxy: Option<&wire::Proxy>,
-) -> Result<Times, Failure> {
+) -> Result<(Times, Kept), Failure> {
     match kind {
-        Kind::Sqlite if tool == Tool::Diesel => diesel_times(loaded),
         Kind::Sqlite => {
             let dir = tempfile::tempdir()?;
             let url = format!("sqlite:{}?mode=rwc", dir.path().join("b.db").display());
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect(&url)
-                .await?;
-            let times = run(&pool, &url, tool, loaded, None).await;
-            pool.close().await;
-            times
+            let times = if tool == Tool::Diesel {
+                diesel_times(loaded, dir.path())?
+            } else {
+                let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect(&url)
+                    .await?;
+                let times = run(&pool, tool, loaded, None).await;
+                pool.close().await;
+                times?
+            };
+            let kept = Kept {
+                kind,
+                tool,
+                url,
+                dir: Some(dir),
+                server: None,
+            };
+            Ok((times, kept))
         }
         Kind::Postgres => {
             let server = server.ok_or("no server URL")?;
-            on_server::<sqlx::Postgres>(server, round, tool, loaded, proxy).await
+            on_server::<sqlx::Postgres>(kind, server, round, tool, loaded, proxy).await
         }
         Kind::MySql => {
             let server = server.ok_or("no server URL")?;
-            on_server::<sqlx::MySql>(server, round, tool, loaded, proxy).await
+            on_server::<sqlx::MySql>(kind, server, round, tool, loaded, proxy).await
         }
     }
 }
 
-/// Runs `tool` on a fresh database created on the server of `server`, dropped after.
+/// Runs `tool` on a fresh database created on the server of `server`, kept for the
+/// start-ups.
 async fn on_server<DB: Bench>(
+    kind: Kind,
     server: &str,
     round: usize,
     tool: Tool,
     loaded: &Loaded,
     proxy: Option<&wire::Proxy>,
-) -> Result<Times, Failure>
+) -> Result<(Times, Kept), Failure>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     <DB as sqlx::Database>::Connection: sqlx::migrate::Migrate,
@@ -226,19 +318,29 @@ where
             .execute(&admin)
             .await?;
     }
+    admin.close().await;
     let base = server.rsplit_once('/').map_or(server, |(base, _)| base);
     let mut url = format!("{base}/{name}");
     if let Some(proxy) = proxy {
         url = proxy.url(&url).ok_or("a server URL without a host")?;
     }
     let pool = sqlx::Pool::<DB>::connect(&url).await?;
-    let times = run(&pool, &url, tool, loaded, proxy).await;
+    let times = run(&pool, tool, loaded, proxy).await;
     pool.close().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
-        .execute(&admin)
-        .await?;
-    admin.close().await;
-    times
+    let kept = Kept {
+        kind,
+        tool,
+        url,
+        dir: None,
+        server: Some((server.to_owned(), name)),
+    };
+    match times {
+        Ok(times) => Ok((times, kept)),
+        Err(e) => {
+            kept.drop_database().await?;
+            Err(e)
+        }
+    }
 }
 
 /// The three tools behind one signature per database type.
@@ -342,11 +444,35 @@ bench!(
     [""; 0]
 );
 
-/// Applies everything with `tool`, then runs it again on the database at head: on the
-/// same pool, then [`STARTS`] times on a new pool of `url` (outside the counting pass).
+/// What `tool` runs on `pool`: apply what is missing.
+async fn go<DB: Bench>(pool: &sqlx::Pool<DB>, tool: Tool, loaded: &Loaded) -> Result<(), Failure>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    <DB as sqlx::Database>::Connection: sqlx::migrate::Migrate,
+{
+    match tool {
+        Tool::Raw => DB::raw(pool, &loaded.raw).await?,
+        Tool::Sqlx => loaded.theirs.run(pool).await?,
+        Tool::Migraph => {
+            loaded.ours.upgrade(pool, "head").await?;
+        }
+        Tool::MigraphWhole => {
+            loaded
+                .ours
+                .runner()
+                .single_transaction(true)
+                .upgrade(pool, "head")
+                .await?;
+        }
+        Tool::Diesel => return Err("diesel runs on its own SQLite connection".into()),
+    }
+    Ok(())
+}
+
+/// Applies everything with `tool`, then runs it again on the database at head, on the
+/// same pool.
 async fn run<DB: Bench>(
     pool: &sqlx::Pool<DB>,
-    url: &str,
     tool: Tool,
     loaded: &Loaded,
     proxy: Option<&wire::Proxy>,
@@ -355,28 +481,9 @@ where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     <DB as sqlx::Database>::Connection: sqlx::migrate::Migrate,
 {
-    let go = async |pool: &sqlx::Pool<DB>| -> Result<(), Failure> {
-        match tool {
-            Tool::Raw => DB::raw(pool, &loaded.raw).await?,
-            Tool::Sqlx => loaded.theirs.run(pool).await?,
-            Tool::Migraph => {
-                loaded.ours.upgrade(pool, "head").await?;
-            }
-            Tool::MigraphWhole => {
-                loaded
-                    .ours
-                    .runner()
-                    .single_transaction(true)
-                    .upgrade(pool, "head")
-                    .await?;
-            }
-            Tool::Diesel => return Err("diesel runs on its own SQLite connection".into()),
-        }
-        Ok(())
-    };
     let once = async || -> Result<Duration, Failure> {
         let started = Instant::now();
-        go(pool).await?;
+        go(pool, tool, loaded).await?;
         Ok(started.elapsed())
     };
     DB::start_count(pool).await;
@@ -405,22 +512,10 @@ where
     let trips_before = warm().await?;
     let noop = once().await?;
     let trips_noop = proxy.map_or(0, wire::Proxy::round_trips) - trips_before;
-    let mut starts = Vec::new();
-    for _ in 0..if proxy.is_some() { 0 } else { STARTS } {
-        let started = Instant::now();
-        let fresh = sqlx::pool::PoolOptions::<DB>::new()
-            .max_connections(1)
-            .connect(url)
-            .await?;
-        go(&fresh).await?;
-        starts.push(started.elapsed());
-        fresh.close().await;
-    }
-    starts.sort();
     Ok(Times {
         apply,
         noop,
-        start: starts.get(STARTS / 2).copied().unwrap_or_default(),
+        start: Duration::ZERO,
         statements,
         round_trips: proxy
             .is_some()
@@ -1072,8 +1167,28 @@ async fn main() -> Result<(), Failure> {
         };
         let mut times: Vec<Vec<Times>> = vec![Vec::new(); tools.len()];
         for round in 0..args.rounds {
+            let mut kept = Vec::new();
             for (t, &tool) in tools.iter().enumerate() {
-                times[t].push(measure(kind, server.as_deref(), tool, &loaded, round, None).await?);
+                let (measured, at_head) =
+                    measure(kind, server.as_deref(), tool, &loaded, round, None).await?;
+                times[t].push(measured);
+                kept.push(at_head);
+            }
+            // The start-ups, the tools taking turns.
+            let mut starts: Vec<Vec<Duration>> = vec![Vec::new(); tools.len()];
+            for _ in 0..STARTS {
+                for (t, at_head) in kept.iter().enumerate() {
+                    starts[t].push(at_head.start(&loaded).await?);
+                }
+            }
+            for (t, mut list) in starts.into_iter().enumerate() {
+                list.sort();
+                if let Some(x) = times[t].last_mut() {
+                    x.start = list[STARTS / 2];
+                }
+            }
+            for at_head in kept {
+                at_head.drop_database().await?;
             }
         }
         // One more pass, untimed, through the counting proxy.
@@ -1082,8 +1197,9 @@ async fn main() -> Result<(), Failure> {
             let upstream = wire::authority(server).ok_or("a server URL without a host")?;
             for (t, &tool) in tools.iter().enumerate() {
                 let proxy = wire::Proxy::start(upstream.clone()).await?;
-                let counted =
+                let (counted, at_head) =
                     measure(kind, Some(server), tool, &loaded, args.rounds, Some(&proxy)).await?;
+                at_head.drop_database().await?;
                 trips[t] = counted.round_trips;
             }
         }
