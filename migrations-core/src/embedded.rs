@@ -47,7 +47,7 @@ const SQUASHES: u32 = 2;
 
 /// The table and the extra string for `files`: each migration with the text of its file,
 /// in the order their texts are concatenated. `single_head` says that the graph has one
-/// head, which `upgrade head` at start-up can then be decided with (see [`matches`]).
+/// head, which `upgrade head` at start-up can then be decided with (see [`at_head`]).
 ///
 /// # Examples
 ///
@@ -350,12 +350,12 @@ impl Reader {
 /// let text: &'static str = Box::leak(text.to_owned().into_boxed_str());
 /// let table: &'static [u8] = Box::leak(encoded.table.into_boxed_slice());
 /// let extra: &'static str = Box::leak(encoded.extra.into_boxed_str());
-/// assert!(embedded::matches(text, table, extra, &[("a1", m.checksum())], false)?);
-/// assert!(!embedded::matches(text, table, extra, &[("a1", "0")], false)?);
-/// assert!(!embedded::matches(text, table, extra, &[], false)?);
+/// assert!(embedded::at_head(text, table, extra, &[("a1", m.checksum())], false)?);
+/// assert!(!embedded::at_head(text, table, extra, &[("a1", "0")], false)?);
+/// assert!(!embedded::at_head(text, table, extra, &[], false)?);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn matches(
+pub fn at_head(
     text: &'static str,
     table: &'static [u8],
     extra: &'static str,
@@ -484,7 +484,7 @@ mod tests {
     }
 
     #[test]
-    fn matches_only_the_exact_set_with_its_checksums() {
+    fn at_head_only_with_the_exact_set_and_its_checksums() {
         let texts = [
             "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n",
             "-- revision: b2\n-- down_revision: a1\n-- migrate:upgrade\nCREATE TABLE u (id INT);\n",
@@ -502,7 +502,7 @@ mod tests {
             let table: &'static [u8] = leak(table.into_boxed_slice());
             let extra: &'static str = leak(extra.into_boxed_str());
             let check = |rows: &[(&str, &str)], any_head| {
-                matches(text, table, extra, rows, any_head).unwrap()
+                at_head(text, table, extra, rows, any_head).unwrap()
             };
             assert!(check(&[("a1", a), ("b2", b)], true));
             assert_eq!(check(&[("a1", a), ("b2", b)], false), single_head);
@@ -522,7 +522,7 @@ mod tests {
         let Encoded { table, extra } = encode(&[(s1, &squash)], true);
         let table: &'static [u8] = leak(table.into_boxed_slice());
         let extra: &'static str = leak(extra.into_boxed_str());
-        assert!(!matches(s1, table, extra, &[("s1", squash.checksum())], true).unwrap());
+        assert!(!at_head(s1, table, extra, &[("s1", squash.checksum())], true).unwrap());
         assert_eq!(file_names(s1, table, extra).unwrap(), ["s1_t.sql"]);
     }
 

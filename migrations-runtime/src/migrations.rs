@@ -224,7 +224,7 @@ impl Migrations {
             && self.decoded.get().is_none()
         {
             // A table that cannot be read is the full check's to report.
-            return migraph_core::embedded::matches(t.text, t.table, t.extra, &applied, any_head)
+            return migraph_core::embedded::at_head(t.text, t.table, t.extra, &applied, any_head)
                 .unwrap_or(false);
         }
         let Ok(graph) = self.graph() else {
