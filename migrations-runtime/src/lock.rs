@@ -396,7 +396,7 @@ async fn take_lease<DB: Driver>(
 /// Runs `work` on `conn` under the migration lock of `options.strategy`, giving it what
 /// each revision does to stay under that lock, and releases the lock on every way out of
 /// it: its result, or an error. Should `work` be dropped or panic while a session lock is
-/// held, the pooled connection is closed instead (see [`AcquiredConnection`]); a lease is
+/// held, the pooled connection is closed instead (see [`Held`]); a lease is
 /// then left to run out.
 pub(crate) async fn with_lock<DB, T>(
     conn: &mut Held<'_, DB>,
