@@ -8,7 +8,7 @@
 //! cargo run -p migraph-bench -- --smoke                          # N = 20, one round (CI)
 //! cargo run --release -p migraph-bench -- --fleet 200             # many SQLite databases
 //! cargo run --release -p migraph-bench -- --size 1,10000          # release binary sizes
-//! cargo run --release -p migraph-bench -- --startup 1000          # a whole process's start
+//! cargo run --release -p migraph-bench -- --startup 1000          # a whole process's start, each database
 //! ```
 //!
 //! PostgreSQL and MariaDB are measured when `MIGRATIONS_TEST_POSTGRES_URL` and
@@ -541,25 +541,33 @@ fn spread(values: &[f64]) -> (f64, f64) {
 
 /// A crate that embeds `n` migrations with `tool` and applies them to an in-memory
 /// SQLite database, in `dir`.
-/// How each small crate's program connects: to the SQLite URL of its first argument, an
-/// in-memory database without one, on a pool of one connection.
-const CONNECT: &str = "    let url = std::env::args().nth(1).unwrap_or_else(|| \"sqlite::memory:\".to_owned());\n    \
-    let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(&url).await.unwrap();\n";
+/// The small crates' programs: `go!` connects to the URL of their first argument (an
+/// in-memory SQLite database without one) on a pool of one connection and runs the tool;
+/// each database the crate is built for gets its own expansion.
+const GO: &str = "macro_rules! go {\n    \
+    ($options:ty, $int:literal, $p:literal, $url:expr) => {{\n        \
+    let pool = <$options>::new().max_connections(1).connect($url).await.unwrap();\n\
+    BODY    }};\n}\n\n\
+    #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    \
+    let url = std::env::args().nth(1).unwrap_or_else(|| \"sqlite::memory:\".to_owned());\n\
+    DISPATCH}\n";
 
 /// The raw loop of [`Bench::raw`], for the small crates' `SQL` array.
-const RAW_LOOP: &str = "    let mut conn = pool.acquire().await.unwrap();\n    \
-    sqlx::raw_sql(\"CREATE TABLE IF NOT EXISTS raw_versions (version INTEGER PRIMARY KEY)\").execute(&mut *conn).await.unwrap();\n    \
-    let done: Vec<(i64,)> = sqlx::query_as(\"SELECT version FROM raw_versions\").fetch_all(&mut *conn).await.unwrap();\n    \
-    let done: std::collections::HashSet<i64> = done.into_iter().map(|(v,)| v).collect();\n    \
-    for (i, sql) in SQL.iter().enumerate() {\n        \
-        let version = i as i64;\n        \
-        if done.contains(&version) {\n            continue;\n        }\n        \
-        let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();\n        \
-        sqlx::raw_sql(*sql).execute(&mut *tx).await.unwrap();\n        \
-        sqlx::query(\"INSERT INTO raw_versions (version) VALUES (?)\").bind(version).execute(&mut *tx).await.unwrap();\n        \
-        tx.commit().await.unwrap();\n    }\n";
+const RAW_LOOP: &str = "        let mut conn = pool.acquire().await.unwrap();\n        \
+    sqlx::raw_sql(concat!(\"CREATE TABLE IF NOT EXISTS raw_versions (version \", $int, \" PRIMARY KEY)\")).execute(&mut *conn).await.unwrap();\n        \
+    let done: Vec<(i64,)> = sqlx::query_as(\"SELECT version FROM raw_versions\").fetch_all(&mut *conn).await.unwrap();\n        \
+    let done: std::collections::HashSet<i64> = done.into_iter().map(|(v,)| v).collect();\n        \
+    for (i, sql) in SQL.iter().enumerate() {\n            \
+        let version = i as i64;\n            \
+        if done.contains(&version) {\n                continue;\n            }\n            \
+        let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();\n            \
+        sqlx::raw_sql(*sql).execute(&mut *tx).await.unwrap();\n            \
+        sqlx::query(concat!(\"INSERT INTO raw_versions (version) VALUES (\", $p, \")\")).bind(version).execute(&mut *tx).await.unwrap();\n            \
+        tx.commit().await.unwrap();\n        }\n";
 
-fn rebuild_crate(dir: &Path, n: usize, tool: Tool) -> Result<(), Failure> {
+/// Writes a small crate embedding `n` revisions with `tool`, its program built for SQLite
+/// only, or with `servers` for PostgreSQL and MySQL too (chosen by the URL's scheme).
+fn rebuild_crate(dir: &Path, n: usize, tool: Tool, servers: bool) -> Result<(), Failure> {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .ok_or("no workspace")?;
@@ -568,20 +576,24 @@ fn rebuild_crate(dir: &Path, n: usize, tool: Tool) -> Result<(), Failure> {
     std::fs::create_dir_all(dir.join("src"))?;
     // `generate` writes both formats; the other one goes here and away.
     let spare = tempfile::tempdir()?;
-    let (dependency, main) = match tool {
+    let drivers = if servers {
+        "\"sqlite\", \"postgres\", \"mysql\""
+    } else {
+        "\"sqlite\""
+    };
+    let (dependency, statics, body) = match tool {
         Tool::Migraph | Tool::MigraphWhole => {
             generate(n, &migrations, spare.path())?;
             (
                 format!(
-                    "migraph = {{ path = {:?}, features = [\"sqlite\"] }}",
+                    "migraph = {{ path = {:?}, features = [{drivers}] }}",
                     workspace.join("migrations")
                 ),
-                format!(
-                    "static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!(\"migrations\");\n\n\
-                     #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {{\n{CONNECT}    \
-                     let report = MIGRATIONS.upgrade(&pool, \"head\").await.unwrap();\n    \
-                     println!(\"{{}}\", report.steps.len());\n}}\n"
-                ),
+                "static MIGRATIONS: migraph::Migrations = migraph::embed_migrations!(\"migrations\");\n\n"
+                    .to_owned(),
+                "        let report = MIGRATIONS.upgrade(&pool, \"head\").await.unwrap();\n        \
+                 println!(\"{}\", report.steps.len());\n"
+                    .to_owned(),
             )
         }
         Tool::Raw => {
@@ -593,10 +605,8 @@ fn rebuild_crate(dir: &Path, n: usize, tool: Tool) -> Result<(), Failure> {
                 .collect();
             (
                 String::new(),
-                format!(
-                    "static SQL: [&str; {n}] = [\n{files}];\n\n\
-                     #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {{\n{CONNECT}{RAW_LOOP}}}\n"
-                ),
+                format!("static SQL: [&str; {n}] = [\n{files}];\n\n"),
+                RAW_LOOP.to_owned(),
             )
         }
         Tool::Diesel => return Err("the rebuild is measured for sqlx and migraph".into()),
@@ -604,20 +614,36 @@ fn rebuild_crate(dir: &Path, n: usize, tool: Tool) -> Result<(), Failure> {
             generate(n, spare.path(), &migrations)?;
             (
                 String::new(),
-                format!(
-                    "static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations\");\n\n\
-                     #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {{\n{CONNECT}    \
-                     MIGRATOR.run(&pool).await.unwrap();\n}}\n"
-                ),
+                "static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations\");\n\n"
+                    .to_owned(),
+                "        MIGRATOR.run(&pool).await.unwrap();\n".to_owned(),
             )
         }
+    };
+    let sqlite = "go!(sqlx::sqlite::SqlitePoolOptions, \"INTEGER\", \"?\", &url)";
+    let dispatch = if servers {
+        format!(
+            "    if url.starts_with(\"postgres\") {{\n        \
+             go!(sqlx::postgres::PgPoolOptions, \"BIGINT\", \"$1\", &url)\n    \
+             }} else if url.starts_with(\"mysql\") {{\n        \
+             go!(sqlx::mysql::MySqlPoolOptions, \"BIGINT\", \"?\", &url)\n    \
+             }} else {{\n        {sqlite}\n    }}\n"
+        )
+    } else {
+        format!("    {sqlite}\n")
+    };
+    let main = statics + &GO.replace("BODY", &body).replace("DISPATCH", &dispatch);
+    let sqlx_drivers = if servers {
+        "\"sqlite\", \"postgres\", \"mysql\", "
+    } else {
+        "\"sqlite\", "
     };
     std::fs::write(
         dir.join("Cargo.toml"),
         format!(
             "[package]\nname = \"rebuild{n}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
              [dependencies]\n{dependency}\n\
-             sqlx = {{ version = \"0.9\", default-features = false, features = [\"sqlite\", \"runtime-tokio\", \"migrate\", \"macros\"] }}\n\
+             sqlx = {{ version = \"0.9\", default-features = false, features = [{sqlx_drivers}\"runtime-tokio\", \"migrate\", \"macros\"] }}\n\
              tokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n\n[workspace]\n"
         ),
     )?;
@@ -669,7 +695,7 @@ fn sizes(sizes: &[usize]) -> Result<(), Failure> {
         let mut built = Vec::new();
         for tool in [Tool::Raw, Tool::Sqlx, Tool::Migraph] {
             let dir = root.path().join(format!("{}{n}", tool as u8));
-            rebuild_crate(&dir, n, tool)?;
+            rebuild_crate(&dir, n, tool, false)?;
             cargo_build(&dir, &target, true)?;
             let binary = target.join("release").join(format!("rebuild{n}"));
             built.push(std::fs::metadata(binary)?.len());
@@ -691,26 +717,26 @@ fn sizes(sizes: &[usize]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The start-up of a whole process on an SQLite file at head, as a service makes it at
-/// every start: the release programs of [`rebuild_crate`] (the raw loop, sqlx's
-/// `migrate!`, migraph's `embed_migrations!`, N revisions embedded in each), each run
-/// once to apply, then `times` times in turn, timed from spawn to exit.
-fn startup(n: usize, times: usize) -> Result<(), Failure> {
+/// The start-up of a whole process on a database at head, as a service makes it at every
+/// start: the release programs of [`rebuild_crate`] (the raw loop, sqlx's `migrate!`,
+/// migraph's `embed_migrations!`, N revisions embedded in each), each run once to apply
+/// on a database of its own, then `times` times in turn, timed from spawn to exit. On an
+/// SQLite file, and on PostgreSQL and MariaDB when their URLs are set.
+async fn startup(n: usize, times: usize) -> Result<(), Failure> {
     let root = tempfile::tempdir()?;
     let target = crates_target();
     let tools = [Tool::Raw, Tool::Sqlx, Tool::Migraph];
     let mut programs = Vec::new();
     for tool in tools {
         let dir = root.path().join(format!("start{}", tool as u8));
-        rebuild_crate(&dir, n, tool)?;
+        rebuild_crate(&dir, n, tool, true)?;
         cargo_build(&dir, &target, true)?;
         // Each tool's program under its own name: the crates share a name and a target.
         let program = root.path().join(format!("program{}", tool as u8));
         std::fs::copy(target.join("release").join(format!("rebuild{n}")), &program)?;
         programs.push(program);
     }
-    let run = |program: &Path, db: &Path| -> Result<Duration, Failure> {
-        let url = format!("sqlite:{}?mode=rwc", db.display());
+    let run = |program: &Path, url: &str| -> Result<Duration, Failure> {
         let started = Instant::now();
         let status = std::process::Command::new(program)
             .arg(url)
@@ -718,40 +744,105 @@ fn startup(n: usize, times: usize) -> Result<(), Failure> {
             .status()?;
         let took = started.elapsed();
         if !status.success() {
-            return Err(format!("{} failed", program.display()).into());
+            return Err(format!("{} failed on {url}", program.display()).into());
         }
         Ok(took)
     };
-    let mut apply = Vec::new();
-    for (t, program) in programs.iter().enumerate() {
-        apply.push(run(program, &root.path().join(format!("db{t}")))?);
-    }
-    let mut starts: Vec<Vec<Duration>> = vec![Vec::new(); tools.len()];
-    for _ in 0..times {
-        for (t, program) in programs.iter().enumerate() {
-            starts[t].push(run(program, &root.path().join(format!("db{t}")))?);
+    println!(
+        "N = {n} revisions embedded in a release program; the start-up at head is the median of {times} runs, ratios to the raw loop taken run by run\n"
+    );
+    println!(
+        "| database | program | apply (whole process) | start-up at head (whole process) | ratio (min–max) |"
+    );
+    println!("|---|---|---|---|---|");
+    let servers = [
+        (
+            Kind::Postgres,
+            std::env::var("MIGRATIONS_TEST_POSTGRES_URL").ok(),
+        ),
+        (Kind::MySql, std::env::var("MIGRATIONS_TEST_MYSQL_URL").ok()),
+    ];
+    let mut kinds = vec![(Kind::Sqlite, None)];
+    kinds.extend(
+        servers
+            .into_iter()
+            .filter_map(|(k, url)| url.map(|u| (k, Some(u)))),
+    );
+    for (kind, server) in kinds {
+        // A database of its own for each program.
+        let mut urls = Vec::new();
+        for t in 0..tools.len() {
+            urls.push(match &server {
+                None => format!(
+                    "sqlite:{}?mode=rwc",
+                    root.path().join(format!("db{t}")).display()
+                ),
+                Some(server) => {
+                    let name = format!("migraph_start_{t}");
+                    let sql = [
+                        format!("DROP DATABASE IF EXISTS {name}"),
+                        format!("CREATE DATABASE {name}"),
+                    ];
+                    match kind {
+                        Kind::Postgres => admin::<sqlx::Postgres>(server, &sql).await?,
+                        _ => admin::<sqlx::MySql>(server, &sql).await?,
+                    }
+                    let base = server
+                        .rsplit_once('/')
+                        .map_or(server.as_str(), |(base, _)| base);
+                    format!("{base}/{name}")
+                }
+            });
+        }
+        let mut apply = Vec::new();
+        for (program, url) in programs.iter().zip(&urls) {
+            apply.push(run(program, url)?);
+        }
+        let mut starts: Vec<Vec<Duration>> = vec![Vec::new(); tools.len()];
+        for _ in 0..times {
+            for (t, (program, url)) in programs.iter().zip(&urls).enumerate() {
+                starts[t].push(run(program, url)?);
+            }
+        }
+        for (t, tool) in tools.iter().enumerate() {
+            let ratios: Vec<f64> = (0..times)
+                .map(|k| starts[t][k].as_secs_f64() / starts[0][k].as_secs_f64())
+                .collect();
+            let (lo, hi) = spread(&ratios);
+            println!(
+                "| {} | {} | {:.0} ms | {:.2} ms | {:.2}× ({lo:.2}–{hi:.2}) |",
+                kind.name(),
+                tool.name(),
+                apply[t].as_secs_f64() * 1000.0,
+                median(starts[t].iter().map(|d| d.as_secs_f64() * 1000.0).collect()),
+                median(ratios.clone()),
+            );
+        }
+        if let Some(server) = &server {
+            let sql: Vec<String> = (0..tools.len())
+                .map(|t| format!("DROP DATABASE migraph_start_{t}"))
+                .collect();
+            match kind {
+                Kind::Postgres => admin::<sqlx::Postgres>(server, &sql).await?,
+                _ => admin::<sqlx::MySql>(server, &sql).await?,
+            }
         }
     }
-    println!(
-        "N = {n} revisions embedded in a release program, SQLite file; the start-up at head is the median of {times} runs, ratios to the raw loop taken run by run\n"
-    );
-    println!(
-        "| program | apply (whole process) | start-up at head (whole process) | ratio (min–max) |"
-    );
-    println!("|---|---|---|---|");
-    for (t, tool) in tools.iter().enumerate() {
-        let ratios: Vec<f64> = (0..times)
-            .map(|k| starts[t][k].as_secs_f64() / starts[0][k].as_secs_f64())
-            .collect();
-        let (lo, hi) = spread(&ratios);
-        println!(
-            "| {} | {:.0} ms | {:.2} ms | {:.2}× ({lo:.2}–{hi:.2}) |",
-            tool.name(),
-            apply[t].as_secs_f64() * 1000.0,
-            median(starts[t].iter().map(|d| d.as_secs_f64() * 1000.0).collect()),
-            median(ratios.clone()),
-        );
+    Ok(())
+}
+
+/// Runs `sql` on the server of `server`, statement after statement.
+async fn admin<DB: Bench>(server: &str, sql: &[String]) -> Result<(), Failure>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let pool = sqlx::Pool::<DB>::connect(server).await?;
+    for statement in sql {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
+            .execute(&pool)
+            .await?;
     }
+    pool.close().await;
     Ok(())
 }
 
@@ -767,7 +858,7 @@ fn rebuild(sizes: &[usize]) -> Result<(), Failure> {
     for &n in sizes {
         for tool in [Tool::Sqlx, Tool::Migraph] {
             let dir = root.path().join(format!("{}{n}", tool as u8));
-            rebuild_crate(&dir, n, tool)?;
+            rebuild_crate(&dir, n, tool, false)?;
             let mut times = Vec::new();
             for release in [false, true] {
                 times.push(cargo_build(&dir, &target, release)?);
@@ -1121,7 +1212,7 @@ async fn main() -> Result<(), Failure> {
         return sizes(list);
     }
     if let Some(n) = args.startup {
-        return startup(n, args.rounds.max(20));
+        return startup(n, args.rounds.max(20)).await;
     }
     if let Some(databases) = args.fleet {
         return fleet(databases, args.rounds).await;
