@@ -213,15 +213,11 @@ async fn drop_database<DB: Bench>(server: &str, name: &str) -> Result<(), Failur
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
 {
-    let admin = sqlx::Pool::<DB>::connect(server).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
-        .execute(&admin)
-        .await?;
+    admin::<DB>(server, &[format!("DROP DATABASE {name}")]).await?;
     if let Some(sql) = DB::SETTLE {
         // Only a superuser may; otherwise the next tool pays, as it would in any order.
-        let _ = sqlx::raw_sql(sql).execute(&admin).await;
+        let _ = admin::<DB>(server, &[sql.to_owned()]).await;
     }
-    admin.close().await;
     Ok(())
 }
 
@@ -302,16 +298,11 @@ where
     <DB as sqlx::Database>::Connection: sqlx::migrate::Migrate,
 {
     let name = format!("migraph_bench_{round}_{}", tool as u8);
-    let admin = sqlx::Pool::<DB>::connect(server).await?;
-    for sql in [
+    let fresh = [
         format!("DROP DATABASE IF EXISTS {name}"),
         format!("CREATE DATABASE {name}"),
-    ] {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&admin)
-            .await?;
-    }
-    admin.close().await;
+    ];
+    admin::<DB>(server, &fresh).await?;
     let base = server.rsplit_once('/').map_or(server, |(base, _)| base);
     let mut url = format!("{base}/{name}");
     if let Some(proxy) = proxy {

@@ -653,10 +653,12 @@ macro_rules! impl_driver {
                 });
             }
             let statements = ::migraph_core::split_statements(change.sql, dialect).len();
-            // Every statement ran, and the version row could not be written because the
-            // revision has one: another runner recorded it while this run held the lock,
-            // so the lock did not keep it out. This revision's transaction rolled back.
+            // Under a session lock, every statement ran and the version row could not be
+            // written because the revision has one: another runner recorded it while this
+            // run held the lock, so the lock did not keep it out (the session check names
+            // a pooler when it sees one first). This revision's transaction rolled back.
             if done == before + statements
+                && matches!(change.guard, $crate::driver::Guard::Session(_))
                 && matches!(change.row, $crate::driver::RowChange::Insert(_))
                 && error.as_database_error().is_some_and(|e| e.is_unique_violation())
             {

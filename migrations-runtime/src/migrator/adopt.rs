@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::lock::{AcquiredConnection, Held};
 use crate::table::TableName;
 
-use super::state::Checks;
+use super::state::STRICT;
 use super::{Migrator, new_row};
 
 /// What [`Migrator::adopt`] found in the other tool's table and recorded in migraph's.
@@ -132,12 +132,7 @@ impl<'m> Migrator<'m> {
             }
             set
         };
-        let checks = Checks {
-            checksums: true,
-            unknown: true,
-            states_only: false,
-        };
-        let state = self.read_state::<DB>(conn, table, graph, checks).await?;
+        let state = self.read_state::<DB>(conn, table, graph, STRICT).await?;
         state.refuse_dirty()?;
         if let Some(row) = state.unknown.first() {
             return Err(refuse(format!(

@@ -11,7 +11,7 @@ use crate::lock::{self, AcquiredConnection, Held};
 use crate::report::{Action, Report, Step};
 use crate::table::{AppliedRevision, RevisionState, TableName};
 
-use super::state::{DECIDE, STRICT, State, order_children_first};
+use super::state::{STRICT, State, order_children_first};
 use super::{Migrator, new_row, parse_target};
 
 /// Where in a section a statement failed.
@@ -373,7 +373,7 @@ impl<'m> Migrator<'m> {
             return Ok(Report::default());
         }
         let graph = self.migrations.graph()?;
-        let state = self.state_of(rows, graph, DECIDE)?;
+        let state = self.state_of(rows, graph, STRICT)?;
         let rolls_back = self.roll_back_unknown && !state.unknown.is_empty();
         if state.dirty.is_none()
             && state.table_exists

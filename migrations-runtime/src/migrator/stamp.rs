@@ -113,7 +113,6 @@ impl<'m> Migrator<'m> {
             let checks = Checks {
                 checksums: false,
                 unknown: true,
-                states_only: false,
             };
             let state = self.read_state::<DB>(conn, table, graph, checks).await?;
             state.refuse_dirty()?;

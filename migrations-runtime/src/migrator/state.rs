@@ -59,23 +59,12 @@ impl State {
 pub(super) struct Checks {
     pub(super) checksums: bool,
     pub(super) unknown: bool,
-    /// Read only revision, checksum and state (the no-op decision); the rows' other
-    /// fields are left empty.
-    pub(super) states_only: bool,
 }
 
 /// Every check on: what upgrade and downgrade need.
 pub(super) const STRICT: Checks = Checks {
     checksums: true,
     unknown: true,
-    states_only: false,
-};
-
-/// The checks of the first, unlocked read of a run: what decides that there is nothing
-/// to do, from the three columns that decide it.
-pub(super) const DECIDE: Checks = Checks {
-    states_only: true,
-    ..STRICT
 };
 
 /// Rows ordered so that no row comes after a row that names it as a parent.
@@ -161,11 +150,7 @@ impl<'m> Migrator<'m> {
         graph: &Graph,
         checks: Checks,
     ) -> Result<State, Error> {
-        let rows = if checks.states_only {
-            DB::read_states(conn, table).await?
-        } else {
-            DB::read_rows(conn, table).await?
-        };
+        let rows = DB::read_rows(conn, table).await?;
         self.state_of(rows, graph, checks)
     }
 
