@@ -8,6 +8,7 @@ use migraph_tests::{Backend, TestDb, migrations_dir, on_every_database};
 
 on_every_database!(
     sql_runs_byte_for_byte,
+    embedded_sql_runs_byte_for_byte,
     mysql_executable_comments_run_and_are_comments_elsewhere,
     a_failing_statement_is_named_with_its_line_and_the_databases_fields,
     a_syntax_error_names_its_statement,
@@ -104,6 +105,30 @@ async fn sql_runs_byte_for_byte<DB: Backend>(db: &TestDb<DB>) {
             .checksum(),
         m.migrations()[0].checksum()
     );
+}
+
+/// A file with a byte-order mark, CRLF line endings, a tab, spaces at the ends of lines
+/// and a non-ASCII letter, embedded.
+static BYTES: Migrations = migraph::embed_migrations!("fixtures/db/bytes");
+
+/// Embedded, the SQL is the file's, byte for byte, as loaded from disk, and runs so.
+async fn embedded_sql_runs_byte_for_byte<DB: Backend>(db: &TestDb<DB>) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/db/bytes");
+    let file = std::fs::read_to_string(format!("{dir}/a1_bytes.sql")).unwrap();
+    let upgrade = BYTES.migrations()[0].upgrade_sql();
+    assert!(file.contains(upgrade) && upgrade.contains("spaces  ');  \r\nINSERT"));
+    assert_eq!(
+        BYTES.migrations(),
+        Migrations::from_dir(dir).unwrap().migrations()
+    );
+    BYTES.upgrade(&db.pool, "head").await.unwrap();
+    let value =
+        async |id: i64| DB::text(&db.pool, &format!("SELECT v FROM lit WHERE id = {id}")).await;
+    assert_eq!(value(1).await, "two spaces:  \r\nend");
+    assert_eq!(value(2).await, "a\ttab, then spaces  ");
+    assert_eq!(value(3).await, "caf\u{e9}; -- not a comment");
+    BYTES.downgrade(&db.pool, "base").await.unwrap();
+    assert!(!DB::table_exists(&db.pool, "lit").await);
 }
 
 /// `/*! ... */` and `/*M! ... */` are statements to MySQL and MariaDB, comments to the
