@@ -103,9 +103,9 @@ macro_rules! impl_driver {
                     // As text, unprepared: one round trip on a new connection, where a
                     // prepared statement costs two (prepare, then execute).
                     let sql = Self::DIALECT.select_states(table);
-                    let rows = Self::read_text(conn, &sql).await?;
                     // SQLite's come as one text: rows split by \x1e, cells by \x1f.
                     if Self::DIALECT == ::migraph_core::Dialect::Sqlite {
+                        let rows = Self::read_text(conn, &sql).await?;
                         return Ok(rows.map(|rows| {
                             let all = rows.into_iter().next().and_then(|r| r.into_iter().next().flatten());
                             all.map_or_else(Vec::new, |all| {
@@ -119,16 +119,21 @@ macro_rules! impl_driver {
                             })
                         }));
                     }
-                    Ok(rows.map(|rows| {
-                        rows.into_iter()
-                            .map(|row| {
-                                // Three NOT NULL columns: revision, checksum, state.
-                                let mut column = row.into_iter().map(Option::unwrap_or_default);
-                                let mut next = || column.next().unwrap_or_default();
-                                $crate::driver::state_row(next(), next(), &next())
-                            })
-                            .collect()
-                    }))
+                    // Three NOT NULL text columns: revision, checksum, state, each read in
+                    // place from the row (a start at head reads a thousand rows or more).
+                    let guarded = guard(&mut *conn).await?;
+                    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await;
+                    unguard(&mut *conn, guarded, rows.is_ok()).await?;
+                    let Some(rows) = $crate::driver::missing_as_none(Self::DIALECT, rows)? else {
+                        return Ok(None);
+                    };
+                    let mut out = Vec::with_capacity(rows.len());
+                    for row in &rows {
+                        use sqlx::Row as _;
+                        let cell = |i: usize| row.try_get::<Option<&str>, _>(i).map(Option::unwrap_or_default);
+                        out.push($crate::driver::state_row(cell(0)?, cell(1)?, cell(2)?));
+                    }
+                    Ok(Some(out))
                 }
             }
 
