@@ -182,24 +182,28 @@ struct Reader {
     extra_at: usize,
 }
 
+/// The unsigned LEB128 number (see [`put`]) at `at` in `table`; `at` moves past it.
+fn number(table: &[u8], at: &mut usize) -> Result<u32, String> {
+    let mut n: u32 = 0;
+    for shift in (0..35).step_by(7) {
+        let byte = *table
+            .get(*at)
+            .ok_or("the embedded migrations' table ends early")?;
+        *at += 1;
+        n |= u32::from(byte & 0x7f)
+            .checked_shl(shift)
+            .ok_or("a number too large in the embedded table")?;
+        if byte & 0x80 == 0 {
+            return Ok(n);
+        }
+    }
+    Err("a number too large in the embedded table".to_owned())
+}
+
 impl Reader {
     /// An unsigned LEB128 number (see [`put`]).
     fn number(&mut self) -> Result<u32, String> {
-        let mut n: u32 = 0;
-        for shift in (0..35).step_by(7) {
-            let byte = *self
-                .table
-                .get(self.at)
-                .ok_or("the embedded migrations' table ends early")?;
-            self.at += 1;
-            n |= u32::from(byte & 0x7f)
-                .checked_shl(shift)
-                .ok_or("a number too large in the embedded table")?;
-            if byte & 0x80 == 0 {
-                return Ok(n);
-            }
-        }
-        Err("a number too large in the embedded table".to_owned())
+        number(self.table, &mut self.at)
     }
 
     /// `n` bytes as they are.
@@ -375,18 +379,45 @@ pub fn at_head(
         return Ok(false);
     }
     let mut file_at = 0;
+    // Where the last revision was found, plus one: files are usually named in the order of
+    // their revisions, so the next one is usually there, and found with one comparison.
+    let mut next = 0;
     for _ in 0..count {
         let file = r.file(text, &mut file_at)?;
         let entry = r.entry(file, None)?;
-        let found = applied
-            .binary_search_by(|(revision, _)| (*revision).cmp(entry.revision))
-            .is_ok_and(|i| entry.checksum.is(applied[i].1));
-        if !found {
+        let at = match applied.get(next) {
+            Some((revision, _)) if *revision == entry.revision => Ok(next),
+            _ => applied.binary_search_by(|(revision, _)| (*revision).cmp(entry.revision)),
+        };
+        let Ok(at) = at else {
+            return Ok(false);
+        };
+        if !entry.checksum.is(applied[at].1) {
             return Ok(false);
         }
+        next = at + 1;
     }
     r.finish(text, file_at)?;
     Ok(true)
+}
+
+/// How many revisions `table` stores, squashed ones included, read without decoding
+/// them; 0 for a table that cannot be read.
+///
+/// # Examples
+///
+/// ```
+/// use migraph_core::{Migration, embedded};
+///
+/// let text = "-- revision: a1\n-- down_revision: none\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n";
+/// let m = Migration::parse("a1_t.sql", text)?;
+/// let stored = embedded::encode(&[(text, &m)], true);
+/// assert_eq!(embedded::count(&stored.table), 1);
+/// assert_eq!(embedded::count(&[]), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn count(table: &[u8]) -> usize {
+    number(table, &mut 0).map_or(0, |n| n as usize)
 }
 
 /// The file names of every stored revision, squashed ones included, without decoding
@@ -520,6 +551,22 @@ mod tests {
             assert!(!check(&[("a1", a), ("b2", b), ("c3", b)], true));
             assert!(!check(&[("a1", a), ("c3", b)], true));
         }
+        // Files stored in another order than their revisions sort in (`a10_x.sql` comes
+        // before `a1_y.sql`): each is found all the same.
+        let reversed: Vec<(&str, &Migration)> = pairs.iter().rev().copied().collect();
+        let text: &'static str = leak(
+            texts
+                .iter()
+                .rev()
+                .copied()
+                .collect::<String>()
+                .into_boxed_str(),
+        );
+        let Encoded { table, extra } = encode(&reversed, true);
+        let table: &'static [u8] = leak(table.into_boxed_slice());
+        let extra: &'static str = leak(extra.into_boxed_str());
+        assert!(at_head(text, table, extra, &[("a1", a), ("b2", b)], false).unwrap());
+        assert!(!at_head(text, table, extra, &[("a1", b), ("b2", b)], false).unwrap());
         // A folder with a squash is never decided this way.
         let squash = Migration::parse(
             "s1_t.sql",

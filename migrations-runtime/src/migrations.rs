@@ -9,8 +9,9 @@ use migraph_core::{
     Anchor, Diagnostic, Diagnostics, Directory, Graph, LoadOptions, Migration, RevSet, Target,
 };
 
+use crate::driver::StateRows;
 use crate::error::Error;
-use crate::table::{AppliedRevision, RevisionState};
+use crate::table::RevisionState;
 
 /// A set of migrations and their revision graph.
 ///
@@ -150,6 +151,15 @@ impl Migrations {
         }
     }
 
+    /// How many revisions there are, squashed ones included, without decoding embedded
+    /// ones: the rows a version table at head has.
+    pub(crate) fn count(&self) -> usize {
+        match &self.table {
+            Some(t) if self.decoded.get().is_none() => migraph_core::embedded::count(t.table),
+            _ => self.migrations().len() + self.replaced().len(),
+        }
+    }
+
     /// The compiled code of Rust revision `revision`, when this binary carries it.
     pub(crate) fn rust_code(
         &self,
@@ -206,18 +216,21 @@ impl Migrations {
     /// (`head` with a single head, or `heads`) is reached: the usual start-up, decided
     /// without building the graph and, for embedded migrations, without decoding them.
     /// `false` whenever the full check must decide, which then also finds what is wrong.
-    pub(crate) fn at_target(&self, rows: &[AppliedRevision], target: &Target) -> bool {
+    pub(crate) fn at_target(&self, rows: &StateRows, target: &Target) -> bool {
         let any_head = match (&target.branch, target.steps, &target.anchor) {
             (None, 0, Anchor::Heads) => true,
             (None, 0, Anchor::Head) => false,
             _ => return false,
         };
-        if rows.iter().any(|r| r.state != RevisionState::Applied) {
+        if rows
+            .iter()
+            .any(|[_, _, state]| state != RevisionState::Applied.as_str())
+        {
             return false;
         }
         let mut applied: Vec<(&str, &str)> = rows
             .iter()
-            .map(|r| (r.revision.as_str(), r.checksum.as_str()))
+            .map(|[revision, checksum, _]| (revision, checksum))
             .collect();
         applied.sort_unstable_by(|a, b| a.0.cmp(b.0));
         if let Some(t) = &self.table

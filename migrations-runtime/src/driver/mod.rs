@@ -326,13 +326,14 @@ pub trait Driver: sqlx::Database + sealed::Sealed {
         table: &'e TableName,
     ) -> impl Future<Output = Result<Option<Vec<AppliedRevision>>, sqlx::Error>> + Send + 'e;
 
-    /// Reads the revision, checksum and state of every row (the rest left empty); `None`
-    /// when the table does not exist.
+    /// Reads the revision, checksum and state of every row, with room made for
+    /// `expected` rows; `None` when the table does not exist.
     #[doc(hidden)]
     fn read_states<'e>(
         conn: &'e mut Self::Connection,
         table: &'e TableName,
-    ) -> impl Future<Output = Result<Option<Vec<AppliedRevision>>, sqlx::Error>> + Send + 'e;
+        expected: usize,
+    ) -> impl Future<Output = Result<Option<StateRows>, sqlx::Error>> + Send + 'e;
 
     /// Runs a query and returns its rows with every column as text (`None` for NULL);
     /// `None` when its table does not exist.
@@ -515,16 +516,78 @@ fn decode_state(state: &str, error: Option<String>) -> (RevisionState, Option<St
     }
 }
 
-/// A row read for the no-op decision: revision, checksum, state; the rest left empty.
-fn state_row(
-    revision: impl Into<String>,
-    checksum: impl Into<String>,
-    state: &str,
-) -> AppliedRevision {
-    let mut row = AppliedRevision::applied(revision, &[]);
-    row.checksum = checksum.into();
-    (row.state, row.error) = decode_state(state, None);
-    row
+/// The revision, checksum and state of every row of the version table, as read for the
+/// decision a run starts with: every cell's text in one buffer. A start at head reads
+/// every row, and this costs it two allocations where a row of [`AppliedRevision`] each
+/// (about 200 bytes, and a string for each cell) cost a page fault every twenty rows.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct StateRows {
+    text: String,
+    /// Where each row's revision, checksum and state are in `text`.
+    rows: Vec<[(usize, usize); 3]>,
+}
+
+impl StateRows {
+    /// Room for `rows` rows of revisions as long as most are: written into as the rows
+    /// arrive, with no copy as they grow.
+    fn with_capacity(rows: usize) -> Self {
+        // A checksum's 64 hex digits, `applied` and a revision of up to 25 characters.
+        let rows = rows.min(1 << 20);
+        Self {
+            text: String::with_capacity(rows * 96),
+            rows: Vec::with_capacity(rows),
+        }
+    }
+
+    /// A row's three cells, copied in.
+    fn push(&mut self, cells: [&str; 3]) {
+        let spans = cells.map(|cell| {
+            let start = self.text.len();
+            self.text.push_str(cell);
+            (start, self.text.len())
+        });
+        self.rows.push(spans);
+    }
+
+    /// SQLite's aggregated read, kept as it came: rows split by `\x1e`, cells by `\x1f`.
+    fn joined(text: String) -> Self {
+        let mut rows = Vec::new();
+        let mut at = 0;
+        if !text.is_empty() {
+            for row in text.split('\u{1e}') {
+                let mut spans = [(at, at); 3];
+                let mut start = at;
+                for (span, cell) in spans.iter_mut().zip(row.split('\u{1f}')) {
+                    *span = (start, start + cell.len());
+                    start += cell.len() + 1;
+                }
+                rows.push(spans);
+                at += row.len() + 1;
+            }
+        }
+        Self { text, rows }
+    }
+
+    /// Revision, checksum and state of each row, in the order read.
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = [&str; 3]> {
+        self.rows
+            .iter()
+            .map(|row| row.map(|(start, end)| self.text.get(start..end).unwrap_or_default()))
+    }
+
+    /// The rows, the columns not read left empty; a state this binary does not know reads
+    /// as `failed`, saying why.
+    pub(crate) fn into_rows(self) -> Vec<AppliedRevision> {
+        self.iter()
+            .map(|[revision, checksum, state]| {
+                let mut row = AppliedRevision::applied(revision, &[]);
+                row.checksum = checksum.to_owned();
+                (row.state, row.error) = decode_state(state, None);
+                row
+            })
+            .collect()
+    }
 }
 
 /// A read of the version table, with "no such table" as `None` (nothing applied yet).
@@ -569,5 +632,39 @@ fn decode_row(row: Vec<Option<String>>) -> AppliedRevision {
         execution_ms: ms.and_then(|ms| ms.trim().parse().ok()).unwrap_or_default(),
         state,
         error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StateRows;
+    use crate::table::RevisionState;
+
+    #[test]
+    fn state_rows_read_as_pushed_and_as_sqlite_joins_them() {
+        let mut pushed = StateRows::default();
+        pushed.push(["a1", "c1", "applied"]);
+        pushed.push(["b2", "", "running"]);
+        let joined = StateRows::joined("a1\u{1f}c1\u{1f}applied\u{1e}b2\u{1f}\u{1f}running".into());
+        for rows in [&pushed, &joined] {
+            let cells: Vec<[&str; 3]> = rows.iter().collect();
+            assert_eq!(cells, [["a1", "c1", "applied"], ["b2", "", "running"]]);
+        }
+        let rows = joined.into_rows();
+        assert_eq!(
+            (rows[0].revision.as_str(), rows[0].checksum.as_str()),
+            ("a1", "c1")
+        );
+        assert_eq!(rows[1].state, RevisionState::Running);
+        // No rows (SQLite's aggregate of none), and a state this binary does not know.
+        assert_eq!(StateRows::joined(String::new()).iter().len(), 0);
+        let odd = StateRows::joined("a1\u{1f}c1\u{1f}paused".into()).into_rows();
+        assert_eq!(odd[0].state, RevisionState::Failed);
+        assert!(
+            odd[0]
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("paused"))
+        );
     }
 }

@@ -95,45 +95,40 @@ macro_rules! impl_driver {
             fn read_states<'e>(
                 conn: &'e mut <Self as sqlx::Database>::Connection,
                 table: &'e $crate::table::TableName,
+                expected: usize,
             ) -> impl ::std::future::Future<
-                Output = Result<Option<Vec<$crate::table::AppliedRevision>>, sqlx::Error>,
+                Output = Result<Option<$crate::driver::StateRows>, sqlx::Error>,
             > + Send
             + 'e {
                 async move {
                     // As text, unprepared: one round trip on a new connection, where a
                     // prepared statement costs two (prepare, then execute).
                     let sql = Self::DIALECT.select_states(table);
-                    // SQLite's come as one text: rows split by \x1e, cells by \x1f.
+                    // SQLite's come as one text, kept as it is.
                     if Self::DIALECT == ::migraph_core::Dialect::Sqlite {
                         let rows = Self::read_text(conn, &sql).await?;
                         return Ok(rows.map(|rows| {
                             let all = rows.into_iter().next().and_then(|r| r.into_iter().next().flatten());
-                            all.map_or_else(Vec::new, |all| {
-                                all.split('\u{1e}')
-                                    .map(|row| {
-                                        let mut cells = row.split('\u{1f}');
-                                        let mut next = || cells.next().unwrap_or_default();
-                                        $crate::driver::state_row(next(), next(), next())
-                                    })
-                                    .collect()
-                            })
+                            $crate::driver::StateRows::joined(all.unwrap_or_default())
                         }));
                     }
-                    // Three NOT NULL text columns: revision, checksum, state, each read in
-                    // place from the row (a start at head reads a thousand rows or more).
+                    // Three NOT NULL text columns: revision, checksum, state, each copied
+                    // from the row as it arrives into one buffer.
                     let guarded = guard(&mut *conn).await?;
-                    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await;
-                    unguard(&mut *conn, guarded, rows.is_ok()).await?;
-                    let Some(rows) = $crate::driver::missing_as_none(Self::DIALECT, rows)? else {
-                        return Ok(None);
-                    };
-                    let mut out = Vec::with_capacity(rows.len());
-                    for row in &rows {
+                    let read = async {
+                        use ::futures_util::TryStreamExt as _;
                         use sqlx::Row as _;
-                        let cell = |i: usize| row.try_get::<Option<&str>, _>(i).map(Option::unwrap_or_default);
-                        out.push($crate::driver::state_row(cell(0)?, cell(1)?, cell(2)?));
+                        let mut out = $crate::driver::StateRows::with_capacity(expected);
+                        let mut rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn);
+                        while let Some(row) = rows.try_next().await? {
+                            let cell = |i: usize| row.try_get::<Option<&str>, _>(i).map(Option::unwrap_or_default);
+                            out.push([cell(0)?, cell(1)?, cell(2)?]);
+                        }
+                        Ok(out)
                     }
-                    Ok(Some(out))
+                    .await;
+                    unguard(&mut *conn, guarded, read.is_ok()).await?;
+                    $crate::driver::missing_as_none(Self::DIALECT, read)
                 }
             }
 

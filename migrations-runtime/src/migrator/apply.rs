@@ -5,7 +5,7 @@ use std::time::Instant;
 use migraph_core::{Dialect, Graph, Migration, RevIndex, RevSet, Target, plan};
 use sqlx::Acquire;
 
-use crate::driver::{Change, Driver, Guard, RowChange, RunError};
+use crate::driver::{Change, Driver, Guard, RowChange, RunError, StateRows};
 use crate::error::Error;
 use crate::lock::{self, AcquiredConnection, Held};
 use crate::report::{Action, Report, Step};
@@ -366,14 +366,14 @@ impl<'m> Migrator<'m> {
         // decoding the migrations). Otherwise the graph judges them: a dirty row is judged
         // under the lock, before anything else, and so are unknown rows to roll back
         // (their stored SQL is not read here).
-        let rows = DB::read_states(&mut conn, &table).await?;
+        let rows = DB::read_states(&mut conn, &table, self.migrations.count()).await?;
         if let (Direction::Up(target), Some(rows)) = (&direction, &rows)
             && self.migrations.at_target(rows, target)
         {
             return Ok(Report::default());
         }
         let graph = self.migrations.graph()?;
-        let state = self.state_of(rows, graph, STRICT)?;
+        let state = self.state_of(rows.map(StateRows::into_rows), graph, STRICT)?;
         let rolls_back = self.roll_back_unknown && !state.unknown.is_empty();
         if state.dirty.is_none()
             && state.table_exists
