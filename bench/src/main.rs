@@ -530,8 +530,6 @@ fn spread(values: &[f64]) -> (f64, f64) {
     (lo, hi)
 }
 
-/// A crate that embeds `n` migrations with `tool` and applies them to an in-memory
-/// SQLite database, in `dir`.
 /// The small crates' programs: `go!` connects to the URL of their first argument (an
 /// in-memory SQLite database without one) on a pool of one connection and runs the tool;
 /// each database the crate is built for gets its own expansion.
@@ -543,8 +541,13 @@ const GO: &str = "macro_rules! go {\n    \
     let url = std::env::args().nth(1).unwrap_or_else(|| \"sqlite::memory:\".to_owned());\n\
     DISPATCH}\n";
 
-/// The raw loop of [`Bench::raw`], for the small crates' `SQL` array.
+/// The raw loop of [`Bench::raw`], for the small crates' `SQL` array. With a second
+/// argument `floor` it only takes its connection and runs `SELECT 1`: what any program's
+/// start-up costs at least.
 const RAW_LOOP: &str = "        let mut conn = pool.acquire().await.unwrap();\n        \
+    if std::env::args().nth(2).as_deref() == Some(\"floor\") {\n            \
+        sqlx::raw_sql(\"SELECT 1\").execute(&mut *conn).await.unwrap();\n            \
+        return;\n        }\n        \
     sqlx::raw_sql(concat!(\"CREATE TABLE IF NOT EXISTS raw_versions (version \", $int, \" PRIMARY KEY)\")).execute(&mut *conn).await.unwrap();\n        \
     let done: Vec<(i64,)> = sqlx::query_as(\"SELECT version FROM raw_versions\").fetch_all(&mut *conn).await.unwrap();\n        \
     let done: std::collections::HashSet<i64> = done.into_iter().map(|(v,)| v).collect();\n        \
@@ -711,8 +714,9 @@ fn sizes(sizes: &[usize]) -> Result<(), Failure> {
 /// The start-up of a whole process on a database at head, as a service makes it at every
 /// start: the release programs of [`rebuild_crate`] (the raw loop, sqlx's `migrate!`,
 /// migraph's `embed_migrations!`, N revisions embedded in each), each run once to apply
-/// on a database of its own, then `times` times in turn, timed from spawn to exit. On an
-/// SQLite file, and on PostgreSQL and MariaDB when their URLs are set.
+/// on a database of its own, then `times` times in turn, timed from spawn to exit, each
+/// round followed by the floor: the raw loop's program only connecting and running
+/// `SELECT 1`. On an SQLite file, and on PostgreSQL and MariaDB when their URLs are set.
 async fn startup(n: usize, times: usize) -> Result<(), Failure> {
     let root = tempfile::tempdir()?;
     let target = crates_target();
@@ -727,10 +731,11 @@ async fn startup(n: usize, times: usize) -> Result<(), Failure> {
         std::fs::copy(target.join("release").join(format!("rebuild{n}")), &program)?;
         programs.push(program);
     }
-    let run = |program: &Path, url: &str| -> Result<Duration, Failure> {
+    let run = |program: &Path, url: &str, floor: bool| -> Result<Duration, Failure> {
         let started = Instant::now();
         let status = std::process::Command::new(program)
             .arg(url)
+            .args(floor.then_some("floor"))
             .stdout(std::process::Stdio::null())
             .status()?;
         let took = started.elapsed();
@@ -787,25 +792,33 @@ async fn startup(n: usize, times: usize) -> Result<(), Failure> {
         }
         let mut apply = Vec::new();
         for (program, url) in programs.iter().zip(&urls) {
-            apply.push(run(program, url)?);
+            apply.push(run(program, url, false)?);
         }
-        let mut starts: Vec<Vec<Duration>> = vec![Vec::new(); tools.len()];
+        // The three programs' start-ups, then the floor: the raw loop's program taking
+        // its connection and running `SELECT 1`.
+        let mut starts: Vec<Vec<Duration>> = vec![Vec::new(); tools.len() + 1];
         for _ in 0..times {
             for (t, (program, url)) in programs.iter().zip(&urls).enumerate() {
-                starts[t].push(run(program, url)?);
+                starts[t].push(run(program, url, false)?);
             }
+            starts[tools.len()].push(run(&programs[0], &urls[0], true)?);
         }
-        for (t, tool) in tools.iter().enumerate() {
+        for (t, started) in starts.iter().enumerate() {
             let ratios: Vec<f64> = (0..times)
-                .map(|k| starts[t][k].as_secs_f64() / starts[0][k].as_secs_f64())
+                .map(|k| started[k].as_secs_f64() / starts[0][k].as_secs_f64())
                 .collect();
             let (lo, hi) = spread(&ratios);
+            let (name, apply) = match (tools.get(t), apply.get(t)) {
+                (Some(tool), Some(apply)) => (
+                    tool.name(),
+                    format!("{:.0} ms", apply.as_secs_f64() * 1000.0),
+                ),
+                _ => ("connect and `SELECT 1` (floor)", "–".to_owned()),
+            };
             println!(
-                "| {} | {} | {:.0} ms | {:.2} ms | {:.2}× ({lo:.2}–{hi:.2}) |",
+                "| {} | {name} | {apply} | {:.2} ms | {:.2}× ({lo:.2}–{hi:.2}) |",
                 kind.name(),
-                tool.name(),
-                apply[t].as_secs_f64() * 1000.0,
-                median(starts[t].iter().map(|d| d.as_secs_f64() * 1000.0).collect()),
+                median(started.iter().map(|d| d.as_secs_f64() * 1000.0).collect()),
                 median(ratios.clone()),
             );
         }
