@@ -589,7 +589,7 @@ fn on_a_terminal_the_output_is_coloured_and_shows_progress() {
 }
 
 #[test]
-fn check_lists_what_is_pending_and_a_failure_reads_as_json() {
+fn check_lists_pending_and_a_failed_upgrade_says_what_is_done_in_text_and_json() {
     let mut files: Vec<(String, String)> = (1..=8)
         .map(|i| {
             let parent = if i == 1 {
@@ -656,6 +656,43 @@ fn check_lists_what_is_pending_and_a_failure_reads_as_json() {
             .contains("no such table"),
         "{e}"
     );
+    assert_eq!(e["completed"].as_array().unwrap().len(), 7, "{e}");
+    // As text: the revisions done before the failure are listed on stdout, as a run that
+    // succeeds lists them, and the error follows on stderr.
+    let fresh = format!("sqlite:{}?mode=rwc", root.path().join("t2.db").display());
+    let upgrade = ["--dir", d, "--database-url", &fresh, "upgrade", "head"];
+    let (code, out, err) = cli(&upgrade);
+    assert_eq!(code, ExitCode::FAILURE);
+    let done: Vec<&str> = out.lines().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    assert_eq!(
+        done,
+        ["r01", "r02", "r03", "r04", "r05", "r06", "r07"],
+        "{out}"
+    );
+    assert!(out.lines().all(|l| l.starts_with("upgrade r0")), "{out}");
+    assert!(err.starts_with("error: upgrade of revision `r08`"), "{err}");
+    // In one transaction nothing is done, and the error says so.
+    let whole = format!("sqlite:{}?mode=rwc", root.path().join("t3.db").display());
+    let single = [
+        "--dir",
+        d,
+        "--database-url",
+        &whole,
+        "upgrade",
+        "head",
+        "--single-transaction",
+    ];
+    let err = fails(&single);
+    let (_, out, _) = cli(&single);
+    assert_eq!(out, "");
+    assert!(
+        err.trim_end().ends_with(
+            "the run was one transaction, rolled back: none of its revisions is applied"
+        ),
+        "{err}"
+    );
+    let current = ok(&["--dir", d, "--database-url", &whole, "current"]);
+    assert!(current.contains("nothing applied"), "{current}");
 }
 
 /// A folder that only applies with a session setting: `--session-sql`, or

@@ -304,7 +304,25 @@ impl Command {
                         writeln!(out, "{}", to_line(&failure))?;
                         return Err(e.into());
                     }
-                    Err(e) => return Err(e.into()),
+                    Err(e) => {
+                        let (crate::Error::Execute { completed, .. }
+                        | crate::Error::Code { completed, .. }) = &e
+                        else {
+                            return Err(e.into());
+                        };
+                        // In one transaction, what ran before the failure was rolled back
+                        // with it; else it is done, and listed as a successful run lists
+                        // it, the error following on stderr.
+                        if r.single_transaction || r.rehearse {
+                            return Err(CliError(format!(
+                                "{e}\n  the run was one transaction, rolled back: none of its revisions is applied"
+                            )));
+                        }
+                        if !completed.is_empty() {
+                            write_report(ctx, completed, false, out)?;
+                        }
+                        return Err(e.into());
+                    }
                 };
                 write_report(ctx, &report, r.json, out)?;
                 if r.rehearse && !r.json {
