@@ -200,37 +200,6 @@ fn number(table: &[u8], at: &mut usize) -> Result<u32, String> {
     Err("a number too large in the embedded table".to_owned())
 }
 
-impl Reader {
-    /// An unsigned LEB128 number (see [`put`]).
-    fn number(&mut self) -> Result<u32, String> {
-        number(self.table, &mut self.at)
-    }
-
-    /// `n` bytes as they are.
-    fn bytes(&mut self, n: usize) -> Result<&'static [u8], String> {
-        let out = self
-            .table
-            .get(self.at..self.at + n)
-            .ok_or("the embedded migrations' table ends early")?;
-        self.at += n;
-        Ok(out)
-    }
-
-    /// A string of `file` (the revision's file) or the next one of the extra string.
-    fn string(&mut self, file: &'static str) -> Result<&'static str, String> {
-        let n = self.number()? as usize;
-        let (from, start, len) = if n & 1 == 1 {
-            let start = self.extra_at;
-            self.extra_at += n >> 1;
-            (self.extra, start, n >> 1)
-        } else {
-            (file, n >> 1, self.number()? as usize)
-        };
-        from.get(start..start + len)
-            .ok_or_else(|| "a field outside its text in the embedded table".to_owned())
-    }
-}
-
 /// One revision as the table has it, borrowing the text.
 struct Entry {
     checksum: Checksum,
@@ -275,6 +244,35 @@ impl Reader {
         let count = r.number()? as usize;
         let flags = r.number()?;
         Ok((r, count, flags))
+    }
+
+    /// An unsigned LEB128 number (see [`put`]).
+    fn number(&mut self) -> Result<u32, String> {
+        number(self.table, &mut self.at)
+    }
+
+    /// `n` bytes as they are.
+    fn bytes(&mut self, n: usize) -> Result<&'static [u8], String> {
+        let out = self
+            .table
+            .get(self.at..self.at + n)
+            .ok_or("the embedded migrations' table ends early")?;
+        self.at += n;
+        Ok(out)
+    }
+
+    /// A string of `file` (the revision's file) or the next one of the extra string.
+    fn string(&mut self, file: &'static str) -> Result<&'static str, String> {
+        let n = self.number()? as usize;
+        let (from, start, len) = if n & 1 == 1 {
+            let start = self.extra_at;
+            self.extra_at += n >> 1;
+            (self.extra, start, n >> 1)
+        } else {
+            (file, n >> 1, self.number()? as usize)
+        };
+        from.get(start..start + len)
+            .ok_or_else(|| "a field outside its text in the embedded table".to_owned())
     }
 
     /// The next revision of `file`; its lists go to `lists`, or are skipped without one.
@@ -503,6 +501,12 @@ mod tests {
         Box::leak(b)
     }
 
+    /// What [`encode`] makes of `files`, as static as the macro's literals.
+    fn stored(files: &[(&str, &Migration)], single_head: bool) -> (&'static [u8], &'static str) {
+        let Encoded { table, extra } = encode(files, single_head);
+        (leak(table.into_boxed_slice()), leak(extra.into_boxed_str()))
+    }
+
     #[test]
     fn numbers_of_every_size_read_back() {
         let mut table = Vec::new();
@@ -537,9 +541,7 @@ mod tests {
         let text: &'static str = leak(texts.concat().into_boxed_str());
         let (a, b) = (parsed[0].checksum(), parsed[1].checksum());
         for single_head in [true, false] {
-            let Encoded { table, extra } = encode(&pairs, single_head);
-            let table: &'static [u8] = leak(table.into_boxed_slice());
-            let extra: &'static str = leak(extra.into_boxed_str());
+            let (table, extra) = stored(&pairs, single_head);
             let check = |rows: &[(&str, &str)], any_head| {
                 at_head(text, table, extra, rows, any_head).unwrap()
             };
@@ -562,9 +564,7 @@ mod tests {
                 .collect::<String>()
                 .into_boxed_str(),
         );
-        let Encoded { table, extra } = encode(&reversed, true);
-        let table: &'static [u8] = leak(table.into_boxed_slice());
-        let extra: &'static str = leak(extra.into_boxed_str());
+        let (table, extra) = stored(&reversed, true);
         assert!(at_head(text, table, extra, &[("a1", a), ("b2", b)], false).unwrap());
         assert!(!at_head(text, table, extra, &[("a1", b), ("b2", b)], false).unwrap());
         // A folder with a squash is never decided this way.
@@ -574,9 +574,7 @@ mod tests {
         )
         .unwrap();
         let s1 = "-- revision: s1\n-- down_revision: none\n-- replaces: a1\n-- migrate:upgrade\nCREATE TABLE t (id INT);\n";
-        let Encoded { table, extra } = encode(&[(s1, &squash)], true);
-        let table: &'static [u8] = leak(table.into_boxed_slice());
-        let extra: &'static str = leak(extra.into_boxed_str());
+        let (table, extra) = stored(&[(s1, &squash)], true);
         assert!(!at_head(s1, table, extra, &[("s1", squash.checksum())], true).unwrap());
         assert_eq!(file_names(s1, table, extra).unwrap(), ["s1_t.sql"]);
     }
@@ -602,10 +600,8 @@ mod tests {
             .map(|(t, n)| Migration::parse(n, t).unwrap())
             .collect();
         let pairs: Vec<(&str, &Migration)> = texts.iter().copied().zip(&parsed).collect();
-        let Encoded { table, extra } = encode(&pairs, false);
+        let (table, extra) = stored(&pairs, false);
         let text: &'static str = leak(texts.concat().into_boxed_str());
-        let table: &'static [u8] = leak(table.into_boxed_slice());
-        let extra: &'static str = leak(extra.into_boxed_str());
         let back = decode(text, table, extra).unwrap();
         assert_eq!(back, parsed);
         // Nothing is left owned but the checksums.

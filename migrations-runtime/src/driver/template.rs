@@ -114,21 +114,18 @@ macro_rules! impl_driver {
                     }
                     // Three NOT NULL text columns: revision, checksum, state, each copied
                     // from the row as it arrives into one buffer.
-                    let guarded = guard(&mut *conn).await?;
-                    let read = async {
+                    guarded_read(conn, async |conn| {
                         use ::futures_util::TryStreamExt as _;
                         use sqlx::Row as _;
                         let mut out = $crate::driver::StateRows::with_capacity(expected);
-                        let mut rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn);
+                        let mut rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch(conn);
                         while let Some(row) = rows.try_next().await? {
                             let cell = |i: usize| row.try_get::<Option<&str>, _>(i).map(Option::unwrap_or_default);
                             out.push([cell(0)?, cell(1)?, cell(2)?]);
                         }
                         Ok(out)
-                    }
-                    .await;
-                    unguard(&mut *conn, guarded, read.is_ok()).await?;
-                    $crate::driver::missing_as_none(Self::DIALECT, read)
+                    })
+                    .await
                 }
             }
 
@@ -139,12 +136,7 @@ macro_rules! impl_driver {
                 Output = Result<Option<Vec<Vec<Option<String>>>>, sqlx::Error>,
             > + Send
             + 'e {
-                async move {
-                    let guarded = guard(&mut *conn).await?;
-                    let rows = text_rows(&mut *conn, sql).await;
-                    unguard(&mut *conn, guarded, rows.is_ok()).await?;
-                    $crate::driver::missing_as_none(Self::DIALECT, rows)
-                }
+                async move { guarded_read(conn, async |conn| text_rows(conn, sql).await).await }
             }
 
             fn read_only(
@@ -325,34 +317,29 @@ macro_rules! impl_driver {
             }
         }
 
-        /// Inside a transaction (the caller's), puts a read of the version table behind a
-        /// savepoint: the table may be missing, and on PostgreSQL an error aborts the
-        /// whole transaction. Says whether it did.
-        async fn guard(conn: &mut <$db as sqlx::Database>::Connection) -> Result<bool, sqlx::Error> {
-            use sqlx::Connection as _;
-            if !conn.is_in_transaction() {
-                return Ok(false);
-            }
-            sqlx::raw_sql("SAVEPOINT migraph_read").execute(&mut *conn).await?;
-            Ok(true)
-        }
-
-        /// Ends what [`guard`] began: released after a read that worked, rolled back to
-        /// (and released) after one that failed.
-        async fn unguard(
+        /// Runs `read`, a read of the version table, with "no such table" as `None`.
+        /// Inside a transaction (the caller's) it goes behind a savepoint, since the table
+        /// may be missing and on PostgreSQL an error aborts the whole transaction: released
+        /// after a read that worked, rolled back to (and released) after one that failed.
+        async fn guarded_read<T>(
             conn: &mut <$db as sqlx::Database>::Connection,
-            guarded: bool,
-            worked: bool,
-        ) -> Result<(), sqlx::Error> {
+            read: impl AsyncFnOnce(&mut <$db as sqlx::Database>::Connection) -> Result<T, sqlx::Error>,
+        ) -> Result<Option<T>, sqlx::Error> {
+            use sqlx::Connection as _;
+            let guarded = conn.is_in_transaction();
             if guarded {
-                let sql = if worked {
+                sqlx::raw_sql("SAVEPOINT migraph_read").execute(&mut *conn).await?;
+            }
+            let result = read(&mut *conn).await;
+            if guarded {
+                let sql = if result.is_ok() {
                     "RELEASE SAVEPOINT migraph_read"
                 } else {
                     "ROLLBACK TO SAVEPOINT migraph_read; RELEASE SAVEPOINT migraph_read"
                 };
                 sqlx::raw_sql(sql).execute(&mut *conn).await?;
             }
-            Ok(())
+            $crate::driver::missing_as_none(<$db as $crate::driver::Driver>::DIALECT, result)
         }
 
         /// Runs SQL as plain text (perhaps several statements) and returns the rows of all
