@@ -589,6 +589,69 @@ async fn under_transaction_locks_stamp_waits_for_the_lock_in_one_transaction() {
     assert!(!<sqlx::Postgres as Backend>::table_exists(&db.pool, "first_table").await);
 }
 
+/// Under a session lock, a version row that another runner wrote while this run held the
+/// lock (what a pooler in transaction mode allows) is the lock lost, not a database error:
+/// for a revision in a transaction, whose row is written after its SQL (rolled back with
+/// it), and for one outside a transaction, whose `running` row is written before its SQL
+/// (which then does not run). A trigger stands in for the other runner, deterministically.
+#[tokio::test]
+async fn a_version_row_written_by_another_runner_under_a_session_lock_is_the_lock_lost() {
+    let Some(db) = TestDb::<sqlx::Postgres>::postgres().await else {
+        return;
+    };
+    let dir = revisions_with(3, Some(2));
+    let m = Migrations::from_dir(dir.path()).unwrap();
+    m.upgrade(&db.pool, "r000").await.unwrap();
+    // Another runner's row appears as this run inserts its own for `revisions`.
+    let another_runner = |revisions: &str| {
+        format!(
+            "CREATE OR REPLACE FUNCTION another_runner() RETURNS trigger AS $$ BEGIN \
+             IF pg_trigger_depth() = 1 AND NEW.revision IN ({revisions}) THEN \
+             INSERT INTO _migrations SELECT NEW.*; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+        )
+    };
+    sqlx::Postgres::execute(&db.pool, &another_runner("'r001', 'r002'")).await;
+    sqlx::Postgres::execute(
+        &db.pool,
+        "CREATE TRIGGER another_runner BEFORE INSERT ON _migrations \
+         FOR EACH ROW EXECUTE FUNCTION another_runner()",
+    )
+    .await;
+    let lost = async |target: &str| {
+        let err = m.upgrade(&db.pool, target).await.unwrap_err();
+        let Error::LockLost { reason, .. } = err else {
+            panic!("{target}: not the lock lost: {err}");
+        };
+        let hits = format!("SELECT COUNT(*) FROM hits WHERE revision = '{target}'");
+        assert_eq!(
+            sqlx::Postgres::scalar(&db.pool, &hits).await,
+            0,
+            "{target} ran"
+        );
+        assert!(
+            reason.contains(&format!("another runner recorded revision `{target}`"))
+                && reason.contains("--lock transaction"),
+            "{reason}"
+        );
+        reason
+    };
+    // In its transaction: its SQL ran, the row failed, all of it rolled back.
+    let reason = lost("r001").await;
+    assert!(
+        reason.ends_with("this run's transaction for it was rolled back"),
+        "{reason}"
+    );
+    // Outside a transaction: the `running` row failed before its SQL.
+    sqlx::Postgres::execute(&db.pool, &another_runner("'r002'")).await;
+    let reason = lost("r002").await;
+    assert!(reason.ends_with("nothing of it ran here"), "{reason}");
+    assert_eq!(
+        sqlx::Postgres::scalar(&db.pool, "SELECT COUNT(*) FROM _migrations").await,
+        2,
+        "r000 and r001 recorded, r002 not"
+    );
+}
+
 /// A session lock does not hold through a pooler in transaction mode: the runs notice
 /// that their transactions reach server sessions that do not hold it, and stop, saying
 /// so; none applies a revision twice, and what was applied is recorded.

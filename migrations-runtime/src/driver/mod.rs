@@ -282,6 +282,33 @@ impl RunError {
             ..Self::plain(sqlx::Error::Protocol("refused".to_owned()))
         }
     }
+
+    /// Under a session lock, `error` says that the revision's version row, which this run
+    /// was inserting, exists already: another runner recorded the revision while this run
+    /// held the lock, so the lock did not keep it out (behind a pooler in transaction
+    /// mode; the session check names one when it sees it first). `then` says what became
+    /// of this run's part. `None` for any other error.
+    pub(crate) fn lost_lock(
+        table: &TableName,
+        change: &Change<'_>,
+        error: &sqlx::Error,
+        then: &str,
+    ) -> Option<Self> {
+        let lost = matches!(change.guard, Guard::Session(_))
+            && matches!(change.row, RowChange::Insert(_))
+            && error
+                .as_database_error()
+                .is_some_and(|e| e.is_unique_violation());
+        lost.then(|| {
+            Self::refused(Error::LockLost {
+                table: table.to_string(),
+                reason: format!(
+                    "another runner recorded revision `{}` while this run held the lock, so the lock did not keep other runners out (behind a pooler in transaction mode, run with --lock transaction); {then}",
+                    change.row.revision()
+                ),
+            })
+        })
+    }
 }
 
 /// A repair of one version row.

@@ -640,22 +640,11 @@ macro_rules! impl_driver {
                 });
             }
             let statements = ::migraph_core::split_statements(change.sql, dialect).len();
-            // Under a session lock, every statement ran and the version row could not be
-            // written because the revision has one: another runner recorded it while this
-            // run held the lock, so the lock did not keep it out (the session check names
-            // a pooler when it sees one first). This revision's transaction rolled back.
+            // Every statement ran, and then the version row could not be written.
             if done == before + statements
-                && matches!(change.guard, $crate::driver::Guard::Session(_))
-                && matches!(change.row, $crate::driver::RowChange::Insert(_))
-                && error.as_database_error().is_some_and(|e| e.is_unique_violation())
+                && let Some(lost) = RunError::lost_lock(table, change, &error, "this run's transaction for it was rolled back")
             {
-                return Err(RunError::refused($crate::error::Error::LockLost {
-                    table: table.to_string(),
-                    reason: format!(
-                        "another runner recorded revision `{}` while this run held the lock, so the lock did not keep other runners out (behind a pooler in transaction mode, run with --lock transaction); this run's transaction for it was rolled back",
-                        change.row.revision()
-                    ),
-                }));
+                return Err(lost);
             }
             Err($crate::driver::RunError {
                 statement: done.checked_sub(before).filter(|&i| i < statements),
@@ -741,7 +730,9 @@ macro_rules! impl_driver {
                 {
                     return Ok(false);
                 }
-                mark_running(&mut *conn, table, change, started).await.map_err(plain)?;
+                if let Err(e) = mark_running(&mut *conn, table, change, started).await {
+                    return Err(RunError::lost_lock(table, change, &e, "nothing of it ran here").unwrap_or_else(|| plain(e)));
+                }
                 return Ok(true);
             }
             let since = ::std::time::Instant::now();
